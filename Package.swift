@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+// Kernels are compiled for the CPU that builds them, as llama.cpp does by
+// default (GGML_NATIVE): Swift has no per-function target attributes for
+// run-time dispatch, and the SIMD kernels need AVX2/FMA/F16C (or AVX-512) to
+// be fast. Set QUERN_TARGET_CPU (e.g. `x86-64`, `haswell`) to build a binary
+// for other machines.
+let targetCPU = ProcessInfo.processInfo.environment["QUERN_TARGET_CPU"] ?? "native"
+// The raised LLVM inline threshold matters: without it the standard
+// library's SIMD widening conversions (UInt8 lanes → UInt32 lanes) stay
+// out-of-line calls and the quantised kernels run ~6x slower.
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", targetCPU, "-enforce-exclusivity=unchecked", "-Xllvm", "-inline-threshold=1000"])
+]
+
+let package = Package(
+    name: "Quern",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "quern", targets: ["quern"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // Native libraries, from Debian packages.
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng16",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CSndFile", pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"])]),
+        // Chooses OpenBLAS's kernels for this CPU, then dlopen()s it.
+        .target(
+            name: "CQuernBLAS", dependencies: ["COpenBLAS"],
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+
+        // The quantised matrix-vector inner loops (intrinsics, dispatched at run time).
+        .target(name: "CQuernKernels", cSettings: [.unsafeFlags(["-O3"])]),
+
+        // Layer 1: the tensor core. Knows no model, format or daemon.
+        .target(
+            name: "QuernTensor", dependencies: ["CQuernBLAS", "CQuernKernels"],
+            swiftSettings: kernelFlags),
+
+        // The command-line front end.
+        .executableTarget(
+            name: "quern",
+            dependencies: [
+                "QuernTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: kernelFlags),
+
+        .testTarget(
+            name: "QuernTensorTests", dependencies: ["QuernTensor"],
+            swiftSettings: kernelFlags),
+    ],
+    swiftLanguageModes: [.v5]
+)

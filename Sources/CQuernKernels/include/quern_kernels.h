@@ -1,0 +1,34 @@
+// Quantised matrix-vector inner loops of the tensor core, in C.
+//
+// Everything else in the tensor core is Swift SIMD. These loops are not:
+// Swift's generic SIMD widening conversions (bytes → 32-bit lanes) reach
+// LLVM as element-wise code, and in a loop this size LLVM re-vectorises them
+// unpredictably (measured 2.7 GB/s instead of >10). Intrinsics give the
+// instruction sequence we designed, and per-function target attributes with
+// run-time dispatch keep one binary correct on any x86-64 CPU.
+//
+// The weights are in the 16-row interleaved layout documented in
+// InterleavedKernels.swift; each call computes 16 dot products.
+#ifndef QUERN_KERNELS_H
+#define QUERN_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// out[r] = Σ_c W[r, c] · x[c] for the 16 rows of one interleaved group of
+/// `blocks` 32-value blocks. `block_sums[b]` = Σ x[32b ..< 32b+32].
+void quern_group_dot_q4_1(const uint8_t *group, const float *x, const float *block_sums, int blocks, float *out);
+void quern_group_dot_q4_0(const uint8_t *group, const float *x, const float *block_sums, int blocks, float *out);
+void quern_group_dot_q8_0(const uint8_t *group, const float *x, int blocks, float *out);
+
+/// Which implementation the dispatcher chose: "avx512", "avx2" or "scalar".
+const char *quern_kernels_variant(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

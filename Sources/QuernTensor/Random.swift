@@ -1,0 +1,25 @@
+/// SplitMix64: a small, fast, seedable generator, so tests and benchmarks
+/// are reproducible.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Tensor {
+    /// Uniform values in [-1, 1), deterministic for a seed.
+    public static func random(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1...1) -> Tensor {
+        var generator = SeededGenerator(seed: seed)
+        let tensor = Tensor(zeros: shape)
+        tensor.withMutableBuffer { buffer in
+            for i in buffer.indices { buffer[i] = Float.random(in: range, using: &generator) }
+        }
+        return tensor
+    }
+}

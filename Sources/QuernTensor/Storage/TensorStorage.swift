@@ -1,0 +1,31 @@
+/// A 64-byte aligned buffer of Float32 values. Tensors share it by
+/// reference, so slices and reshapes cost nothing.
+public final class TensorStorage: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
+    public let count: Int
+    /// Set when the values live in memory someone else owns (a mapped
+    /// checkpoint); such storage is only ever read.
+    private let owner: AnyObject?
+    private let owned: Bool
+
+    /// Zero-initialised storage of `count` values.
+    init(count: Int) {
+        precondition(count >= 0)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * 4)
+        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+        owner = nil
+        owned = true
+    }
+
+    /// Read-only storage over `count` floats that `owner` keeps alive.
+    init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject?) {
+        base = pointer
+        self.count = count
+        self.owner = owner
+        owned = false
+    }
+
+    deinit { if owned { UnsafeMutableRawPointer(base).deallocate() } }
+}

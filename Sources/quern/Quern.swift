@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import QuernTensor
+
+@main
+struct Quern: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quern",
+        abstract: "Turns files dropped into an inbox into AI results (chat, embeddings, image labels, transcripts).",
+        version: QuernVersion.string,
+        subcommands: [BenchCommand.self, InfoCommand.self])
+}
+
+enum QuernVersion {
+    static let string = "0.1.0"
+}
+
+/// Options every compute-running subcommand shares. Each also reads QUERN_*.
+struct ComputeOptions: ParsableArguments {
+    @Option(name: .long, help: "Compute threads for BLAS and Quern's kernels (default: QUERN_THREADS or every core).")
+    var threads: Int?
+
+    /// Loads OpenBLAS and applies the thread budget; a missing library is a
+    /// clear error, not a crash.
+    func prepare() throws -> BLASInfo {
+        try BLAS.load()
+        let environment = ProcessInfo.processInfo.environment["QUERN_THREADS"].flatMap(Int.init)
+        ComputeThreads.configure(threads: threads ?? environment)
+        return BLAS.info
+    }
+}
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Shows the CPU features and the BLAS kernels Quern uses.")
+
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        let info = try compute.prepare()
+        print("quern \(QuernVersion.string)")
+        print("cores available: \(ComputeThreads.availableCores), compute threads: \(ComputeThreads.count)")
+        print("cpu features: \(CPUFeatures.current.names.joined(separator: " "))")
+        print(info)
+    }
+}
