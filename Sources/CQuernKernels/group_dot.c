@@ -220,6 +220,20 @@ static int choose_variant(void) {
 static int choose_variant(void) { return 0; }
 #endif
 
+int quern_kernels_force_variant(const char *name) {
+#ifdef QUERN_X86
+    variant = -1;
+    int best = choose_variant();
+    if (strcmp(name, "auto") == 0) return 0;
+    if (strcmp(name, "scalar") == 0) { variant = 0; return 0; }
+    if (strcmp(name, "avx2") == 0 && best >= 1) { variant = 1; return 0; }
+    if (strcmp(name, "avx512") == 0 && best >= 2) { variant = 2; return 0; }
+    return 1;
+#else
+    return strcmp(name, "scalar") == 0 || strcmp(name, "auto") == 0 ? 0 : 1;
+#endif
+}
+
 const char *quern_kernels_variant(void) {
     static const char *names[] = {"scalar", "avx2", "avx512"};
     return names[choose_variant()];

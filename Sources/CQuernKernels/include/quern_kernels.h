@@ -27,6 +27,11 @@ void quern_group_dot_q8_0(const uint8_t *group, const float *x, int blocks, floa
 /// Which implementation the dispatcher chose: "avx512", "avx2" or "scalar".
 const char *quern_kernels_variant(void);
 
+/// Forces a narrower implementation ("avx2" or "scalar"; "auto" restores
+/// the dispatcher's choice) so tests can check every path on one machine.
+/// Returns 0 when the CPU can run it.
+int quern_kernels_force_variant(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,5 @@
 import CQuernBLAS
+import CQuernKernels
 
 /// What the BLAS layer runs on, for logs, `quern bench` and results.
 public struct BLASInfo: Sendable, CustomStringConvertible {
@@ -55,8 +56,8 @@ public struct MatrixView {
     public var rowStride: Int
 
     public init(_ tensor: Tensor, offset: Int = 0, rows: Int, columns: Int, rowStride: Int? = nil) {
-        let stride = rowStride ?? columns
-        precondition(rows >= 0 && columns >= 0 && offset >= 0 && stride >= max(columns, 1), "invalid matrix view")
+        let stride = rowStride ?? max(columns, 1)
+        precondition(rows >= 0 && columns >= 0 && offset >= 0 && stride >= max(columns, 1), "invalid matrix view: \(rows)x\(columns) stride \(stride)")
         precondition(rows == 0 || columns == 0 || offset + (rows - 1) * stride + columns <= tensor.count,
                      "matrix view \(rows)x\(columns)+\(offset) (stride \(stride)) exceeds tensor of \(tensor.count)")
         self.tensor = tensor
@@ -154,4 +155,15 @@ public struct CPUFeatures: Sendable {
     public static var preferredBLASCoretype: String? {
         quern_blas_preferred_coretype().map { String(cString: $0) }
     }
+}
+
+/// The quantised matrix-vector kernels in use.
+public enum QuantKernels {
+    /// "avx512", "avx2" or "scalar".
+    public static var variant: String { String(cString: quern_kernels_variant()) }
+
+    /// Forces a narrower implementation ("avx2", "scalar", or "auto"), for
+    /// tests and comparisons. Returns false when this CPU cannot run it.
+    @discardableResult
+    public static func force(_ name: String) -> Bool { quern_kernels_force_variant(name) == 0 }
 }
