@@ -22,7 +22,8 @@ let package = Package(
         .executable(name: "quern", targets: ["quern"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Native libraries, from Debian packages.
@@ -49,18 +50,33 @@ let package = Package(
             name: "QuernTensor", dependencies: ["CQuernBLAS", "CQuernKernels"],
             swiftSettings: kernelFlags),
 
+        // What the daemon dispatches to: requests, kind detection, pipelines, results.
+        .target(
+            name: "QuernPipelines",
+            dependencies: ["CSndFile", .product(name: "Logging", package: "swift-log")]),
+
+        // The long-running service: inbox watching, claims, durable results, recovery.
+        .target(
+            name: "QuernDaemon",
+            dependencies: ["QuernPipelines", .product(name: "Logging", package: "swift-log")]),
+
         // The command-line front end.
         .executableTarget(
             name: "quern",
             dependencies: [
                 "QuernTensor",
+                "QuernPipelines",
+                "QuernDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: kernelFlags),
 
         .testTarget(
             name: "QuernTensorTests", dependencies: ["QuernTensor"],
             swiftSettings: kernelFlags),
+        .testTarget(
+            name: "QuernDaemonTests", dependencies: ["QuernDaemon", "QuernPipelines"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,21 @@
+/// An input taken out of the inbox: it now lives at `work/<id>/<name>`.
+///
+/// The claim directory also holds the markers recovery reads after a crash
+/// (names start with `.`, which no input name can):
+/// - `.written-ok` / `.written-error`: the result is complete and synced in
+///   `outbox/.quern-<id>.tmp`; from here on the input never runs again;
+/// - `.attempt-N`: recovery restarted this input N times after a crash;
+/// - `.handed-back`: a graceful shutdown stopped before finishing it.
+struct Claim: Sendable, Equatable {
+    var id: String
+    var name: [UInt8]
+    var directory: [UInt8]
+
+    var inputPath: [UInt8] { Paths.join(directory, name) }
+
+    func marker(_ name: String) -> [UInt8] { Paths.join(directory, name) }
+
+    static func writtenMarker(succeeded: Bool) -> String { succeeded ? ".written-ok" : ".written-error" }
+    static let handedBackMarker = ".handed-back"
+    static let attemptPrefix = ".attempt-"
+}

@@ -1,0 +1,71 @@
+import Synchronization
+
+/// Makes a result durable and visible exactly once, then archives its input.
+///
+/// The steps, and what recovery concludes if the process dies after each:
+/// 1. write `outbox/.quern-<id>.tmp`, fsync it      → no marker: run the input again
+/// 2. create `.written-<status>` in the claim dir, fsync the dir
+///                                                  → marker + temp file: publish the temp file
+/// 3. rename the temp file to its result name       → marker, no temp file: already published
+/// 4. fsync the outbox directory
+/// 5. rename `work/<id>` to `done/<id>` or `failed/<id>` → nothing left to do
+///
+/// Step 3 is the single instant a result appears, and the marker made
+/// durable in step 2 is what tells the two sides of that instant apart.
+final class ResultPublisher: Sendable {
+    let layout: DaemonLayout
+    /// Choosing a free result name and renaming onto it must not interleave
+    /// between two writer threads publishing inputs with the same name.
+    private let naming = Mutex<Void>(())
+
+    init(layout: DaemonLayout) { self.layout = layout }
+
+    /// Returns the result's file name in the outbox.
+    func publish(_ claim: Claim, result: [UInt8], succeeded: Bool) throws(SystemError) -> [UInt8] {
+        let temporary = layout.temporaryResult(for: claim.id)
+        try FileOps.writeDurably(temporary, result)
+        try FileOps.touch(claim.marker(Claim.writtenMarker(succeeded: succeeded)))
+        try FileOps.syncDirectory(claim.directory)
+        let name = try commit(claim)
+        try archive(claim, succeeded: succeeded)
+        return name
+    }
+
+    /// Steps 3–4: renames the synced temp file to the first free result name.
+    func commit(_ claim: Claim) throws(SystemError) -> [UInt8] {
+        let temporary = layout.temporaryResult(for: claim.id)
+        let name = try naming.withLock { _ throws(SystemError) -> [UInt8] in
+            var index = 0
+            while true {
+                let candidate = ResultNames.candidate(for: claim.name, index: index)
+                if !FileOps.exists(Paths.join(layout.outbox, candidate)) {
+                    guard try FileOps.rename(temporary, Paths.join(layout.outbox, candidate)) else {
+                        throw SystemError("rename", temporary, code: 2 /* ENOENT */)
+                    }
+                    return candidate
+                }
+                index += 1
+            }
+        }
+        try FileOps.syncDirectory(layout.outbox)
+        return name
+    }
+
+    /// Step 5: moves the whole claim directory into the archive. Not synced:
+    /// if the move is lost, recovery finds the marker and moves it again.
+    func archive(_ claim: Claim, succeeded: Bool) throws(SystemError) {
+        let archive = succeeded ? layout.done : layout.failed
+        var destination = Paths.join(archive, claim.id)
+        var suffix = 1
+        while FileOps.exists(destination) {
+            destination = Paths.join(archive, "\(claim.id).\(suffix)")
+            suffix += 1
+        }
+        guard try FileOps.rename(claim.directory, destination) else { return }
+        // The markers only matter in the work area.
+        try? FileOps.forEachEntry(destination) { entry in
+            if entry.first == UInt8(ascii: ".") { try? FileOps.removeFile(Paths.join(destination, entry)) }
+            return true
+        }
+    }
+}

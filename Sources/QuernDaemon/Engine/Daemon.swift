@@ -1,0 +1,349 @@
+import Dispatch
+import Foundation
+import Logging
+import QuernPipelines
+import Synchronization
+
+/// `quern serve`: watches the inbox and turns every file into exactly one
+/// result. The stages are threads joined by bounded queues:
+///
+///     watcher → [candidates] → intake ×2 → [models] → compute ×1 → [results] → writers ×3
+///
+/// intake claims, reads, hashes and inspects; compute runs one batch at a
+/// time; writers make results durable and archive inputs. A file that needs no
+/// model (bad input, unsupported task) goes from intake straight to a writer.
+public final class Daemon: Sendable {
+    public enum StartFailure: Error, CustomStringConvertible {
+        case anotherDaemon(String)
+        case setup(String)
+
+        public var description: String {
+            switch self {
+            case let .anotherDaemon(message), let .setup(message): return message
+            }
+        }
+
+        /// EX_TEMPFAIL for "already running" (systemd is told not to restart on it), 1 otherwise.
+        public var exitCode: Int32 {
+            if case .anotherDaemon = self { return 75 }
+            return 1
+        }
+    }
+
+    private enum IntakeItem: Sendable {
+        case candidate(Candidate)
+        case recovered(RecoveredClaim, seen: UInt64)
+    }
+
+    private struct ClaimedWork: Sendable {
+        var claim: Claim
+        var work: ModelWork
+    }
+
+    private struct Finished: Sendable {
+        var claim: Claim
+        var document: ResultDocument
+    }
+
+    private let configuration: DaemonConfiguration
+    private let processor: FileProcessor
+    private let logger: Logger
+    private let workArea: WorkArea
+    private let publisher: ResultPublisher
+    private let intakeQueue: BoundedQueue<IntakeItem>
+    private let modelQueue: BoundedQueue<ClaimedWork>
+    private let resultQueue: BoundedQueue<Finished>
+    private let inFlight = Mutex<[String: Claim]>([:])
+    private let stopRequest = DispatchSemaphore(value: 0)
+    private let stopState = Mutex<(requested: Bool, exitCode: Int32, abandonAfter: UInt64?)>((false, 0, nil))
+
+    public init(configuration: DaemonConfiguration, processor: FileProcessor, logger: Logger) {
+        self.configuration = configuration
+        self.processor = processor
+        self.logger = logger
+        workArea = WorkArea(layout: configuration.layout)
+        publisher = ResultPublisher(layout: configuration.layout)
+        intakeQueue = BoundedQueue(capacity: configuration.queueCapacity)
+        modelQueue = BoundedQueue(capacity: configuration.queueCapacity)
+        resultQueue = BoundedQueue(capacity: configuration.queueCapacity)
+    }
+
+    /// Asks the daemon to stop taking files and shut down (any thread, signal handlers too).
+    public func requestStop(exitCode: Int32 = 0, reason: String) {
+        let first = stopState.withLock { state -> Bool in
+            if state.requested { return false }
+            state.requested = true
+            state.exitCode = exitCode
+            state.abandonAfter = DispatchTime.now().uptimeNanoseconds + ComputeLane.nanoseconds(configuration.shutdownGrace)
+            return true
+        }
+        if first {
+            logger.notice("stopping", metadata: ["reason": "\(reason)"])
+            stopRequest.signal()
+        }
+    }
+
+    private var isStopping: Bool { stopState.withLock { $0.requested } }
+
+    private var graceExpired: Bool {
+        stopState.withLock { state in
+            guard let after = state.abandonAfter else { return false }
+            return DispatchTime.now().uptimeNanoseconds >= after
+        }
+    }
+
+    /// Runs until stopped; returns the process exit code.
+    public func run() throws(StartFailure) -> Int32 {
+        let layout = configuration.layout
+        try prepareDirectories(layout)
+        let lock: InboxLock
+        do {
+            lock = try InboxLock(path: layout.lockFile)
+        } catch {
+            if case .heldByAnother = error { throw .anotherDaemon(error.description) }
+            throw .setup(error.description)
+        }
+        let recovered: [RecoveredClaim]
+        do {
+            recovered = try Recovery(layout: layout, publisher: publisher, maxAttempts: configuration.maxAttempts, logger: logger).run()
+        } catch {
+            throw .setup("cannot recover the work area: \(error)")
+        }
+        let watcher = try makeWatcher()
+        logger.notice("serving", metadata: [
+            "inbox": "\(ResultNames.display(layout.inbox))", "outbox": "\(ResultNames.display(layout.outbox))",
+            "watch": "\(watcher.modeName)", "tasks": "\(processor.registry.servedTasks.map(\.rawValue).joined(separator: ","))",
+            "pid": "\(ProcessInfo.processInfo.processIdentifier)",
+        ])
+
+        let stages = DispatchGroup()
+        startThread("watcher", group: stages) { [self] in
+            let now = DispatchTime.now().uptimeNanoseconds
+            for claim in recovered where !intakeQueue.put(.recovered(claim, seen: now)) { return }
+            watcher.run { intakeQueue.put(.candidate($0)) }
+            if !isStopping { requestStop(exitCode: 1, reason: "the watcher stopped (inbox lost?)") }
+        }
+        let intake = DispatchGroup()
+        for index in 0..<max(1, configuration.intakeThreads) {
+            startThread("intake-\(index)", group: intake) { [self] in intakeLoop() }
+        }
+        let compute = DispatchGroup()
+        startThread("compute", group: compute) { [self] in computeLoop() }
+        let writers = DispatchGroup()
+        for index in 0..<max(1, configuration.writerThreads) {
+            startThread("writer-\(index)", group: writers) { [self] in writerLoop() }
+        }
+
+        stopRequest.wait()
+        // Stop taking files; what was not claimed yet stays in the inbox.
+        watcher.stop()
+        handBack(intakeQueue.close(discarding: true))
+        // Queued model work is handed back (closing also frees an intake thread
+        // blocked on a full queue); the running batch gets the grace period.
+        handBack(modelQueue.close(discarding: true))
+        _ = stages.wait(timeout: .now() + 2)
+        intake.wait()
+        let graceDeadline = DispatchTime.now() + .nanoseconds(Int(ComputeLane.nanoseconds(configuration.shutdownGrace)) + 500_000_000)
+        if compute.wait(timeout: graceDeadline) == .timedOut {
+            logger.warning("the running inference did not stop in time; its inputs are handed back")
+        }
+        // Results already decided are written: that only takes milliseconds.
+        resultQueue.close()
+        writers.wait()
+        let leftovers = inFlight.withLock { Array($0.values) }
+        for claim in leftovers { workArea.handBack(claim) }
+        if !leftovers.isEmpty {
+            logger.notice("handed back unfinished inputs; they are processed at the next start", metadata: ["count": "\(leftovers.count)"])
+        }
+        withExtendedLifetime(lock) {}
+        let exitCode = stopState.withLock { $0.exitCode }
+        logger.notice("stopped", metadata: ["exit_code": "\(exitCode)"])
+        return exitCode
+    }
+
+    // MARK: Stages
+
+    private func intakeLoop() {
+        let intake = FileIntake(processor: processor)
+        while let item = intakeQueue.take() {
+            if isStopping {
+                if case let .recovered(recovered, _) = item { handBack(recovered) }
+                continue
+            }
+            let claim: Claim
+            let seen: UInt64
+            switch item {
+            case let .candidate(candidate):
+                do {
+                    guard let taken = try workArea.claim(name: candidate.name, expectedInode: candidate.inode) else { continue }
+                    claim = taken
+                } catch {
+                    logger.error("cannot claim a file; it stays in the inbox", metadata: ["name": "\(ResultNames.display(candidate.name))", "error": "\(error)"])
+                    continue
+                }
+                seen = candidate.seen
+            case let .recovered(.rerun(recoveredClaim), recoveredAt):
+                claim = recoveredClaim
+                seen = recoveredAt
+            case let .recovered(.abandon(recoveredClaim, attempts), recoveredAt):
+                inFlight.withLock { $0[recoveredClaim.id] = recoveredClaim }
+                let size = (try? FileOps.status(recoveredClaim.inputPath))?.size
+                let error = QuernError(.internalError, "Quern stopped \(attempts) times while processing this file (a crash or a kill); it is set aside so the daemon can carry on")
+                var timings = Timings()
+                timings.queued = Double(DispatchTime.now().uptimeNanoseconds &- recoveredAt) / 1e9
+                let document = processor.refusal(facts: InputFacts(name: recoveredClaim.name, size: size, sha256: nil, kind: .unknown), error: error, claimID: recoveredClaim.id, timings: timings)
+                resultQueue.put(Finished(claim: recoveredClaim, document: document))
+                continue
+            }
+            inFlight.withLock { $0[claim.id] = claim }
+            let result = intake.inspect(path: claim.inputPath, name: claim.name, seen: seen)
+            switch result.next {
+            case let .needsModel(job, pipeline):
+                modelQueue.put(ClaimedWork(claim: claim, work: ModelWork(intake: result, job: job, pipeline: pipeline)))
+            case let .decided(error):
+                let document = ResultDocument(
+                    claimID: claim.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
+                    timings: result.timings, quernVersion: processor.quernVersion)
+                resultQueue.put(Finished(claim: claim, document: document))
+            }
+        }
+    }
+
+    private func computeLoop() {
+        let lane = ComputeLane(timeout: configuration.timeout, logger: logger)
+        while true {
+            let batch = modelQueue.takeBatch(
+                limit: { $0.work.pipeline.maxBatchSize },
+                belongsWith: { $0.work.pipeline.identity == $1.work.pipeline.identity })
+            if batch.isEmpty { return }
+            let deliver = { [self] (outcomes: [(Result<TaskOutput, QuernError>, Timings)]) in
+                for (item, (outcome, timings)) in zip(batch, outcomes) {
+                    let model = item.work.pipeline.identity
+                    let document = ResultDocument(
+                        claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome,
+                        model: model, timings: timings, quernVersion: processor.quernVersion)
+                    resultQueue.put(Finished(claim: item.claim, document: document))
+                }
+            }
+            let end = lane.run(
+                batch.map(\.work), shouldAbandon: { [self] in graceExpired }, onTimeout: deliver,
+                onStuck: { [self] in requestStop(exitCode: 70, reason: "a pipeline ignored cancellation") })
+            switch end {
+            case let .finished(outcomes): deliver(outcomes)
+            case .abandoned: return
+            }
+        }
+    }
+
+    private func writerLoop() {
+        while let finished = resultQueue.take() {
+            var document = finished.document
+            let claim = finished.claim
+            document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
+            let bytes = JSONWriter.bytes(document.json, style: .pretty) + [0x0A]
+            let writeStart = DispatchTime.now()
+            do {
+                let resultName = try publisher.publish(claim, result: bytes, succeeded: document.isSuccess)
+                inFlight.withLock { $0[claim.id] = nil }
+                logProcessed(document, resultName: resultName, writeSeconds: FileProcessor.seconds(since: writeStart))
+            } catch {
+                // The claim stays in the work area in a state recovery knows.
+                inFlight.withLock { $0[claim.id] = nil }
+                logger.error("cannot write a result; the input stays in the work area and is retried at the next start", metadata: [
+                    "name": "\(ResultNames.display(claim.name))", "claim": "\(claim.id)", "error": "\(error)",
+                ])
+            }
+        }
+    }
+
+    private func logProcessed(_ document: ResultDocument, resultName: [UInt8], writeSeconds: Double) {
+        var metadata: Logger.Metadata = [
+            "name": "\(ResultNames.display(document.input.name))",
+            "kind": "\(document.input.kind.rawValue)",
+            "task": "\(document.task?.rawValue ?? "-")",
+            "status": "\(document.isSuccess ? "ok" : "error")",
+            "result": "\(ResultNames.display(resultName))",
+            "claim": "\(document.claimID ?? "-")",
+            "queued_ms": "\(Self.milliseconds(document.timings.queued))",
+            "decode_ms": "\(Self.milliseconds(document.timings.decode))",
+            "inference_ms": "\(Self.milliseconds(document.timings.inference))",
+            "total_ms": "\(Self.milliseconds(document.timings.total))",
+            "write_ms": "\(Self.milliseconds(writeSeconds))",
+        ]
+        if let code = document.errorCode { metadata["code"] = "\(code.rawValue)" }
+        logger.info("processed", metadata: metadata)
+    }
+
+    private static func milliseconds(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }
+
+    // MARK: Set-up
+
+    private func prepareDirectories(_ layout: DaemonLayout) throws(StartFailure) {
+        do {
+            for directory in [layout.inbox, layout.outbox, layout.work, layout.done, layout.failed] {
+                try FileOps.makeDirectories(directory)
+            }
+            let inbox = try FileOps.status(layout.inbox)
+            let outbox = try FileOps.status(layout.outbox)
+            if inbox?.inode == outbox?.inode, inbox?.device == outbox?.device {
+                throw StartFailure.setup("the outbox must not be the inbox: results would be read back as requests")
+            }
+            for (label, path) in [("--work", layout.work), ("the done archive", layout.done), ("the failed archive", layout.failed)] {
+                guard try FileOps.status(path)?.device == inbox?.device else {
+                    throw StartFailure.setup("\(label) (\(ResultNames.display(path))) must be on the inbox's file system: inputs are moved there with rename(2)")
+                }
+            }
+        } catch let failure as StartFailure {
+            throw failure
+        } catch {
+            throw .setup("cannot prepare the directories: \(error)")
+        }
+    }
+
+    private func makeWatcher() throws(StartFailure) -> any InboxWatcher {
+        let layout = configuration.layout
+        let scanner = InboxScanner(inbox: layout.inbox, logger: logger)
+        do {
+            if configuration.watchMode == .automatic {
+                if FileSystemKind.isNetwork(layout.inbox) {
+                    logger.notice("the inbox is on a network file system; polling", metadata: ["type": "\(FileSystemKind.type(of: layout.inbox) ?? "?")"])
+                } else {
+                    do {
+                        return try InotifyWatcher(inbox: layout.inbox, scanner: scanner, settle: configuration.settle, recheckInterval: configuration.pollInterval, logger: logger)
+                    } catch {
+                        logger.warning("inotify is not available; polling instead", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            return try PollingWatcher(scanner: scanner, interval: configuration.pollInterval, settle: configuration.settle)
+        } catch {
+            throw .setup("cannot watch the inbox: \(error)")
+        }
+    }
+
+    private func startThread(_ name: String, group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        let thread = Thread {
+            body()
+            group.leave()
+        }
+        thread.name = "quern-\(name)"
+        thread.start()
+    }
+
+    private func handBack(_ items: [IntakeItem]) {
+        for item in items {
+            if case let .recovered(recovered, _) = item { handBack(recovered) }
+        }
+    }
+
+    private func handBack(_ recovered: RecoveredClaim) {
+        switch recovered {
+        case let .rerun(claim), let .abandon(claim, _): workArea.handBack(claim)
+        }
+    }
+
+    private func handBack(_ items: [ClaimedWork]) {
+        for item in items { inFlight.withLock { $0[item.claim.id] = nil }; workArea.handBack(item.claim) }
+    }
+}

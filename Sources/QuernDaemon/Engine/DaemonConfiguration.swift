@@ -1,0 +1,31 @@
+/// Everything `quern serve` can be told. Defaults are the documented ones.
+public struct DaemonConfiguration: Sendable {
+    public enum WatchMode: String, Sendable {
+        /// inotify, unless the inbox is on a network file system or inotify fails.
+        case automatic
+        case polling
+    }
+
+    public var layout: DaemonLayout
+    public var watchMode: WatchMode = .automatic
+    /// Seconds between inbox listings in polling mode.
+    public var pollInterval: Double = 0.5
+    /// Seconds an entry's size and mtime must stay the same before it is taken
+    /// when no close event says it is complete.
+    public var settle: Double = 2
+    /// Per-batch model time limit.
+    public var timeout: Duration = .seconds(300)
+    /// How long SIGTERM waits for the running inference before handing it back.
+    public var shutdownGrace: Duration = .seconds(10)
+    /// Crashes while processing one input before it gets an error result instead.
+    public var maxAttempts: Int = 3
+    /// Threads that claim, read and inspect files (I/O and hashing).
+    public var intakeThreads: Int = 2
+    /// Threads that write results (each waits on fsync; several let the file
+    /// system commit them together).
+    public var writerThreads: Int = 3
+    /// Depth of each queue between stages: what bounds memory in a burst.
+    public var queueCapacity: Int = 32
+
+    public init(layout: DaemonLayout) { self.layout = layout }
+}

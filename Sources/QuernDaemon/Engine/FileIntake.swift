@@ -1,0 +1,80 @@
+import Dispatch
+import QuernPipelines
+
+/// A file on its way through: after intake it either needs a model
+/// (`needsModel`) or its result is already decided (`decided`).
+struct IntakeResult: Sendable {
+    enum Next: Sendable {
+        case needsModel(job: Job, pipeline: AnyPipeline)
+        case decided(QuernError)
+    }
+
+    var facts: InputFacts
+    var task: TaskName?
+    var next: Next
+    var timings: Timings
+    /// Monotonic nanoseconds when intake finished (the model wait starts here).
+    var readyAt: UInt64 = DispatchTime.now().uptimeNanoseconds
+}
+
+/// Looks at one file — never following a symlink, never opening anything
+/// but a regular file — reads it within the byte limit and inspects it.
+/// Shared by the daemon (on claimed files) and `quern run`.
+struct FileIntake: Sendable {
+    let processor: FileProcessor
+
+    func inspect(path: [UInt8], name: [UInt8], seen: UInt64) -> IntakeResult {
+        let started = DispatchTime.now()
+        var timings = Timings()
+        timings.queued = Double(started.uptimeNanoseconds &- seen) / 1e9
+        func refuse(_ code: ErrorCode, _ message: String, size: Int? = nil) -> IntakeResult {
+            timings.decode = FileProcessor.seconds(since: started)
+            return IntakeResult(facts: InputFacts(name: name, size: size, sha256: nil, kind: .unknown), task: nil, next: .decided(QuernError(code, message)), timings: timings)
+        }
+        let status: FileOps.Status
+        do {
+            guard let found = try FileOps.status(path) else { return refuse(.inputUnreadable, "the file disappeared before it could be read") }
+            status = found
+        } catch {
+            return refuse(.inputUnreadable, "cannot examine the file: \(error)")
+        }
+        switch status.type {
+        case .regular: break
+        case .symlink:
+            return refuse(.inputSymlink, "symbolic links are not followed; put the file itself in the inbox")
+        case .directory:
+            return refuse(.inputDirectory, "directories are not processed; put the files themselves in the inbox (the directory is archived untouched)")
+        case .fifo, .socket, .characterDevice, .blockDevice, .unknown:
+            return refuse(.inputNotRegularFile, "\(Self.describe(status.type)) is not a regular file; it was not opened")
+        }
+        let limit = processor.inspector.limits.maxBytes
+        let bytes: [UInt8]
+        do {
+            switch try FileOps.readFile(path, limit: limit) {
+            case let .bytes(content): bytes = content
+            case let .tooLarge(size):
+                return refuse(.inputTooLarge, "the file is \(size) bytes, more than the limit of \(limit) (raise --max-bytes)", size: size)
+            }
+        } catch {
+            return refuse(.inputUnreadable, "cannot read the file: \(error)", size: status.size)
+        }
+        let inspected = processor.inspect(name: name, bytes: bytes)
+        timings.decode = FileProcessor.seconds(since: started)
+        switch inspected.outcome {
+        case let .success((job, pipeline)):
+            return IntakeResult(facts: inspected.facts, task: inspected.task, next: .needsModel(job: job, pipeline: pipeline), timings: timings)
+        case let .failure(error):
+            return IntakeResult(facts: inspected.facts, task: inspected.task, next: .decided(error), timings: timings)
+        }
+    }
+
+    private static func describe(_ type: FileOps.EntryType) -> String {
+        switch type {
+        case .fifo: return "a FIFO (named pipe)"
+        case .socket: return "a socket"
+        case .characterDevice: return "a character device"
+        case .blockDevice: return "a block device"
+        default: return "this entry"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Dispatch
+import Logging
+import QuernPipelines
+
+/// `quern run`: the daemon's intake and compute steps for one file, without
+/// claiming, archiving or writing to the outbox.
+public struct SingleFileRunner: Sendable {
+    private let processor: FileProcessor
+    private let lane: ComputeLane
+
+    public init(processor: FileProcessor, logger: Logger) {
+        self.processor = processor
+        lane = ComputeLane(timeout: processor.timeout, logger: logger)
+    }
+
+    public func run(path: String) -> ResultDocument {
+        let pathBytes = Array(path.utf8)
+        let name = Array(pathBytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).last ?? [])
+        let result = FileIntake(processor: processor).inspect(path: pathBytes, name: name, seen: DispatchTime.now().uptimeNanoseconds)
+        var document: ResultDocument
+        switch result.next {
+        case let .decided(error):
+            document = ResultDocument(claimID: nil, input: result.facts, task: result.task, outcome: .failure(error), model: nil, timings: result.timings, quernVersion: processor.quernVersion)
+        case let .needsModel(job, pipeline):
+            var outcome: (Result<TaskOutput, QuernError>, Timings)?
+            let end = lane.run([ModelWork(intake: result, job: job, pipeline: pipeline)], shouldAbandon: { false }, onTimeout: { outcome = $0.first }, onStuck: {})
+            if case let .finished(outcomes) = end, let first = outcomes.first { outcome = first }
+            let (answer, timings) = outcome ?? (.failure(QuernError(.internalError, "the pipeline returned nothing")), result.timings)
+            document = ResultDocument(claimID: nil, input: result.facts, task: job.request.task, outcome: answer, model: pipeline.identity, timings: timings, quernVersion: processor.quernVersion)
+        }
+        document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
+        return document
+    }
+}

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Logging
+import Synchronization
+
+/// Watches the inbox with inotify. A file is ready when it is closed after
+/// writing (IN_CLOSE_WRITE) or renamed in (IN_MOVED_TO). Symlinks, FIFOs and
+/// device nodes announce themselves with IN_CREATE only, so that is watched
+/// too; directories made in place are tracked until they stop changing.
+/// Events are hints: if the kernel queue overflows, the inbox is listed again.
+final class InotifyWatcher: InboxWatcher {
+    let modeName = "inotify"
+    private let inbox: [UInt8]
+    private let scanner: InboxScanner
+    private let settle: Double
+    private let recheckInterval: Double
+    private let logger: Logger
+    private let descriptor: Int32
+    private let wake: WakePipe
+    private let stopping = Atomic<Bool>(false)
+    /// Set when the inbox itself is deleted or moved away.
+    let inboxLost = Atomic<Bool>(false)
+
+    init(inbox: [UInt8], scanner: InboxScanner, settle: Double, recheckInterval: Double, logger: Logger) throws(SystemError) {
+        self.inbox = inbox
+        self.scanner = scanner
+        self.settle = settle
+        self.recheckInterval = recheckInterval
+        self.logger = logger
+        descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard descriptor >= 0 else { throw SystemError("inotify_init1", inbox) }
+        let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+        guard inotify_add_watch(descriptor, Paths.c(inbox), mask) >= 0 else {
+            let failure = SystemError("inotify_add_watch", inbox)
+            close(descriptor)
+            throw failure
+        }
+        wake = try WakePipe()
+    }
+
+    deinit { close(descriptor) }
+
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        wake.wake()
+    }
+
+    func run(emit: (Candidate) -> Bool) {
+        var tracker = SettleTracker(settleSeconds: settle)
+        // Files already waiting at start-up, and any that arrived before the watch.
+        guard scanner.scan(readiness: .byAge(seconds: settle), tracker: &tracker, emit: emit) else { return }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while !stopping.load(ordering: .acquiring) {
+            var descriptors = [
+                pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake.readDescriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            let timeout = tracker.isEmpty ? -1 : Int32(max(1, recheckInterval * 1000))
+            let ready = poll(&descriptors, 2, timeout)
+            if stopping.load(ordering: .acquiring) { return }
+            if ready < 0, errno != EINTR {
+                logger.error("poll failed on the inotify descriptor", metadata: ["errno": "\(errno)"])
+                return
+            }
+            if descriptors[0].revents & Int16(POLLIN) != 0 {
+                guard let rescan = drainEvents(&buffer, tracker: &tracker, emit: emit) else { return }
+                if rescan {
+                    logger.notice("inotify queue overflowed; listing the inbox again")
+                    guard scanner.scan(readiness: .byAge(seconds: settle), tracker: &tracker, emit: emit) else { return }
+                }
+            }
+            guard recheck(&tracker, emit: emit) else { return }
+        }
+    }
+
+    /// Reads every queued event. Returns whether a full rescan is needed, or
+    /// nil when the watcher must stop.
+    private func drainEvents(_ buffer: inout [UInt8], tracker: inout SettleTracker, emit: (Candidate) -> Bool) -> Bool? {
+        var needsRescan = false
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { return needsRescan }  // EAGAIN: drained
+            var offset = 0
+            let header = MemoryLayout<inotify_event>.size
+            while offset + header <= count {
+                let mask = UInt32(buffer[offset + 4]) | UInt32(buffer[offset + 5]) << 8 | UInt32(buffer[offset + 6]) << 16 | UInt32(buffer[offset + 7]) << 24
+                let nameLength = Int(UInt32(buffer[offset + 12]) | UInt32(buffer[offset + 13]) << 8 | UInt32(buffer[offset + 14]) << 16 | UInt32(buffer[offset + 15]) << 24)
+                let nameStart = offset + header
+                let name = Array(buffer[nameStart..<min(count, nameStart + nameLength)].prefix { $0 != 0 })
+                offset = nameStart + nameLength
+                if mask & UInt32(IN_Q_OVERFLOW) != 0 { needsRescan = true; continue }
+                if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0 {
+                    logger.critical("the inbox was deleted or moved away", metadata: ["inbox": "\(ResultNames.display(inbox))"])
+                    inboxLost.store(true, ordering: .releasing)
+                    return nil
+                }
+                guard !name.isEmpty, !InboxFilter.isIgnored(name) else { continue }
+                guard let status = try? FileOps.status(Paths.join(inbox, name)) else { continue }
+                let created = mask & UInt32(IN_CREATE) != 0
+                if created, status.type == .regular { continue }  // wait for IN_CLOSE_WRITE
+                if created, status.type == .directory {
+                    _ = tracker.observe(name, status)
+                    continue
+                }
+                let candidate = Candidate(name: name, inode: status.inode, seen: DispatchTime.now().uptimeNanoseconds)
+                if !emit(candidate) { return nil }
+            }
+        }
+    }
+
+    /// Re-examines tracked entries (young files from a scan, new directories).
+    private func recheck(_ tracker: inout SettleTracker, emit: (Candidate) -> Bool) -> Bool {
+        for name in tracker.names {
+            guard let status = try? FileOps.status(Paths.join(inbox, name)) else {
+                tracker.forget(name)
+                continue
+            }
+            if tracker.observe(name, status) {
+                if !emit(Candidate(name: name, inode: status.inode, seen: DispatchTime.now().uptimeNanoseconds)) { return false }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,162 @@
+/// Token counts, as the common chat-completion APIs report them.
+public struct TokenUsage: Sendable, Equatable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+}
+
+public enum FinishReason: String, Sendable {
+    /// The model ended its answer or hit a stop string.
+    case stop
+    /// `max_tokens` ran out first.
+    case length
+}
+
+public struct ChatOutput: Sendable, Equatable {
+    public var content: String
+    public var finishReason: FinishReason
+    public var usage: TokenUsage
+
+    public init(content: String, finishReason: FinishReason, usage: TokenUsage) {
+        self.content = content
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+}
+
+public struct CompletionOutput: Sendable, Equatable {
+    public var text: String
+    public var finishReason: FinishReason
+    public var usage: TokenUsage
+
+    public init(text: String, finishReason: FinishReason, usage: TokenUsage) {
+        self.text = text
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+}
+
+public struct EmbeddingOutput: Sendable, Equatable {
+    /// One vector per input, in input order.
+    public var vectors: [[Float]]
+    public var promptTokens: Int
+
+    public init(vectors: [[Float]], promptTokens: Int) {
+        self.vectors = vectors
+        self.promptTokens = promptTokens
+    }
+}
+
+public struct ClassificationOutput: Sendable, Equatable {
+    public struct Label: Sendable, Equatable {
+        public var index: Int
+        public var label: String
+        public var score: Float
+
+        public init(index: Int, label: String, score: Float) {
+            self.index = index
+            self.label = label
+            self.score = score
+        }
+    }
+
+    /// Best first.
+    public var labels: [Label]
+    /// The pooled feature vector before the classifier head.
+    public var features: [Float]
+
+    public init(labels: [Label], features: [Float]) {
+        self.labels = labels
+        self.features = features
+    }
+}
+
+public struct TranscriptionOutput: Sendable, Equatable {
+    public struct Segment: Sendable, Equatable {
+        public var start: Double
+        public var end: Double
+        public var text: String
+
+        public init(start: Double, end: Double, text: String) {
+            self.start = start
+            self.end = end
+            self.text = text
+        }
+    }
+
+    public var text: String
+    public var segments: [Segment]
+    public var language: String
+
+    public init(text: String, segments: [Segment], language: String) {
+        self.text = text
+        self.segments = segments
+        self.language = language
+    }
+}
+
+/// What `DiagnosticPipeline` reports instead of a model's answer.
+public struct DiagnosticOutput: Sendable, Equatable {
+    public var bytes: Int
+    public var lines: Int?
+    public var characters: Int?
+}
+
+/// A task's answer. Its JSON shape per task is fixed by the result schema.
+public enum TaskOutput: Sendable, Equatable {
+    case chat(ChatOutput)
+    case completion(CompletionOutput)
+    case embedding(EmbeddingOutput)
+    case classification(ClassificationOutput)
+    case transcription(TranscriptionOutput)
+    case diagnostic(DiagnosticOutput)
+
+    public var json: JSONValue {
+        switch self {
+        case let .chat(output):
+            return .object([
+                ("message", .object([("role", .string("assistant")), ("content", .string(output.content))])),
+                ("finish_reason", .string(output.finishReason.rawValue)),
+                ("usage", Self.usage(output.usage)),
+            ])
+        case let .completion(output):
+            return .object([
+                ("text", .string(output.text)),
+                ("finish_reason", .string(output.finishReason.rawValue)),
+                ("usage", Self.usage(output.usage)),
+            ])
+        case let .embedding(output):
+            let data = output.vectors.enumerated().map { index, vector in
+                JSONValue.object([("index", .int(index)), ("embedding", .array(vector.map(JSONValue.float)))])
+            }
+            return .object([
+                ("data", .array(data)),
+                ("dimensions", .int(output.vectors.first?.count ?? 0)),
+                ("usage", .object([("prompt_tokens", .int(output.promptTokens))])),
+            ])
+        case let .classification(output):
+            let labels = output.labels.map { label in
+                JSONValue.object([("index", .int(label.index)), ("label", .string(label.label)), ("score", .float(label.score))])
+            }
+            return .object([("labels", .array(labels)), ("features", .array(output.features.map(JSONValue.float)))])
+        case let .transcription(output):
+            let segments = output.segments.map { segment in
+                JSONValue.object([("start", .double(segment.start)), ("end", .double(segment.end)), ("text", .string(segment.text))])
+            }
+            return .object([("text", .string(output.text)), ("language", .string(output.language)), ("segments", .array(segments))])
+        case let .diagnostic(output):
+            var members: [(key: String, value: JSONValue)] = [("bytes", .int(output.bytes))]
+            if let lines = output.lines { members.append(("lines", .int(lines))) }
+            if let characters = output.characters { members.append(("characters", .int(characters))) }
+            return .object([("diagnostic", .object(members))])
+        }
+    }
+
+    private static func usage(_ usage: TokenUsage) -> JSONValue {
+        .object([("prompt_tokens", .int(usage.promptTokens)), ("completion_tokens", .int(usage.completionTokens))])
+    }
+}

@@ -1,0 +1,43 @@
+/// The stable machine codes of error results. Scripts match on these, so a
+/// code is never renamed or reused; new ones may be added.
+/// The list is mirrored in `schemas/result-v1.schema.json`.
+public enum ErrorCode: String, Sendable, CaseIterable {
+    // The file itself.
+    case inputEmpty = "input.empty"
+    case inputTooLarge = "input.too_large"
+    case inputNotUTF8 = "input.not_utf8"
+    case inputCorrupt = "input.corrupt"
+    case inputUnrecognized = "input.unrecognized"
+    case inputUnreadable = "input.unreadable"
+    case inputSymlink = "input.symlink"
+    case inputDirectory = "input.directory"
+    case inputNotRegularFile = "input.not_regular_file"
+    // A `.json` request.
+    case requestInvalidJSON = "request.invalid_json"
+    case requestNotObject = "request.not_object"
+    case requestUnknownField = "request.unknown_field"
+    case requestWrongType = "request.wrong_type"
+    case requestMissingField = "request.missing_field"
+    case requestInvalidValue = "request.invalid_value"
+    case requestFieldNotApplicable = "request.field_not_applicable"
+    // Running it.
+    case unsupported = "unsupported"
+    case timeout = "timeout"
+    case pipelineFailed = "pipeline.failed"
+    case cancelled = "cancelled"
+    case internalError = "internal"
+}
+
+/// An error that becomes an error result: a stable code plus a message that
+/// says what was wrong and, where it can, what to do about it.
+public struct QuernError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let code: ErrorCode
+    public let message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

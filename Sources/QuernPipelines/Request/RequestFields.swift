@@ -1,0 +1,42 @@
+/// Which fields each task accepts. A field outside the task's set is an error
+/// naming it: a typo such as `max_token` must not be silently ignored.
+enum RequestFields {
+    static let common: Set<String> = ["task", "model"]
+    static let sampling: Set<String> = [
+        "max_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "seed", "stop",
+    ]
+
+    static func allowed(for task: TaskName) -> Set<String> {
+        switch task {
+        case .chat: return common.union(sampling).union(["messages"])
+        case .complete: return common.union(sampling).union(["prompt"])
+        case .embed: return common.union(["input"])
+        case .classify: return common.union(["input", "top_k"])
+        case .transcribe: return common.union(["input"])
+        }
+    }
+
+    static let known: Set<String> = TaskName.allCases.reduce(into: Set<String>()) { $0.formUnion(allowed(for: $1)) }
+
+    /// The known field closest to a misspelt one, if it is close enough to be a typo.
+    static func suggestion(for field: String) -> String? {
+        let ranked = known.map { ($0, editDistance(field, $0)) }.min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        guard let (best, distance) = ranked, distance <= max(1, field.count / 3) else { return nil }
+        return best
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        var current = previous
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

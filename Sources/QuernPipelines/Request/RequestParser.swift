@@ -1,0 +1,118 @@
+import Foundation
+
+/// Turns the bytes of a `.json` request into a validated `Job`. Every error
+/// names the offending field (`messages[1].role`, `temperature`, …).
+public enum RequestParser {
+    public static func parse(_ bytes: [UInt8]) throws(QuernError) -> Job {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw QuernError(.requestInvalidJSON, "the request is not valid JSON: \(error)")
+        }
+        return try parse(document)
+    }
+
+    public static func parse(_ document: JSONValue) throws(QuernError) -> Job {
+        guard case let .object(members) = document else {
+            throw QuernError(.requestNotObject, "a request must be a JSON object, got \(document.typeName)")
+        }
+        let fields = Fields(members)
+        guard let taskValue = fields["task"] else {
+            throw QuernError(.requestMissingField, "missing field \"task\" (one of: \(taskList))")
+        }
+        guard case let .string(taskText) = taskValue else {
+            throw wrongType("task", expected: "a string", got: taskValue)
+        }
+        guard let task = TaskName(rawValue: taskText) else {
+            throw QuernError(.requestInvalidValue, "field \"task\": unknown task \"\(taskText)\" (one of: \(taskList))")
+        }
+        try checkFieldNames(members, task: task)
+        let model = try fields.optionalString("model")
+
+        switch task {
+        case .chat:
+            return Job(request: .chat(messages: try messages(fields), sampling: try sampling(fields)), model: model)
+        case .complete:
+            return Job(request: .complete(prompt: try fields.requiredString("prompt"), sampling: try sampling(fields)), model: model)
+        case .embed:
+            return Job(request: .embed(inputs: try embedInputs(fields)), model: model)
+        case .classify:
+            let topK = try fields.optionalInteger("top_k", range: 1...1000)
+            return Job(request: .classify(image: try base64Media(fields), topK: topK), model: model)
+        case .transcribe:
+            return Job(request: .transcribe(audio: try base64Media(fields)), model: model)
+        }
+    }
+
+    private static let taskList = TaskName.allCases.map(\.rawValue).joined(separator: ", ")
+
+    private static func checkFieldNames(_ members: [(key: String, value: JSONValue)], task: TaskName) throws(QuernError) {
+        let allowed = RequestFields.allowed(for: task)
+        for (key, _) in members where !allowed.contains(key) {
+            if RequestFields.known.contains(key) {
+                throw QuernError(.requestFieldNotApplicable, "field \"\(key)\" does not apply to task \"\(task.rawValue)\" (its fields: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            let hint = RequestFields.suggestion(for: key).map { " — did you mean \"\($0)\"?" } ?? ""
+            throw QuernError(.requestUnknownField, "unknown field \"\(key)\"\(hint)")
+        }
+    }
+
+    private static func messages(_ fields: Fields) throws(QuernError) -> [ChatMessage] {
+        guard let value = fields["messages"] else {
+            throw QuernError(.requestMissingField, "missing field \"messages\" (a list of {\"role\", \"content\"} objects)")
+        }
+        guard case let .array(elements) = value else { throw wrongType("messages", expected: "an array", got: value) }
+        guard !elements.isEmpty else { throw QuernError(.requestInvalidValue, "field \"messages\" must not be empty") }
+        var result: [ChatMessage] = []
+        for (position, element) in elements.enumerated() {
+            let path = "messages[\(position)]"
+            guard case let .object(members) = element else { throw wrongType(path, expected: "an object", got: element) }
+            for (key, _) in members where key != "role" && key != "content" {
+                throw QuernError(.requestUnknownField, "unknown field \"\(path).\(key)\" (a message has \"role\" and \"content\")")
+            }
+            let message = Fields(members, path: path + ".")
+            let roleText = try message.requiredString("role")
+            guard let role = ChatMessage.Role(rawValue: roleText) else {
+                let roles = ChatMessage.Role.allCases.map(\.rawValue).joined(separator: ", ")
+                throw QuernError(.requestInvalidValue, "field \"\(path).role\": unknown role \"\(roleText)\" (one of: \(roles))")
+            }
+            result.append(ChatMessage(role: role, content: try message.requiredString("content")))
+        }
+        return result
+    }
+
+    private static func sampling(_ fields: Fields) throws(QuernError) -> SamplingParameters {
+        var parameters = SamplingParameters()
+        parameters.maxTokens = try fields.optionalInteger("max_tokens", range: 1...1_000_000)
+        parameters.temperature = try fields.optionalNumber("temperature", range: 0...100)
+        parameters.topK = try fields.optionalInteger("top_k", range: 0...1_000_000)
+        parameters.topP = try fields.optionalNumber("top_p", range: 0...1)
+        parameters.minP = try fields.optionalNumber("min_p", range: 0...1)
+        parameters.repetitionPenalty = try fields.optionalNumber("repetition_penalty", range: 0.01...100)
+        parameters.seed = try fields.optionalSeed("seed")
+        parameters.stop = try fields.optionalStringOrList("stop", maximumCount: 16)
+        return parameters
+    }
+
+    private static func embedInputs(_ fields: Fields) throws(QuernError) -> [String] {
+        guard fields["input"] != nil else {
+            throw QuernError(.requestMissingField, "missing field \"input\" (a string or a list of strings)")
+        }
+        let inputs = try fields.optionalStringOrList("input", maximumCount: 4096)
+        guard !inputs.isEmpty else { throw QuernError(.requestInvalidValue, "field \"input\" must not be an empty list") }
+        return inputs
+    }
+
+    private static func base64Media(_ fields: Fields) throws(QuernError) -> [UInt8] {
+        let text = try fields.requiredString("input")
+        guard let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters), !data.isEmpty else {
+            throw QuernError(.requestInvalidValue, "field \"input\" must be the file's bytes in base64")
+        }
+        return [UInt8](data)
+    }
+
+    static func wrongType(_ field: String, expected: String, got value: JSONValue) -> QuernError {
+        QuernError(.requestWrongType, "field \"\(field)\" must be \(expected), got \(value.typeName)")
+    }
+}

@@ -1,0 +1,56 @@
+import Dispatch
+
+/// What the first stage learnt about a file: its facts, and either the job to
+/// hand a pipeline or the error its result will carry.
+public struct InspectedInput: Sendable {
+    public var facts: InputFacts
+    public var task: TaskName?
+    public var outcome: Result<(job: Job, pipeline: AnyPipeline), QuernError>
+    public var decodeSeconds: Double
+}
+
+/// The steps every input goes through, shared by `quern serve` and `quern run`
+/// so both give the same answer for the same file.
+public struct FileProcessor: Sendable {
+    public let registry: PipelineRegistry
+    public let inspector: InputInspector
+    public let quernVersion: String
+    public let timeout: Duration
+
+    public init(registry: PipelineRegistry, inspector: InputInspector, quernVersion: String, timeout: Duration) {
+        self.registry = registry
+        self.inspector = inspector
+        self.quernVersion = quernVersion
+        self.timeout = timeout
+    }
+
+    /// Hashes and inspects bytes already read from a regular file.
+    public func inspect(name: [UInt8], bytes: [UInt8]) -> InspectedInput {
+        let start = DispatchTime.now()
+        let inspection = inspector.inspect(name: name, bytes: bytes)
+        let facts = InputFacts(name: name, size: bytes.count, sha256: SHA256.hex(of: bytes), kind: inspection.kind)
+        let outcome: Result<(job: Job, pipeline: AnyPipeline), QuernError>
+        var task: TaskName?
+        switch inspection.outcome {
+        case let .failure(error):
+            outcome = .failure(error)
+        case let .success(job):
+            task = job.request.task
+            if let pipeline = registry.pipeline(for: job.request.task) {
+                outcome = .success((job, pipeline))
+            } else {
+                outcome = .failure(PipelineRegistry.unsupported(job.request.task))
+            }
+        }
+        return InspectedInput(facts: facts, task: task, outcome: outcome, decodeSeconds: Self.seconds(since: start))
+    }
+
+    /// A result for a file that was never read (not regular, unreadable, too big).
+    public func refusal(facts: InputFacts, error: QuernError, claimID: String?, timings: Timings) -> ResultDocument {
+        ResultDocument(claimID: claimID, input: facts, task: nil, outcome: .failure(error), model: nil, timings: timings, quernVersion: quernVersion)
+    }
+
+    public static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}

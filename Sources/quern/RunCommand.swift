@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import QuernDaemon
+import QuernPipelines
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Processes files once, as the daemon would, and prints one JSON result per line.",
+        discussion: "Exit code 0 when every result is ok, 1 when any is an error.")
+
+    @Argument(help: ArgumentHelp("Files to process.", valueName: "file"))
+    var files: [String]
+
+    @Flag(name: .long, help: "Indent the JSON (one document per file, not JSON Lines).")
+    var pretty = false
+
+    @OptionGroup var processing: ProcessingOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        let logger = try LogSetup.bootstrap(level: nil)
+        let processor = try processing.processor()
+        if !processing.useDiagnosticPipeline, !processor.registry.servedTasks.isEmpty {
+            _ = try compute.prepare()
+        }
+        let runner = SingleFileRunner(processor: processor, logger: logger)
+        var allSucceeded = true
+        for file in files {
+            let document = runner.run(path: file)
+            allSucceeded = allSucceeded && document.isSuccess
+            var line = JSONWriter.bytes(document.json, style: pretty ? .pretty : .compact)
+            line.append(0x0A)
+            FileHandle.standardOutput.write(Data(line))
+        }
+        if !allSucceeded { throw ExitCode(1) }
+    }
+}

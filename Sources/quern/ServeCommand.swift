@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import QuernDaemon
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Watches the inbox and writes one JSON result per file to the outbox (foreground).",
+        discussion: """
+            Every option can also be set with the QUERN_* variable named in its help.
+            Work area and archive default to <inbox>/.quern/work and <inbox>/.quern/archive/{done,failed};
+            they must be on the inbox's file system. Exit codes: 0 after SIGTERM/SIGINT, 75 when another
+            quern already serves the inbox, 70 when a pipeline ignored cancellation, 1 on set-up errors.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Directory to watch (QUERN_INBOX, default ./inbox).", valueName: "dir"))
+    var inbox: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where results go (QUERN_OUTBOX, default ./outbox).", valueName: "dir"))
+    var outbox: String?
+
+    @Option(name: .long, help: ArgumentHelp("Work area for claimed inputs (QUERN_WORK, default <inbox>/.quern/work).", valueName: "dir"))
+    var work: String?
+
+    @Option(name: .long, help: ArgumentHelp("Archive root holding done/ and failed/ (QUERN_ARCHIVE, default <inbox>/.quern/archive).", valueName: "dir"))
+    var archive: String?
+
+    @Option(name: .long, help: ArgumentHelp("Archive for inputs with an ok result (QUERN_DONE, default <archive>/done).", valueName: "dir"))
+    var done: String?
+
+    @Option(name: .long, help: ArgumentHelp("Archive for inputs with an error result (QUERN_FAILED, default <archive>/failed).", valueName: "dir"))
+    var failed: String?
+
+    @Flag(name: .long, help: "Poll the inbox instead of using inotify (QUERN_POLL=1); automatic on network file systems.")
+    var poll = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between inbox listings when polling (QUERN_POLL_INTERVAL, default 0.5).", valueName: "s"))
+    var pollInterval: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds a file must stay unchanged before it is taken without a close event (QUERN_SETTLE, default 2).", valueName: "s"))
+    var settle: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds SIGTERM waits for a running inference (QUERN_SHUTDOWN_GRACE, default 10).", valueName: "s"))
+    var shutdownGrace: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Crashes on one input before it gets an error result instead (QUERN_MAX_ATTEMPTS, default 3).", valueName: "n"))
+    var maxAttempts: Int?
+
+    @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (QUERN_LOG_LEVEL, default info).", valueName: "level"))
+    var logLevel: String?
+
+    @OptionGroup var processing: ProcessingOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        let logger = try LogSetup.bootstrap(level: logLevel)
+        let processor = try processing.processor()
+        if !processing.useDiagnosticPipeline, !processor.registry.servedTasks.isEmpty {
+            _ = try compute.prepare()
+        }
+        let inboxPath = inbox ?? Environment.string("QUERN_INBOX") ?? "./inbox"
+        let archiveRoot = archive ?? Environment.string("QUERN_ARCHIVE")
+        let layout = DaemonLayout(
+            inbox: inboxPath,
+            outbox: outbox ?? Environment.string("QUERN_OUTBOX") ?? "./outbox",
+            work: work ?? Environment.string("QUERN_WORK"),
+            done: done ?? Environment.string("QUERN_DONE") ?? archiveRoot.map { $0 + "/done" },
+            failed: failed ?? Environment.string("QUERN_FAILED") ?? archiveRoot.map { $0 + "/failed" })
+        var configuration = DaemonConfiguration(layout: layout)
+        configuration.watchMode = poll || Environment.flag("QUERN_POLL") ? .polling : .automatic
+        if let value = try pollInterval ?? Environment.number("QUERN_POLL_INTERVAL", Double.self) {
+            guard value > 0 else { throw ValidationError("--poll-interval must be positive") }
+            configuration.pollInterval = value
+        }
+        if let value = try settle ?? Environment.number("QUERN_SETTLE", Double.self) {
+            guard value >= 0 else { throw ValidationError("--settle must not be negative") }
+            configuration.settle = value
+        }
+        if let value = try shutdownGrace ?? Environment.number("QUERN_SHUTDOWN_GRACE", Double.self) {
+            guard value >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+            configuration.shutdownGrace = .milliseconds(Int64(value * 1000))
+        }
+        if let value = try maxAttempts ?? Environment.number("QUERN_MAX_ATTEMPTS") {
+            guard value >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+            configuration.maxAttempts = value
+        }
+        configuration.timeout = processor.timeout
+
+        let daemon = Daemon(configuration: configuration, processor: processor, logger: logger)
+        let signals = SignalHandling.install(stopping: daemon)
+        do {
+            let code = try daemon.run()
+            withExtendedLifetime(signals) {}
+            if code != 0 { throw ExitCode(code) }
+        } catch let failure as Daemon.StartFailure {
+            logger.critical("cannot start", metadata: ["error": "\(failure)"])
+            throw ExitCode(failure.exitCode)
+        }
+    }
+}
