@@ -104,6 +104,12 @@ public struct DiagnosticOutput: Sendable, Equatable {
     public var bytes: Int
     public var lines: Int?
     public var characters: Int?
+
+    public init(bytes: Int, lines: Int?, characters: Int?) {
+        self.bytes = bytes
+        self.lines = lines
+        self.characters = characters
+    }
 }
 
 /// A task's answer. Its JSON shape per task is fixed by the result schema.

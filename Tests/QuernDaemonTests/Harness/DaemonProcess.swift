@@ -1,0 +1,59 @@
+import Foundation
+
+/// A `quern serve` child process on a scratch tree, its stderr in a log file.
+final class DaemonProcess {
+    let process = Process()
+    let logURL: URL
+
+    init(scratch: Scratch, arguments: [String] = [], environment: [String: String] = [:], logName: String = "daemon.log") throws {
+        logURL = scratch.root.appendingPathComponent(logName)
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        try log.seekToEnd()
+        process.executableURL = URL(fileURLWithPath: try QuernBinary.path)
+        process.arguments = ["serve", "--inbox", scratch.inbox.path, "--outbox", scratch.outbox.path, "--diagnostic-pipeline"] + arguments
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") }
+        variables.merge(environment) { _, new in new }
+        process.environment = variables
+        process.standardError = log
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Waits for the "serving" line, so the watch is in place.
+    func waitUntilServing(timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if log.contains("msg=serving") { return true }
+            if !process.isRunning { return false }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    /// Exit status, or nil if still running after `timeout` seconds.
+    func waitForExit(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        if process.isRunning { return nil }
+        return process.terminationStatus
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// SIGKILL and reap.
+    func killHard() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}

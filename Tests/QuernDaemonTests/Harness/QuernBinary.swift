@@ -1,0 +1,24 @@
+import Foundation
+import Testing
+
+/// The `quern` executable built next to this test bundle (on Linux,
+/// `.build/<config>/QuernPackageTests.xctest` sits beside `.build/<config>/quern`).
+/// QUERN_BINARY overrides it.
+enum QuernBinary {
+    static var path: String {
+        get throws {
+            if let override = ProcessInfo.processInfo.environment["QUERN_BINARY"], !override.isEmpty { return override }
+            let bundle = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let candidate = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("quern").path
+            guard FileManager.default.isExecutableFile(atPath: candidate) else {
+                throw HarnessError("the quern binary is not at \(candidate): build it first (swift build --product quern, same configuration and scratch path as the tests)")
+            }
+            return candidate
+        }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

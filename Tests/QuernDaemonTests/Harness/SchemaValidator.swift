@@ -1,0 +1,47 @@
+import Foundation
+
+/// Validates result files against schemas/result-v1.schema.json with
+/// python3's jsonschema (Draft 2020-12), one interpreter for a whole directory.
+enum SchemaValidator {
+    static var schemaPath: String {
+        // Tests/QuernDaemonTests/Harness/SchemaValidator.swift → repository root.
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("schemas/result-v1.schema.json").path
+    }
+
+    private static let script = """
+        import json, sys, os
+        try:
+            import jsonschema
+        except ImportError:
+            print("python3 module jsonschema is missing (pip install jsonschema)"); sys.exit(2)
+        schema = json.load(open(sys.argv[1]))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema)
+        failures = 0
+        for path in sys.argv[2:]:
+            files = [os.path.join(path, n) for n in os.listdir(path) if n.endswith('.json') and not n.startswith('.')] if os.path.isdir(path) else [path]
+            for name in files:
+                with open(name, 'rb') as handle:
+                    document = json.loads(handle.read())
+                for error in validator.iter_errors(document):
+                    failures += 1
+                    print(repr(name), error.json_path, error.message[:300])
+        sys.exit(1 if failures else 0)
+        """
+
+    /// Problems found (empty when every file validates).
+    static func problems(in paths: [String]) throws -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, schemaPath] + paths
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        return process.terminationStatus == 0 ? nil : (text.isEmpty ? "python3 exited \(process.terminationStatus)" : text)
+    }
+}

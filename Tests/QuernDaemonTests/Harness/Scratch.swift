@@ -1,0 +1,58 @@
+import Foundation
+
+/// A temporary directory tree for one test: inbox/, outbox/ and a place for
+/// logs, removed at the end.
+final class Scratch {
+    let root: URL
+    var inbox: URL { root.appendingPathComponent("inbox") }
+    var outbox: URL { root.appendingPathComponent("outbox") }
+    var staging: URL { root.appendingPathComponent("staging") }
+    var work: URL { inbox.appendingPathComponent(".quern/work") }
+    var done: URL { inbox.appendingPathComponent(".quern/archive/done") }
+    var failed: URL { inbox.appendingPathComponent(".quern/archive/failed") }
+
+    init() throws {
+        var template = Array("/tmp/quern-test-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
+        root = URL(fileURLWithPath: String(cString: created))
+        for directory in [inbox, outbox, staging] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    /// Writes to staging/, then renames into the inbox: the way producers should drop files.
+    func drop(_ name: String, _ contents: [UInt8]) throws {
+        let staged = staging.appendingPathComponent(name)
+        try Data(contents).write(to: staged)
+        guard rename(staged.path, inbox.appendingPathComponent(name).path) == 0 else { throw HarnessError("rename failed: \(errno)") }
+    }
+
+    func drop(_ name: String, text: String) throws { try drop(name, Array(text.utf8)) }
+
+    /// Visible results (no hidden temp files), by file name.
+    func resultNames() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: outbox.path)) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+    }
+
+    func result(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: outbox.appendingPathComponent(name))
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw HarnessError("\(name) is not an object") }
+        return object
+    }
+
+    func entries(_ directory: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+    }
+
+    /// Waits until `condition` holds, checking every 20 ms; false on timeout.
+    func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+}

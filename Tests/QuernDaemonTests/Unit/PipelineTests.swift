@@ -1,0 +1,107 @@
+import Foundation
+import QuernPipelines
+import Testing
+
+/// A pipeline as a real model would plug in: its own prepared type, batching.
+private struct UppercasePipeline: Pipeline {
+    struct Tokens: Sendable { var text: String }
+
+    let identity = ModelIdentity(name: "uppercase", weightsSHA256: String(repeating: "ab", count: 32))
+    let tasks: Set<TaskName> = [.complete]
+    let maxBatchSize = 4
+
+    func prepare(_ job: Job) throws(QuernError) -> Tokens {
+        guard case let .complete(prompt, _) = job.request else { throw QuernError(.unsupported, "complete only") }
+        if prompt.isEmpty { throw QuernError(.inputEmpty, "empty prompt") }
+        return Tokens(text: prompt)
+    }
+
+    func run(_ batch: [Tokens], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
+        batch.map { .success(.completion(CompletionOutput(text: $0.text.uppercased(), finishReason: .stop, usage: TokenUsage(promptTokens: 1, completionTokens: 1)))) }
+    }
+}
+
+/// Never finishes on its own; notices cancellation.
+private struct StuckPipeline: Pipeline {
+    let identity = ModelIdentity(name: "stuck", weightsSHA256: nil)
+    let tasks: Set<TaskName> = [.embed]
+
+    func run(_ batch: [Job], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
+        while true {
+            try context.checkCancellation()
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+@Suite struct PipelineTests {
+    @Test func registryRoutesTasksAndLeavesOthersUnsupported() {
+        var registry = PipelineRegistry()
+        registry.register(UppercasePipeline())
+        #expect(registry.pipeline(for: .complete)?.identity.name == "uppercase")
+        #expect(registry.pipeline(for: .chat) == nil)
+        #expect(registry.servedTasks == [.complete])
+        #expect(PipelineRegistry.unsupported(.chat).code == .unsupported)
+    }
+
+    @Test func erasedPipelinePreparesAndRunsABatch() async throws {
+        let pipeline = AnyPipeline(UppercasePipeline())
+        let prepared = try ["a", "b"].map { (prompt: String) throws -> any Sendable in
+            try pipeline.prepare(Job(request: .complete(prompt: prompt, sampling: SamplingParameters())))
+        }
+        let results = await pipeline.run(prepared, context: PipelineContext(deadline: .now + .seconds(5)))
+        #expect(results.map { (try? $0.get()) } == [
+            .completion(CompletionOutput(text: "A", finishReason: .stop, usage: TokenUsage(promptTokens: 1, completionTokens: 1))),
+            .completion(CompletionOutput(text: "B", finishReason: .stop, usage: TokenUsage(promptTokens: 1, completionTokens: 1))),
+        ])
+        #expect(throws: QuernError.self) { try pipeline.prepare(Job(request: .complete(prompt: "", sampling: SamplingParameters()))) }
+    }
+
+    @Test func executionTimesOutThenStopsOnCancellation() {
+        let execution = BatchExecution(pipeline: AnyPipeline(StuckPipeline()), batch: [Job(request: .embed(inputs: ["x"]))], timeout: .milliseconds(50))
+        #expect(execution.wait(timeout: .milliseconds(100)) == nil)
+        execution.cancel()
+        #expect(execution.waitUntilFinished(timeout: .seconds(5)))
+    }
+
+    @Test func diagnosticPipelineCountsAndFailsOnRequest() async {
+        let pipeline = AnyPipeline(DiagnosticPipeline())
+        let jobs: [any Sendable] = [
+            Job(request: .complete(prompt: "one\ntwo\n", sampling: SamplingParameters())),
+            Job(request: .complete(prompt: "please \(DiagnosticPipeline.failMarker)", sampling: SamplingParameters())),
+        ]
+        let results = await pipeline.run(jobs, context: PipelineContext(deadline: .now + .seconds(5)))
+        #expect((try? results[0].get()) == .diagnostic(DiagnosticOutput(bytes: 8, lines: 2, characters: 8)))
+        if case let .failure(error) = results[1] { #expect(error.code == .pipelineFailed) } else { Issue.record("expected a failure") }
+    }
+
+    /// Every output shape a real pipeline can produce validates against the committed schema.
+    @Test func everyOutputShapeMatchesTheSchema() throws {
+        let scratch = try Scratch()
+        let outputs: [(TaskName, TaskOutput)] = [
+            (.chat, .chat(ChatOutput(content: "Hello!", finishReason: .stop, usage: TokenUsage(promptTokens: 12, completionTokens: 3)))),
+            (.complete, .completion(CompletionOutput(text: " upon a time", finishReason: .length, usage: TokenUsage(promptTokens: 1, completionTokens: 64)))),
+            (.embed, .embedding(EmbeddingOutput(vectors: [[0.25, -0.5, 1e-7], [0, 1, .nan]], promptTokens: 9))),
+            (.classify, .classification(ClassificationOutput(labels: [.init(index: 1, label: "nsfw", score: 0.93), .init(index: 0, label: "sfw", score: 0.07)], features: [0.1, 0.2]))),
+            (.transcribe, .transcription(TranscriptionOutput(text: "Hi there.", segments: [.init(start: 0, end: 1.28, text: "Hi there.")], language: "en"))),
+            (.embed, .diagnostic(DiagnosticOutput(bytes: 3, lines: nil, characters: nil))),
+        ]
+        let facts = InputFacts(name: [0x66, 0xFF, 0x0A], size: 3, sha256: String(repeating: "0", count: 64), kind: .text)
+        for (index, (task, output)) in outputs.enumerated() {
+            let document = ResultDocument(
+                claimID: "18ec9479457fa1d2-000001", input: facts, task: task, outcome: .success(output),
+                model: ModelIdentity(name: "m", weightsSHA256: String(repeating: "f", count: 64)), timings: Timings(), quernVersion: "0.1.0")
+            try Data(JSONWriter.bytes(document.json, style: .pretty)).write(to: scratch.outbox.appendingPathComponent("ok\(index).json"))
+        }
+        for code in ErrorCode.allCases {
+            let document = ResultDocument(
+                claimID: nil, input: InputFacts(name: Array("x".utf8), size: nil, sha256: nil, kind: .unknown), task: nil,
+                outcome: .failure(QuernError(code, "why")), model: nil, timings: Timings(), quernVersion: "0.1.0")
+            try Data(JSONWriter.bytes(document.json, style: .compact)).write(to: scratch.outbox.appendingPathComponent("error-\(code.rawValue).json"))
+        }
+        let problems = try SchemaValidator.problems(in: [scratch.outbox.path])
+        #expect(problems == nil, "\(problems ?? "")")
+        let nameHex = try scratch.result("ok0.json")["input"] as? [String: Any]
+        #expect(nameHex?["name_hex"] as? String == "66ff0a")
+    }
+}

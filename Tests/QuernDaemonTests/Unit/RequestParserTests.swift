@@ -1,0 +1,83 @@
+import QuernPipelines
+import Testing
+
+@Suite struct RequestParserTests {
+    private func parse(_ text: String) throws(QuernError) -> Job { try RequestParser.parse(Array(text.utf8)) }
+
+    private func failure(_ text: String) -> QuernError? {
+        do throws(QuernError) {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func chatWithEverySamplingField() throws {
+        let job = try parse("""
+            {"task": "chat", "model": "smollm2", "messages": [{"role": "system", "content": "Be brief."},
+             {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}, {"role": "user", "content": "Again"}],
+             "max_tokens": 64, "temperature": 0, "top_k": 40, "top_p": 0.9, "min_p": 0.05, "repetition_penalty": 1.1,
+             "seed": 18446744073709551615, "stop": ["\\n\\n", "User:"]}
+            """)
+        guard case let .chat(messages, sampling) = job.request else { Issue.record("not chat"); return }
+        #expect(job.model == "smollm2")
+        #expect(messages.map(\.role) == [.system, .user, .assistant, .user])
+        #expect(sampling.maxTokens == 64)
+        #expect(sampling.temperature == 0)
+        #expect(sampling.topK == 40)
+        #expect(sampling.topP == 0.9)
+        #expect(sampling.minP == 0.05)
+        #expect(sampling.repetitionPenalty == 1.1)
+        #expect(sampling.seed == UInt64.max)
+        #expect(sampling.stop == ["\n\n", "User:"])
+    }
+
+    @Test func completeAndEmbed() throws {
+        #expect(try parse(#"{"task": "complete", "prompt": "Once", "stop": "."}"#).request == .complete(prompt: "Once", sampling: {
+            var sampling = SamplingParameters()
+            sampling.stop = ["."]
+            return sampling
+        }()))
+        #expect(try parse(#"{"task": "embed", "input": "one"}"#).request == .embed(inputs: ["one"]))
+        #expect(try parse(#"{"task": "embed", "input": ["one", "two"]}"#).request == .embed(inputs: ["one", "two"]))
+    }
+
+    @Test func nullMeansAbsent() throws {
+        guard case let .complete(_, sampling) = try parse(#"{"task": "complete", "prompt": "x", "temperature": null}"#).request else {
+            Issue.record("not complete"); return
+        }
+        #expect(sampling.temperature == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"task": "chat", "messages": [{"role": "user", "content": "x"}], "max_token": 5}"#, ErrorCode.requestUnknownField, "\"max_token\" — did you mean \"max_tokens\""),
+        (#"{"task": "chat", "messages": [{"role": "user", "content": "x"}], "bogus": 1}"#, .requestUnknownField, "\"bogus\""),
+        (#"{"task": "chat", "messages": [{"role": "user", "content": "x", "name": "bob"}]}"#, .requestUnknownField, "messages[0].name"),
+        (#"{"task": "chat", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}"#, .requestWrongType, "\"temperature\" must be a number, got string"),
+        (#"{"task": "chat", "messages": [{"role": "user", "content": "x"}], "max_tokens": 1.5}"#, .requestWrongType, "\"max_tokens\" must be an integer"),
+        (#"{"task": "chat", "messages": [{"role": "user", "content": "x"}], "temperature": true}"#, .requestWrongType, "got boolean"),
+        (#"{"task": "chat", "messages": "hello"}"#, .requestWrongType, "\"messages\" must be an array"),
+        (#"{"task": "chat", "messages": [{"role": "user", "content": 5}]}"#, .requestWrongType, "messages[0].content"),
+        (#"{"task": "chat", "messages": [{"role": "user", "content": "a"}, {"role": "robot", "content": "b"}]}"#, .requestInvalidValue, "messages[1].role"),
+        (#"{"task": "chat", "messages": []}"#, .requestInvalidValue, "must not be empty"),
+        (#"{"task": "chat"}"#, .requestMissingField, "\"messages\""),
+        (#"{"task": "complete"}"#, .requestMissingField, "\"prompt\""),
+        (#"{"task": "embed", "input": [1]}"#, .requestWrongType, "input[0]"),
+        (#"{"task": "embed", "input": []}"#, .requestInvalidValue, "empty list"),
+        (#"{"task": "embed", "input": "x", "temperature": 1}"#, .requestFieldNotApplicable, "\"temperature\" does not apply to task \"embed\""),
+        (#"{"task": "complete", "prompt": "x", "top_p": 1.5}"#, .requestInvalidValue, "\"top_p\" must be between 0.0 and 1.0"),
+        (#"{"task": "complete", "prompt": "x", "seed": -1}"#, .requestInvalidValue, "\"seed\""),
+        (#"{"task": "dance"}"#, .requestInvalidValue, "unknown task \"dance\""),
+        (#"{"task": 3}"#, .requestWrongType, "\"task\""),
+        (#"{"prompt": "x"}"#, .requestMissingField, "\"task\""),
+        (#"[1, 2]"#, .requestNotObject, "got array"),
+        (#"{"task": "chat", "#, .requestInvalidJSON, "line 1"),
+        (#"{"task": "classify", "input": "***"}"#, .requestInvalidValue, "base64"),
+    ])
+    func rejectsWithFieldNamed(text: String, code: ErrorCode, fragment: String) {
+        let error = failure(text)
+        #expect(error?.code == code, "\(text) → \(String(describing: error))")
+        #expect(error?.message.contains(fragment) == true, "\(String(describing: error?.message)) lacks \(fragment)")
+    }
+}
