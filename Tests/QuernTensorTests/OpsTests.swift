@@ -98,3 +98,24 @@ func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
 func Foundation_log(_ x: Double) -> Double { Glibc.log(x) }
 func Foundation_erf(_ x: Double) -> Double { Glibc.erf(x) }
 func Foundation_tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+
+@Suite struct EmptyDimensionTests {
+    @Test func everyOpAcceptsEmptyDimensions() throws {
+        let none = Tensor(zeros: [0, 5])
+        #expect(layerNorm(none, gamma: Tensor(repeating: 1, shape: [5]), beta: nil, epsilon: 1e-5).shape == [0, 5])
+        #expect(rmsNorm(none, gamma: Tensor(repeating: 1, shape: [5]), epsilon: 1e-5).shape == [0, 5])
+        #expect(softmax(none).shape == [0, 5] && geluErf(none).count == 0 && silu(none).count == 0)
+        #expect(add(none, none).count == 0 && transposeLastTwo(none).shape == [5, 0])
+        #expect(matmul(none, Tensor(zeros: [5, 3])).shape == [0, 3])
+        #expect(matmul(Tensor(zeros: [2, 0]), Tensor(zeros: [0, 3])).scalars == [0, 0, 0, 0, 0, 0])
+        let images = Tensor(zeros: [0, 3, 8, 8])
+        #expect(conv2d(images, weight: Tensor(zeros: [4, 3, 3, 3]), bias: nil, window: Window2D(kernel: 3, padding: 1)).shape == [0, 4, 8, 8])
+        #expect(maxPool2d(images, window: Window2D(kernel: 2, stride: 2)).shape == [0, 3, 4, 4])
+        #expect(globalAveragePool(images).shape == [0, 3])
+        let q = Tensor(zeros: [0, 2, 4]), k = Tensor(zeros: [3, 2, 4])
+        #expect(scaledDotProductAttention(query: q, key: k, value: k, causal: false).shape == [0, 2, 4])
+        let weights = try WeightMatrix(Tensor(zeros: [0, 32]), as: .q4_1)
+        #expect(weights.multiply(Tensor(zeros: [2, 32])).shape == [2, 0])
+        #expect(try weights.gatherRows([]).shape == [0, 32])
+    }
+}

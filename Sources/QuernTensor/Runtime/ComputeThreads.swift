@@ -72,6 +72,9 @@ final class ThreadPool: @unchecked Sendable {
     private let inUse = Atomic<Bool>(false)
     private var chunkCount = 0
     private var job: ((Int) -> Void)?
+    /// Workers taking part in the current job, fixed when it is published so
+    /// that a concurrent `resize` only affects later jobs.
+    private var jobWorkers = 0
     private var workerCount = 0
     private var targetWorkers = 0
     private var mutex = pthread_mutex_t()
@@ -92,10 +95,12 @@ final class ThreadPool: @unchecked Sendable {
             let index = workerCount
             workerCount += 1
             var thread = pthread_t()
-            let box = Unmanaged.passRetained(WorkerContext(pool: self, index: index))
+            // The generation is read under the mutex that publishing a job
+            // takes, so a job published after this point is never missed.
+            let box = Unmanaged.passRetained(WorkerContext(pool: self, index: index, generation: generation.load(ordering: .acquiring)))
             pthread_create(&thread, nil, { raw in
                 let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                context.pool.workerLoop(index: context.index)
+                context.pool.workerLoop(index: context.index, startGeneration: context.generation)
                 return nil
             }, box.toOpaque())
             pthread_detach(thread)
@@ -104,22 +109,29 @@ final class ThreadPool: @unchecked Sendable {
     }
 
     func run(chunks: Int, _ body: @escaping (Int) -> Void) {
+        guard chunks > 1, inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for chunk in 0..<chunks { body(chunk) }
+            return
+        }
+        // The job is published under the mutex `resize` holds while it
+        // starts workers, so every worker counted here will see it.
+        pthread_mutex_lock(&mutex)
         let active = targetWorkers
-        guard active > 0, chunks > 1,
-              inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
-        else {
+        guard active > 0 else {
+            pthread_mutex_unlock(&mutex)
+            inUse.store(false, ordering: .releasing)
             for chunk in 0..<chunks { body(chunk) }
             return
         }
         // Bodies may call BLAS; OpenBLAS must then run in the calling thread
         // instead of waking its own workers on cores this job already uses.
         BLAS.setThreads(1)
-        defer { BLAS.setThreads(active + 1) }
+        defer { BLAS.setThreads(targetWorkers + 1) }
         job = body
+        jobWorkers = active
         chunkCount = chunks
         nextChunk.store(0, ordering: .relaxed)
         busyWorkers.store(active, ordering: .relaxed)
-        pthread_mutex_lock(&mutex)
         generation.add(1, ordering: .releasing)
         if sleepers > 0 { pthread_cond_broadcast(&wake) }
         pthread_mutex_unlock(&mutex)
@@ -138,8 +150,8 @@ final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop(index: Int) {
-        var seen = generation.load(ordering: .acquiring)
+    private func workerLoop(index: Int, startGeneration: Int) {
+        var seen = startGeneration
         while true {
             // Spin ~30 µs for the next job (token-by-token decoding issues
             // thousands of short jobs a second), then sleep so that a BLAS
@@ -159,7 +171,7 @@ final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
             }
             seen = generation.load(ordering: .acquiring)
-            if index < targetWorkers {
+            if index < jobWorkers {
                 // The job's closure must be released before the caller is
                 // told this worker is done: the caller's closure is only
                 // borrowed for the duration of `run`.
@@ -177,9 +189,11 @@ final class ThreadPool: @unchecked Sendable {
     private final class WorkerContext {
         let pool: ThreadPool
         let index: Int
-        init(pool: ThreadPool, index: Int) {
+        let generation: Int
+        init(pool: ThreadPool, index: Int, generation: Int) {
             self.pool = pool
             self.index = index
+            self.generation = generation
         }
     }
 }
