@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the native libraries Quern builds against (Debian/Ubuntu).
+# Quick when everything is already there: apt runs only for what is missing.
+set -euo pipefail
+
+packages=(libopenblas-dev libpng-dev libsndfile1-dev pkg-config python3-pip)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "quern: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "quern: a Swift 6 toolchain is needed (https://www.swift.org/install/linux/); 'swift' is not on PATH" >&2
+    exit 1
+fi

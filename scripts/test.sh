@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to the full test suite: installs the native
+# libraries and the default models the model tests read, then runs every
+# test on an optimised build (model-level tests need optimised code).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+scripts/install-deps.sh
+scripts/fetch-models.sh
+# Same flags for both steps, so the test run reuses this build.
+swift build -c release -Xswiftc -enable-testing
+swift test -c release -Xswiftc -enable-testing "$@"
