@@ -216,22 +216,19 @@ public final class Daemon: Sendable {
                 limit: { $0.work.pipeline.maxBatchSize },
                 belongsWith: { $0.work.pipeline.identity == $1.work.pipeline.identity })
             if batch.isEmpty { return }
-            let deliver = { [self] (outcomes: [(Result<TaskOutput, QuernError>, Timings)]) in
-                for (item, (outcome, timings)) in zip(batch, outcomes) {
-                    let model = item.work.pipeline.identity
-                    let document = ResultDocument(
-                        claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome,
-                        model: model, timings: timings, quernVersion: processor.quernVersion)
-                    resultQueue.put(Finished(claim: item.claim, document: document))
-                }
-            }
-            let end = lane.run(
-                batch.map(\.work), shouldAbandon: { [self] in graceExpired }, onTimeout: deliver,
+            let hooks = ComputeLane.Hooks(
+                deliver: { [self] outcomes in
+                    for (index, outcome, timings) in outcomes {
+                        let item = batch[index]
+                        let document = ResultDocument(
+                            claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome,
+                            model: item.work.pipeline.identity, timings: timings, quernVersion: processor.quernVersion)
+                        resultQueue.put(Finished(claim: item.claim, document: document))
+                    }
+                },
+                shouldAbandon: { [self] in graceExpired },
                 onStuck: { [self] in requestStop(exitCode: 70, reason: "a pipeline ignored cancellation") })
-            switch end {
-            case let .finished(outcomes): deliver(outcomes)
-            case .abandoned: return
-            }
+            if lane.run(batch.map(\.work), hooks: hooks) == .abandoned { return }
         }
     }
 

@@ -23,8 +23,9 @@ public struct SingleFileRunner: Sendable {
             document = ResultDocument(claimID: nil, input: result.facts, task: result.task, outcome: .failure(error), model: nil, timings: result.timings, quernVersion: processor.quernVersion)
         case let .needsModel(job, pipeline):
             var outcome: (Result<TaskOutput, QuernError>, Timings)?
-            let end = lane.run([ModelWork(intake: result, job: job, pipeline: pipeline)], shouldAbandon: { false }, onTimeout: { outcome = $0.first }, onStuck: {})
-            if case let .finished(outcomes) = end, let first = outcomes.first { outcome = first }
+            _ = lane.run([ModelWork(intake: result, job: job, pipeline: pipeline)], hooks: ComputeLane.Hooks(deliver: { delivered in
+                if let first = delivered.first { outcome = (first.result, first.timings) }
+            }))
             let (answer, timings) = outcome ?? (.failure(QuernError(.internalError, "the pipeline returned nothing")), result.timings)
             document = ResultDocument(claimID: nil, input: result.facts, task: job.request.task, outcome: answer, model: pipeline.identity, timings: timings, quernVersion: processor.quernVersion)
         }

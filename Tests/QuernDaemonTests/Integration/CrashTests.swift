@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+extension Integration {
+    @Suite struct Crashes {
+        /// kill -9 at random moments while bursts are being processed, 20
+        /// times; then one clean run. Every input must end with exactly one
+        /// whole result and sit in the archive.
+        @Test func killNineDuringBurstsLosesAndDuplicatesNothing() throws {
+            let scratch = try Scratch()
+            var generator = SystemRandomNumberGenerator()
+            var expected: [String: Int] = [:]  // input name → size
+            let rounds = 20
+            let perRound = 40
+            for round in 0..<rounds {
+                let daemon = try DaemonProcess(
+                    scratch: scratch, arguments: ["--diagnostic-delay-ms", "1", "--max-attempts", "1000"], logName: "round-\(round).log")
+                for index in 0..<perRound {
+                    let name = "r\(round)-\(index).txt"
+                    let text = "round \(round) file \(index)" + String(repeating: ".", count: Int.random(in: 0..<200, using: &generator))
+                    try scratch.drop(name, text: text)
+                    expected[name] = text.utf8.count
+                }
+                usleep(UInt32.random(in: 0..<150_000, using: &generator))
+                daemon.killHard()
+            }
+            let final = try DaemonProcess(scratch: scratch, arguments: ["--max-attempts", "1000"], logName: "final.log")
+            let settled = scratch.waitUntil(timeout: 120) {
+                scratch.inboxCount == 0 && scratch.entries(scratch.work).isEmpty && scratch.resultCount == expected.count
+            }
+            #expect(settled, "inbox \(scratch.inboxCount), work \(scratch.entries(scratch.work).count), results \(scratch.resultCount) of \(expected.count)\n\(final.log)")
+            final.signal(SIGTERM)
+            #expect(final.waitForExit(timeout: 10) == 0)
+
+            // Exactly one result per input, named plainly (a duplicate would be `.1.json`).
+            #expect(Set(scratch.resultNames()) == Set(expected.keys.map { $0 + ".json" }))
+            let results = try scratch.resultsByInput()
+            for (name, size) in expected {
+                #expect(status(results[name]) == "ok", "\(name): \(String(describing: results[name]))")
+                #expect((results[name]?["input"] as? [String: Any])?["size"] as? Int == size)
+            }
+            #expect(scratch.temporaryResults.isEmpty)
+
+            // Every input archived exactly once.
+            var archived: [String] = []
+            for claim in scratch.entries(scratch.done) {
+                archived += scratch.entries(scratch.done.appendingPathComponent(claim))
+            }
+            #expect(archived.count == expected.count)
+            #expect(Set(archived) == Set(expected.keys))
+            #expect(scratch.entries(scratch.failed).isEmpty)
+            let problems = try SchemaValidator.problems(in: [scratch.outbox.path])
+            #expect(problems == nil, "\(problems ?? "")")
+        }
+
+        /// Each state a crash can leave in the work area, built by hand.
+        @Test func recoveryFinishesEveryCrashState() throws {
+            let scratch = try Scratch()
+            let fileManager = FileManager.default
+            func claim(_ id: String, input: String?, markers: [String]) throws {
+                let directory = scratch.work.appendingPathComponent(id)
+                try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+                if let input { try Data("contents of \(input)\n".utf8).write(to: directory.appendingPathComponent(input)) }
+                for marker in markers { fileManager.createFile(atPath: directory.appendingPathComponent(marker).path, contents: nil) }
+            }
+            try claim("0a-000001", input: "never-finished.txt", markers: [])
+            try claim("0a-000002", input: "written-not-published.txt", markers: [".written-ok"])
+            let prewritten = #"{"schema_version":1,"quern_version":"0.1.0","claim_id":"0a-000002","created":"2026-01-01T00:00:00.000Z","input":{"name":"written-not-published.txt","size":1,"sha256":null,"kind":"text"},"task":"chat","status":"ok","error":null,"model":{"name":"quern-diagnostic","sha256":null},"result":{"diagnostic":{"bytes":1}},"timings":{"queued_ms":0,"decode_ms":0,"inference_ms":0,"total_ms":0}}"#
+            try Data(prewritten.utf8).write(to: scratch.outbox.appendingPathComponent(".quern-0a-000002.tmp"))
+            try claim("0a-000003", input: "published-not-archived.txt", markers: [".written-error"])
+            try claim("0a-000004", input: nil, markers: [])
+            try Data("stale".utf8).write(to: scratch.outbox.appendingPathComponent(".quern-0b-000009.tmp"))
+            try claim("0a-000005", input: "crashes-every-time.txt", markers: [".attempt-1", ".attempt-2"])
+            try claim("0a-000006", input: "handed-back.txt", markers: [".handed-back", ".attempt-1", ".attempt-2"])
+            try claim("0a-000007", input: "half-written.txt", markers: [])
+            try Data("{\"schema_ver".utf8).write(to: scratch.outbox.appendingPathComponent(".quern-0a-000007.tmp"))
+
+            let daemon = try DaemonProcess(scratch: scratch, arguments: ["--max-attempts", "3"])
+            #expect(daemon.waitUntilServing(), "\(daemon.log)")
+            #expect(scratch.waitUntil(timeout: 20) { scratch.resultCount == 5 && scratch.entries(scratch.work).isEmpty }, "\(daemon.log)")
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 10) == 0)
+
+            let results = try scratch.resultsByInput()
+            #expect(Set(results.keys) == ["never-finished.txt", "written-not-published.txt", "crashes-every-time.txt", "handed-back.txt", "half-written.txt"])
+            #expect(status(results["never-finished.txt"]) == "ok")
+            #expect(results["written-not-published.txt"]?["claim_id"] as? String == "0a-000002")
+            #expect(results["written-not-published.txt"]?["created"] as? String == "2026-01-01T00:00:00.000Z", "the pre-written result must be published as is")
+            #expect(errorCode(results["crashes-every-time.txt"]) == "internal")
+            #expect(status(results["handed-back.txt"]) == "ok", "a handed-back input is not counted as a crash")
+            #expect(status(results["half-written.txt"]) == "ok")
+            #expect(scratch.temporaryResults.isEmpty)
+            #expect(fileManager.fileExists(atPath: scratch.failed.appendingPathComponent("0a-000003/published-not-archived.txt").path))
+            #expect(fileManager.fileExists(atPath: scratch.done.appendingPathComponent("0a-000002/written-not-published.txt").path))
+            #expect(fileManager.fileExists(atPath: scratch.failed.appendingPathComponent("0a-000005/crashes-every-time.txt").path))
+            #expect(scratch.entries(scratch.done.appendingPathComponent("0a-000002")) == ["written-not-published.txt"], "markers are removed from the archive")
+        }
+    }
+}

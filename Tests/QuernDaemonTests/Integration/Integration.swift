@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// Tests that run the real `quern` binary on temporary directories. One at a
+/// time: each starts daemons, and the machine has two cores.
+@Suite(.serialized) enum Integration {}
+
+extension Scratch {
+    /// Every visible result, keyed by its input's name (hex of the bytes when not UTF-8).
+    func resultsByInput() throws -> [String: [String: Any]] {
+        var byInput: [String: [String: Any]] = [:]
+        for name in RawNames.entries(outbox) where name.first != UInt8(ascii: ".") {
+            let data = try readRaw(RawNames.join(outbox, name))
+            guard let document = try JSONSerialization.jsonObject(with: Data(data)) as? [String: Any],
+                  let input = document["input"] as? [String: Any] else { throw HarnessError("unreadable result \(name)") }
+            let key = (input["name_hex"] as? String) ?? (input["name"] as? String) ?? "?"
+            if byInput[key] != nil { throw HarnessError("two results for input \(key)") }
+            byInput[key] = document
+        }
+        return byInput
+    }
+
+    func readRaw(_ path: [UInt8]) throws -> [UInt8] {
+        let descriptor = open(RawNames.c(path), O_RDONLY)
+        guard descriptor >= 0 else { throw HarnessError("open failed: \(errno)") }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            bytes += buffer[0..<count]
+        }
+        return bytes
+    }
+
+    /// Visible results count (no temp files).
+    var resultCount: Int { RawNames.entries(outbox).filter { $0.first != UInt8(ascii: ".") }.count }
+
+    /// Inputs still waiting in the inbox (hidden entries excluded).
+    var inboxCount: Int { RawNames.entries(inbox).filter { $0.first != UInt8(ascii: ".") }.count }
+
+    var temporaryResults: [[UInt8]] { RawNames.entries(outbox).filter { $0.first == UInt8(ascii: ".") } }
+}
+
+func errorCode(_ document: [String: Any]?) -> String? {
+    (document?["error"] as? [String: Any])?["code"] as? String
+}
+
+func status(_ document: [String: Any]?) -> String? { document?["status"] as? String }
