@@ -50,6 +50,15 @@ let package = Package(
             name: "QuernTensor", dependencies: ["CQuernBLAS", "CQuernKernels"],
             swiftSettings: kernelFlags),
 
+        // Layer 2: checkpoint formats (GGUF, safetensors, ONNX, CTranslate2).
+        .target(name: "QuernFormats", dependencies: ["QuernTensor"], swiftSettings: kernelFlags),
+
+        // Layer 3: tokenizers (byte-level BPE, WordPiece).
+        .target(name: "QuernTokenizers", swiftSettings: kernelFlags),
+
+        // Layer 4: models, one file each, on the tensor core.
+        .target(name: "QuernModels", dependencies: ["QuernTensor", "QuernFormats", "QuernTokenizers"], swiftSettings: kernelFlags),
+
         // What the daemon dispatches to: requests, kind detection, pipelines, results.
         .target(
             name: "QuernPipelines",
