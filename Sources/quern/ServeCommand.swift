@@ -7,10 +7,12 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Watches the inbox and writes one JSON result per file to the outbox (foreground).",
         discussion: """
-            Every option can also be set with the QUERN_* variable named in its help.
-            Work area and archive default to <inbox>/.quern/work and <inbox>/.quern/archive/{done,failed};
-            they must be on the inbox's file system. Exit codes: 0 after SIGTERM/SIGINT, 75 when another
-            quern already serves the inbox, 70 when a pipeline ignored cancellation, 1 on set-up errors.
+            Every option can also be set with the QUERN_* variable named in its help. \
+            The work area and the archive default to <inbox>/.quern/work and <inbox>/.quern/archive/{done,failed} \
+            and must be on the inbox's file system.
+
+            Exit codes: 0 after SIGTERM/SIGINT; 75 when another quern already serves the inbox; \
+            70 when a pipeline ignored cancellation after a timeout; 1 on set-up errors.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Directory to watch (QUERN_INBOX, default ./inbox).", valueName: "dir"))

@@ -10,11 +10,13 @@ extension Integration {
             let scratch = try Scratch()
             var generator = SystemRandomNumberGenerator()
             var expected: [String: Int] = [:]  // input name → size
+            var logs: [URL] = []
             let rounds = 20
             let perRound = 40
             for round in 0..<rounds {
                 let daemon = try DaemonProcess(
                     scratch: scratch, arguments: ["--diagnostic-delay-ms", "1", "--max-attempts", "1000"], logName: "round-\(round).log")
+                logs.append(daemon.logURL)
                 for index in 0..<perRound {
                     let name = "r\(round)-\(index).txt"
                     let text = "round \(round) file \(index)" + String(repeating: ".", count: Int.random(in: 0..<200, using: &generator))
@@ -31,6 +33,10 @@ extension Integration {
             #expect(settled, "inbox \(scratch.inboxCount), work \(scratch.entries(scratch.work).count), results \(scratch.resultCount) of \(expected.count)\n\(final.log)")
             final.signal(SIGTERM)
             #expect(final.waitForExit(timeout: 10) == 0)
+            // The kills did land mid-work: later starts found claims to recover.
+            let recoveries = (logs + [final.logURL]).map { (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }
+                .filter { $0.contains("recovering claimed inputs") || $0.contains("published a result written before a restart") }.count
+            #expect(recoveries > 0, "no start found anything to recover: the kills never hit in-flight work")
 
             // Exactly one result per input, named plainly (a duplicate would be `.1.json`).
             #expect(Set(scratch.resultNames()) == Set(expected.keys.map { $0 + ".json" }))
