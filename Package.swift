@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "QuernFormats", dependencies: ["QuernTensor"], swiftSettings: kernelFlags),
 
         // Layer 3: tokenizers (byte-level BPE, WordPiece).
-        .target(name: "QuernTokenizers", swiftSettings: kernelFlags),
+        .target(name: "QuernTokenizers", dependencies: ["QuernFormats"], swiftSettings: kernelFlags),
 
         // Layer 4: models, one file each, on the tensor core.
         .target(name: "QuernModels", dependencies: ["QuernTensor", "QuernFormats", "QuernTokenizers"], swiftSettings: kernelFlags),
@@ -62,7 +62,7 @@ let package = Package(
         // What the daemon dispatches to: requests, kind detection, pipelines, results.
         .target(
             name: "QuernPipelines",
-            dependencies: ["CSndFile", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CSndFile", "QuernModels", .product(name: "Logging", package: "swift-log")]),
 
         // The long-running service: inbox watching, claims, durable results, recovery.
         .target(
@@ -74,6 +74,7 @@ let package = Package(
             name: "quern",
             dependencies: [
                 "QuernTensor",
+                "QuernModels",
                 "QuernPipelines",
                 "QuernDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -86,6 +87,9 @@ let package = Package(
             swiftSettings: kernelFlags),
         .testTarget(
             name: "QuernDaemonTests", dependencies: ["QuernDaemon", "QuernPipelines"]),
+        .testTarget(
+            name: "QuernModelTests", dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernPipelines"],
+            swiftSettings: kernelFlags),
     ],
     swiftLanguageModes: [.v5]
 )

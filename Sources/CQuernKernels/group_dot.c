@@ -268,3 +268,33 @@ void quern_group_dot_q8_0(const uint8_t *group, const float *x, int blocks, floa
 #endif
     q8_group_scalar(group, x, blocks, out);
 }
+
+// ---- Group dequantisation (for batched products through sgemm) -------------
+
+void quern_group_dequantize(int type, const uint8_t *group, int blocks, float *out, long row_stride) {
+    // type: 0 = q4_0, 1 = q4_1, 2 = q8_0 (see quern_kernels.h).
+    const int block_bytes = type == 1 ? 320 : type == 0 ? 288 : 544;
+    const int header = type == 1 ? 64 : 32;
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *block = group + (size_t)b * block_bytes;
+        float d[ROWS], m[ROWS];
+        for (int r = 0; r < ROWS; r++) {
+            d[r] = half_to_float(load_u16(block + 2 * r));
+            m[r] = type == 1 ? half_to_float(load_u16(block + 32 + 2 * r)) : (type == 0 ? -8 * d[r] : 0);
+        }
+        if (type == 2) {
+            for (int j = 0; j < 32; j++) {
+                const int8_t *q = (const int8_t *)(block + header + j * ROWS);
+                for (int r = 0; r < ROWS; r++) out[r * row_stride + 32 * b + j] = d[r] * (float)q[r];
+            }
+        } else {
+            for (int j = 0; j < 16; j++) {
+                const uint8_t *q = block + header + j * ROWS;
+                for (int r = 0; r < ROWS; r++) {
+                    out[r * row_stride + 32 * b + j] = d[r] * (float)(q[r] & 0x0F) + m[r];
+                    out[r * row_stride + 32 * b + j + 16] = d[r] * (float)(q[r] >> 4) + m[r];
+                }
+            }
+        }
+    }
+}

@@ -24,6 +24,10 @@ void quern_group_dot_q4_1(const uint8_t *group, const float *x, const float *blo
 void quern_group_dot_q4_0(const uint8_t *group, const float *x, const float *block_sums, int blocks, float *out);
 void quern_group_dot_q8_0(const uint8_t *group, const float *x, int blocks, float *out);
 
+/// Writes the 16 rows of one interleaved group as floats: row r at
+/// out + r * row_stride. type: 0 = q4_0, 1 = q4_1, 2 = q8_0.
+void quern_group_dequantize(int type, const uint8_t *group, int blocks, float *out, long row_stride);
+
 /// Which implementation the dispatcher chose: "avx512", "avx2" or "scalar".
 const char *quern_kernels_variant(void);
 

@@ -44,6 +44,17 @@ public final class MappedFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + offset, count: count)
     }
 
+    /// Drops the pages wholly inside `region` (which must lie in this file)
+    /// from this process's memory; they are read again from the file if
+    /// touched. For weights that were copied into another layout.
+    public func release(_ region: UnsafeRawBufferPointer) {
+        guard let base, let start = region.baseAddress, start >= base, start + region.count <= base + size else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let last = (Int(bitPattern: start) + region.count) / page * page
+        if last > first { madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_DONTNEED) }
+    }
+
     /// Tells the kernel the whole file will be read soon (weights at start-up).
     public func prefetch() {
         if let base { madvise(UnsafeMutableRawPointer(mutating: base), size, MADV_WILLNEED) }

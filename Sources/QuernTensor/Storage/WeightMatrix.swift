@@ -71,9 +71,16 @@ public struct WeightMatrix: @unchecked Sendable {
     /// This matrix repacked for fast matrix-vector products (a copy the size
     /// of the weights), or itself when repacking does not apply (float types,
     /// fewer than 16 rows, or already repacked).
-    public func interleaved() -> WeightMatrix {
+    ///
+    /// With `releasingSource`, pages of a memory-mapped source are dropped
+    /// from memory afterwards, so the weights are not resident twice.
+    public func interleaved(releasingSource: Bool = false) -> WeightMatrix {
         guard layout == .rows, type.isQuantized, rows >= InterleavedKernels.groupRows, columns > 0 else { return self }
-        return WeightMatrix(interleaving: self)
+        let packed = WeightMatrix(interleaving: self)
+        if releasingSource, let file = owner as? MappedFile {
+            file.release(UnsafeRawBufferPointer(start: base, count: rows * rowBytes))
+        }
+        return packed
     }
 
     private var interleavedGroups: Int { layout == .interleaved16 ? rows / InterleavedKernels.groupRows : 0 }
@@ -127,17 +134,33 @@ public struct WeightMatrix: @unchecked Sendable {
         return withRowBytes(r, scratch: scratch) { Array(UnsafeRawBufferPointer(start: $0, count: rowBytes)) }
     }
 
+    /// Rows `range` as floats into `out` (row-major, `columns` apart), in
+    /// parallel; whole interleaved groups are expanded in one pass.
+    func dequantizeRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let groups = interleavedGroups
+        let typeCode: Int32 = type == .q4_0 ? 0 : type == .q4_1 ? 1 : 2
+        let units = (range.count + 15) / 16
+        parallelFor(units, grain: 1) { chunk in
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(rowBytes, 1), alignment: 64)
+            defer { scratch.deallocate() }
+            for unit in chunk {
+                let first = range.lowerBound + unit * 16, end = min(range.upperBound, first + 16)
+                let g = first / InterleavedKernels.groupRows
+                if first % InterleavedKernels.groupRows == 0 && g < groups && end - first == InterleavedKernels.groupRows {
+                    quern_group_dequantize(typeCode, (base! + g * groupBytes).assumingMemoryBound(to: UInt8.self),
+                                           Int32(columns / 32), out + (first - range.lowerBound) * columns, columns)
+                } else {
+                    for r in first..<end { dequantizeRow(r, into: out + (r - range.lowerBound) * columns, scratch: scratch) }
+                }
+            }
+        }
+    }
+
     /// The whole matrix as Float32.
     public func dequantized() -> Tensor {
         let out = Tensor(zeros: [rows, columns])
         guard rows > 0, columns > 0 else { return out }
-        out.withMutablePointer { o in
-            parallelFor(rows, grain: 16) { range in
-                let scratch = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 64)
-                defer { scratch.deallocate() }
-                for r in range { dequantizeRow(r, into: o + r * columns, scratch: scratch) }
-            }
-        }
+        out.withMutablePointer { o in dequantizeRows(0..<rows, into: o) }
         return out
     }
 
@@ -225,19 +248,14 @@ public struct WeightMatrix: @unchecked Sendable {
             GEMM.run(MatrixView(x), MatrixView(weights), transposeB: true, into: MatrixView(y))
             return y
         }
-        // Tiles of ~1 MiB of floats stay in L2 while sgemm streams X past them.
-        let tileRows = max(16, min(rows, (1 << 18) / max(columns, 1)))
+        // Tiles of ~1 MiB of floats stay in L2 while sgemm streams X past them
+        // (a whole number of 16-row groups for the interleaved layout).
+        let tileRows = max(16, min(rows, (1 << 18) / max(columns, 1)) / 16 * 16)
         let tile = Tensor(zeros: [tileRows, columns])
         var start = 0
         while start < rows {
             let count = min(tileRows, rows - start)
-            tile.withMutablePointer { t in
-                parallelFor(count, grain: 8) { range in
-                    let scratch = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 64)
-                    defer { scratch.deallocate() }
-                    for r in range { dequantizeRow(start + r, into: t + r * columns, scratch: scratch) }
-                }
-            }
+            tile.withMutablePointer { t in dequantizeRows(start..<start + count, into: t) }
             GEMM.run(MatrixView(x), MatrixView(tile, rows: count, columns: columns), transposeB: true,
                      into: MatrixView(y, offset: start, rows: n, columns: count, rowStride: rows))
             start += count

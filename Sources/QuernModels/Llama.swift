@@ -1,0 +1,181 @@
+import Foundation
+import QuernFormats
+import QuernTensor
+
+/// The Llama architecture (Llama 2/3 style, SmolLM2): RMSNorm, rotary
+/// positions, grouped-query attention, SwiGLU feed-forward, optionally tied
+/// input/output embeddings.
+public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
+    public struct Config: Sendable {
+        public var vocabularySize: Int
+        public var hiddenSize: Int
+        public var intermediateSize: Int
+        public var layers: Int
+        public var heads: Int
+        public var kvHeads: Int
+        public var headDimension: Int
+        public var ropeTheta: Double
+        public var ropeDimensions: Int
+        public var rmsEpsilon: Float
+        public var contextLength: Int
+        /// GGUF files hold q/k rows permuted for interleaved pairs; Hugging
+        /// Face checkpoints use rotate-half pairs.
+        public var ropePairing: RotaryEmbedding.Pairing
+    }
+
+    struct Block {
+        let attentionNorm: Tensor
+        let query, key, value, output: WeightMatrix
+        let feedForwardNorm: Tensor
+        let gate, up, down: WeightMatrix
+    }
+
+    public let config: Config
+    public let architecture = "llama"
+    let embedding: WeightMatrix
+    let blocks: [Block]
+    let finalNorm: Tensor
+    let lmHead: WeightMatrix
+    let rope: RotaryEmbedding
+
+    public var vocabularySize: Int { config.vocabularySize }
+    public var contextLength: Int { config.contextLength }
+
+    /// Checkpoint tensor names for one layout.
+    struct Names {
+        let embedding, finalNorm, output: String
+        let block: (Int) -> (attentionNorm: String, query: String, key: String, value: String, output: String,
+                             feedForwardNorm: String, gate: String, up: String, down: String)
+
+        static let gguf = Names(embedding: "token_embd.weight", finalNorm: "output_norm.weight", output: "output.weight") { i in
+            ("blk.\(i).attn_norm.weight", "blk.\(i).attn_q.weight", "blk.\(i).attn_k.weight", "blk.\(i).attn_v.weight",
+             "blk.\(i).attn_output.weight", "blk.\(i).ffn_norm.weight", "blk.\(i).ffn_gate.weight", "blk.\(i).ffn_up.weight",
+             "blk.\(i).ffn_down.weight")
+        }
+
+        static let huggingFace = Names(embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight", output: "lm_head.weight") { i in
+            let p = "model.layers.\(i)."
+            return (p + "input_layernorm.weight", p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight",
+                    p + "self_attn.v_proj.weight", p + "self_attn.o_proj.weight", p + "post_attention_layernorm.weight",
+                    p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight")
+        }
+    }
+
+    init(config: Config, weights: WeightBinder, names: Names) throws(FormatError) {
+        let c = config
+        let qWidth = c.heads * c.headDimension, kvWidth = c.kvHeads * c.headDimension
+        // Quantised matrices are repacked for the vector kernels (and their
+        // mapped pages released); float ones are used in place.
+        func matrix(_ name: String, _ shape: [Int]) throws(FormatError) -> WeightMatrix {
+            try weights.matrix(name, shape: shape).interleaved(releasingSource: true)
+        }
+        embedding = try weights.matrix(names.embedding, shape: [c.vocabularySize, c.hiddenSize])
+        var blocks: [Block] = []
+        for i in 0..<c.layers {
+            let n = names.block(i)
+            blocks.append(Block(
+                attentionNorm: try weights.tensor(n.attentionNorm, shape: [c.hiddenSize]),
+                query: try matrix(n.query, [qWidth, c.hiddenSize]),
+                key: try matrix(n.key, [kvWidth, c.hiddenSize]),
+                value: try matrix(n.value, [kvWidth, c.hiddenSize]),
+                output: try matrix(n.output, [c.hiddenSize, qWidth]),
+                feedForwardNorm: try weights.tensor(n.feedForwardNorm, shape: [c.hiddenSize]),
+                gate: try matrix(n.gate, [c.intermediateSize, c.hiddenSize]),
+                up: try matrix(n.up, [c.intermediateSize, c.hiddenSize]),
+                down: try matrix(n.down, [c.hiddenSize, c.intermediateSize])))
+        }
+        self.blocks = blocks
+        finalNorm = try weights.tensor(names.finalNorm, shape: [c.hiddenSize])
+        // Tied embeddings: the output projection reads the embedding table
+        // (a repacked copy for the vector kernels; lookups use the original).
+        lmHead = weights.contains(names.output)
+            ? try matrix(names.output, [c.vocabularySize, c.hiddenSize])
+            : embedding.interleaved()
+        weights.ignore { $0.hasSuffix("rotary_emb.inv_freq") }
+        try weights.finish()
+        self.config = config
+        rope = RotaryEmbedding(dimensions: c.ropeDimensions, base: c.ropeTheta, pairing: c.ropePairing)
+    }
+
+    /// SmolLM2 and other llama.cpp conversions.
+    public convenience init(gguf: GGUFFile) throws(FormatError) {
+        let a = "llama."
+        let heads = try gguf.integer(a + "attention.head_count")
+        let hidden = try gguf.integer(a + "embedding_length")
+        guard heads > 0, hidden % heads == 0 else {
+            throw FormatError(.invalidValue, file: gguf.path, "embedding length \(hidden) is not divisible by \(heads) heads")
+        }
+        let kvHeads = try gguf.optionalInteger(a + "attention.head_count_kv") ?? heads
+        guard kvHeads > 0, heads % kvHeads == 0 else {
+            throw FormatError(.invalidValue, file: gguf.path, "\(heads) heads cannot share \(kvHeads) key/value heads")
+        }
+        let tokens = try gguf.strings("tokenizer.ggml.tokens").count
+        let headDimension = try gguf.optionalInteger(a + "attention.key_length") ?? hidden / heads
+        let config = Config(
+            vocabularySize: try gguf.optionalInteger(a + "vocab_size") ?? tokens,
+            hiddenSize: hidden,
+            intermediateSize: try gguf.integer(a + "feed_forward_length"),
+            layers: try gguf.integer(a + "block_count"),
+            heads: heads, kvHeads: kvHeads, headDimension: headDimension,
+            ropeTheta: try gguf.optionalFloat(a + "rope.freq_base") ?? 10_000,
+            ropeDimensions: try gguf.optionalInteger(a + "rope.dimension_count") ?? headDimension,
+            rmsEpsilon: Float(try gguf.optionalFloat(a + "attention.layer_norm_rms_epsilon") ?? 1e-5),
+            contextLength: try gguf.optionalInteger(a + "context_length") ?? 2048,
+            ropePairing: .interleaved)
+        guard config.ropeDimensions > 0, config.ropeDimensions % 2 == 0, config.ropeDimensions <= headDimension,
+              config.layers > 0, config.layers <= 1024 else {
+            throw FormatError(.invalidValue, file: gguf.path, "implausible configuration \(config)")
+        }
+        try self.init(config: config, weights: WeightBinder(file: gguf.path, tensors: gguf.tensors), names: .gguf)
+    }
+
+    /// A Hugging Face `LlamaForCausalLM` folder: config.json + safetensors.
+    public convenience init(huggingFaceConfig json: [String: Any], weights: WeightBinder) throws(FormatError) {
+        func int(_ key: String) throws(FormatError) -> Int {
+            guard let value = json[key] as? Int else { throw FormatError(.invalidValue, file: weights.file, "config.json: \(key) is missing or not an integer") }
+            return value
+        }
+        let heads = try int("num_attention_heads"), hidden = try int("hidden_size")
+        let headDimension = json["head_dim"] as? Int ?? hidden / max(heads, 1)
+        // transformers 5 writes rope_parameters.rope_theta; 4.x a top-level rope_theta.
+        let theta = (json["rope_parameters"] as? [String: Any])?["rope_theta"] as? Double ?? json["rope_theta"] as? Double ?? 10_000
+        let config = Config(
+            vocabularySize: try int("vocab_size"), hiddenSize: hidden, intermediateSize: try int("intermediate_size"),
+            layers: try int("num_hidden_layers"), heads: heads, kvHeads: json["num_key_value_heads"] as? Int ?? heads,
+            headDimension: headDimension, ropeTheta: theta, ropeDimensions: headDimension,
+            rmsEpsilon: Float(json["rms_norm_eps"] as? Double ?? 1e-6),
+            contextLength: json["max_position_embeddings"] as? Int ?? 2048, ropePairing: .halves)
+        guard heads > 0, config.kvHeads > 0, heads % config.kvHeads == 0, headDimension % 2 == 0 else {
+            throw FormatError(.invalidValue, file: weights.file, "config.json: inconsistent attention heads")
+        }
+        try self.init(config: config, weights: weights, names: .huggingFace)
+    }
+
+    public func makeState(capacity: Int) -> DecoderState {
+        DecoderState(layers: config.layers, capacity: min(capacity, config.contextLength), heads: config.kvHeads, headDimension: config.headDimension)
+    }
+
+    public func forward(_ tokens: [Int], state: DecoderState, allLogits: Bool) throws -> Tensor {
+        try validate(tokens, state: state)
+        let c = config, count = tokens.count
+        let start = state.count
+        var hidden = try embedding.gatherRows(tokens)
+        for (index, block) in blocks.enumerated() {
+            let normed = rmsNorm(hidden, gamma: block.attentionNorm, epsilon: c.rmsEpsilon)
+            let query = block.query.multiply(normed).reshaped([count, c.heads, c.headDimension])
+            let key = block.key.multiply(normed).reshaped([count, c.kvHeads, c.headDimension])
+            let value = block.value.multiply(normed).reshaped([count, c.kvHeads, c.headDimension])
+            rope.apply(query, startPosition: start)
+            rope.apply(key, startPosition: start)
+            let cache = state.caches[index]
+            try cache.append(keys: key, values: value)
+            let attended = scaledDotProductAttention(query: query, key: cache.cachedKeys, value: cache.cachedValues, causal: true)
+            hidden.addInPlace(block.output.multiply(attended.reshaped([count, c.heads * c.headDimension])))
+            let normed2 = rmsNorm(hidden, gamma: block.feedForwardNorm, epsilon: c.rmsEpsilon)
+            let activated = siluMultiply(block.gate.multiply(normed2), block.up.multiply(normed2))
+            hidden.addInPlace(block.down.multiply(activated))
+        }
+        if !allLogits { hidden = hidden.rows(count - 1..<count) }
+        return lmHead.multiply(rmsNorm(hidden, gamma: finalNorm, epsilon: c.rmsEpsilon))
+    }
+}
