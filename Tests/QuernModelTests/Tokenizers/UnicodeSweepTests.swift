@@ -1,0 +1,36 @@
+import Foundation
+import QuernFormats
+import Testing
+@testable import QuernTokenizers
+
+/// Every code point through the normaliser and pre-tokeniser, against a dump
+/// of the reference's behaviour (tools/goldens/dump_bert_unicode.py). The
+/// dump is 10 MB, so it is not committed: the test runs when
+/// QUERN_BERT_UNICODE_DUMP names it.
+@Suite struct UnicodeSweepTests {
+    static let dumpPath = ProcessInfo.processInfo.environment["QUERN_BERT_UNICODE_DUMP"]
+
+    @Test(.enabled(if: dumpPath != nil)) func everyCodePointMatchesTheReference() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: try #require(Self.dumpPath)))
+        let dump = try #require(try JSONNodeParser.parse([UInt8](data)).objectValue)
+        var expected: [UInt32: (String, [String])] = [:]
+        for (key, value) in dump.members {
+            let pair = try #require(value.arrayValue)
+            expected[try #require(UInt32(key))] = (try #require(pair[0].stringValue), try #require(pair[1].arrayValue).compactMap(\.stringValue))
+        }
+        let normalizer = BertNormalizer()
+        var mismatches: [String] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = "a" + String(Character(scalar)) + "b"
+            let normalized = normalizer.normalize(Substring(text))
+            let words = BertPreTokenizer.split(normalized).map { String(String.UnicodeScalarView(normalized[$0])) }
+            let got = (String(String.UnicodeScalarView(normalized)), words)
+            let want = expected[value] ?? (text, [text])
+            if got.0 != want.0 || got.1 != want.1 {
+                mismatches.append(String(format: "U+%04X %@ age %@: got %@ want %@", value, "\(scalar.properties.generalCategory)", "\(scalar.properties.age.map { "\($0.major).\($0.minor)" } ?? "-")", "\(got)", "\(want)"))
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) code points differ:\n\(mismatches.prefix(60).joined(separator: "\n"))")
+    }
+}
