@@ -1,0 +1,231 @@
+import Foundation
+import QuernFormats
+import QuernTensor
+
+/// BERT's encoder (`BertModel`): word + position + token-type embeddings and
+/// a LayerNorm, then post-LayerNorm blocks — self-attention, residual,
+/// LayerNorm; exact (erf) GELU feed-forward, residual, LayerNorm.
+///
+/// Batches are rectangular: right-padded sequences with an attention mask.
+/// Padded keys get float32's lowest value added to their scores, as
+/// PyTorch does, so a padded batch gives each sequence the values it gets
+/// alone; padded query rows are computed too (they are garbage, as in
+/// PyTorch, and poolers ignore them).
+public final class BERTModel: @unchecked Sendable {
+    public struct Config: Sendable, Equatable {
+        public var vocabularySize: Int
+        public var hiddenSize: Int
+        public var layers: Int
+        public var heads: Int
+        public var intermediateSize: Int
+        public var maxPositions: Int
+        public var typeVocabularySize: Int
+        public var layerNormEpsilon: Float
+
+        public var headDimension: Int { hiddenSize / heads }
+
+        /// Decodes a Hugging Face `config.json`. Only what this file
+        /// implements is accepted: absolute positions and erf GELU.
+        public init(json: JSONNode, file: String) throws(FormatError) {
+            func integer(_ key: String) throws(FormatError) -> Int {
+                guard let value = json[key]?.intValue, value > 0 else {
+                    throw FormatError(.invalidValue, file: file, "\(key) is missing or not a positive integer")
+                }
+                return value
+            }
+            if let type = json["model_type"]?.stringValue, type != "bert" {
+                throw FormatError(.unsupportedType, file: file, "model_type \"\(type)\" is not bert")
+            }
+            let activation = json["hidden_act"]?.stringValue ?? "gelu"
+            guard activation == "gelu" else {
+                throw FormatError(.unsupportedType, file: file, "hidden_act \"\(activation)\" is not supported (gelu, the erf form, is)")
+            }
+            let positions = json["position_embedding_type"]?.stringValue ?? "absolute"
+            guard positions == "absolute" else {
+                throw FormatError(.unsupportedType, file: file, "position_embedding_type \"\(positions)\" is not supported (absolute is)")
+            }
+            vocabularySize = try integer("vocab_size")
+            hiddenSize = try integer("hidden_size")
+            layers = try integer("num_hidden_layers")
+            heads = try integer("num_attention_heads")
+            intermediateSize = try integer("intermediate_size")
+            maxPositions = try integer("max_position_embeddings")
+            typeVocabularySize = json["type_vocab_size"]?.intValue ?? 2
+            guard let epsilon = (json["layer_norm_eps"] ?? .number(1e-12)).doubleValue, epsilon > 0 else {
+                throw FormatError(.invalidValue, file: file, "layer_norm_eps must be a positive number")
+            }
+            layerNormEpsilon = Float(epsilon)
+            guard hiddenSize % heads == 0 else {
+                throw FormatError(.invalidValue, file: file, "hidden_size \(hiddenSize) is not divisible by \(heads) attention heads")
+            }
+        }
+
+        public static func load(path: String) throws(FormatError) -> Config {
+            guard let data = FileManager.default.contents(atPath: path) else { throw FormatError(.io, file: path, "cannot read the file") }
+            do { return try Config(json: try JSONNodeParser.parse([UInt8](data)), file: path) } catch let error as FormatError {
+                throw error
+            } catch {
+                throw FormatError(.invalidValue, file: path, "\(error)")
+            }
+        }
+    }
+
+    struct Norm {
+        let gamma, beta: Tensor
+    }
+
+    struct Linear {
+        let weight, bias: Tensor
+        func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
+    }
+
+    struct Block {
+        let query, key, value, attentionOutput: Linear
+        let attentionNorm: Norm
+        let intermediate, output: Linear
+        let outputNorm: Norm
+    }
+
+    public let config: Config
+    let wordEmbeddings: WeightMatrix
+    let positionEmbeddings, tokenTypeEmbeddings: Tensor
+    let embeddingNorm: Norm
+    let blocks: [Block]
+    /// `pooler.dense` (tanh(W · h[CLS] + b)), when the checkpoint has it.
+    let pooler: Linear?
+
+    /// Binds a `BertModel` checkpoint. Names may carry the `bert.` prefix of
+    /// `BertForPreTraining`-style files (whose `cls.*` heads are ignored), and
+    /// LayerNorms may use the old `gamma`/`beta` names.
+    public init(config: Config, weights: WeightBinder) throws(FormatError) {
+        let c = config
+        let prefix = weights.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+        func tensor(_ name: String, _ shape: [Int]) throws(FormatError) -> Tensor { try weights.tensor(prefix + name, shape: shape) }
+        func linear(_ name: String, out: Int, in inputs: Int) throws(FormatError) -> Linear {
+            Linear(weight: try tensor(name + ".weight", [out, inputs]), bias: try tensor(name + ".bias", [out]))
+        }
+        func norm(_ name: String) throws(FormatError) -> Norm {
+            let old = weights.contains(prefix + name + ".gamma")
+            return Norm(gamma: try tensor(name + (old ? ".gamma" : ".weight"), [c.hiddenSize]),
+                        beta: try tensor(name + (old ? ".beta" : ".bias"), [c.hiddenSize]))
+        }
+        let h = c.hiddenSize
+        wordEmbeddings = try weights.matrix(prefix + "embeddings.word_embeddings.weight", shape: [c.vocabularySize, h])
+        positionEmbeddings = try tensor("embeddings.position_embeddings.weight", [c.maxPositions, h])
+        tokenTypeEmbeddings = try tensor("embeddings.token_type_embeddings.weight", [c.typeVocabularySize, h])
+        embeddingNorm = try norm("embeddings.LayerNorm")
+        var blocks: [Block] = []
+        for i in 0..<c.layers {
+            let p = "encoder.layer.\(i)."
+            blocks.append(Block(
+                query: try linear(p + "attention.self.query", out: h, in: h),
+                key: try linear(p + "attention.self.key", out: h, in: h),
+                value: try linear(p + "attention.self.value", out: h, in: h),
+                attentionOutput: try linear(p + "attention.output.dense", out: h, in: h),
+                attentionNorm: try norm(p + "attention.output.LayerNorm"),
+                intermediate: try linear(p + "intermediate.dense", out: c.intermediateSize, in: h),
+                output: try linear(p + "output.dense", out: h, in: c.intermediateSize),
+                outputNorm: try norm(p + "output.LayerNorm")))
+        }
+        self.blocks = blocks
+        pooler = weights.contains(prefix + "pooler.dense.weight") ? try linear("pooler.dense", out: h, in: h) : nil
+        // Buffers and pre-training heads, not weights of the encoder.
+        weights.ignore { $0.hasSuffix("position_ids") || $0.hasSuffix("token_type_ids") || $0.hasPrefix("cls.") }
+        try weights.finish()
+        self.config = config
+    }
+
+    /// Hidden states [count, width, hidden] of a padded batch: `ids`,
+    /// `tokenTypes` and `mask` (1 real, 0 padding) are flattened row by row.
+    /// `observe` sees every named intermediate ("embeddings output",
+    /// "encoder.layer.3 attention output", "encoder.layer.3 output", …), for
+    /// dumping when a parity test fails.
+    public func forward(
+        ids: [Int], tokenTypes: [Int]? = nil, mask: [Int]? = nil, count: Int, width: Int,
+        observe: ((String, Tensor) -> Void)? = nil
+    ) throws(ModelError) -> Tensor {
+        let c = config
+        let tokens = count * width
+        guard ids.count == tokens, tokenTypes.map({ $0.count == tokens }) ?? true, mask.map({ $0.count == tokens }) ?? true else {
+            throw ModelError(.invalidConfig, "a batch of \(count)×\(width) needs \(tokens) ids, token types and mask values")
+        }
+        guard width <= c.maxPositions else {
+            throw ModelError(.contextFull, "\(width) tokens exceed the model's \(c.maxPositions) positions")
+        }
+        for id in ids where id < 0 || id >= c.vocabularySize {
+            throw ModelError(.tokenOutOfRange, "token id \(id) is outside the vocabulary of \(c.vocabularySize)")
+        }
+        for type in tokenTypes ?? [] where type < 0 || type >= c.typeVocabularySize {
+            throw ModelError(.tokenOutOfRange, "token type \(type) is outside 0..<\(c.typeVocabularySize)")
+        }
+        if tokens == 0 { return Tensor(zeros: [count, width, c.hiddenSize]) }
+
+        // Embeddings: word rows, plus position and token-type rows.
+        let summed: Tensor
+        do { summed = try wordEmbeddings.gatherRows(ids) } catch {
+            throw ModelError(.tokenOutOfRange, error.description)
+        }
+        for row in 0..<count {
+            let rows = summed.rows(row * width..<(row + 1) * width)
+            rows.addInPlace(positionEmbeddings.rows(0..<width))
+            for position in 0..<width {
+                rows.row(position).addInPlace(tokenTypeEmbeddings.row(tokenTypes?[row * width + position] ?? 0))
+            }
+        }
+        var hidden = layerNorm(summed, gamma: embeddingNorm.gamma, beta: embeddingNorm.beta, epsilon: c.layerNormEpsilon)
+        observe?("embeddings output", hidden.reshaped([count, width, c.hiddenSize]))
+
+        // Padded keys: float32's lowest value, as PyTorch's extended mask.
+        let keyBias: [Tensor?] = (0..<count).map { row in
+            guard let mask, mask[row * width..<(row + 1) * width].contains(0) else { return nil }
+            let values = mask[row * width..<(row + 1) * width].map { $0 == 0 ? -Float.greatestFiniteMagnitude : 0 }
+            return try? Tensor(shape: [width], values: values)
+        }
+        for (index, block) in blocks.enumerated() {
+            let name = "encoder.layer.\(index)"
+            let context = attention(block, hidden, keyBias: keyBias, count: count, width: width)
+            observe?(name + " attention context", context.reshaped([count, width, c.hiddenSize]))
+            let attended = block.attentionOutput(context)
+            attended.addInPlace(hidden)
+            hidden = layerNorm(attended, gamma: block.attentionNorm.gamma, beta: block.attentionNorm.beta, epsilon: c.layerNormEpsilon)
+            observe?(name + " attention output", hidden.reshaped([count, width, c.hiddenSize]))
+            let expanded = block.intermediate(hidden)
+            geluErf(expanded, into: expanded)
+            let projected = block.output(expanded)
+            projected.addInPlace(hidden)
+            hidden = layerNorm(projected, gamma: block.outputNorm.gamma, beta: block.outputNorm.beta, epsilon: c.layerNormEpsilon)
+            observe?(name + " output", hidden.reshaped([count, width, c.hiddenSize]))
+        }
+        return hidden.reshaped([count, width, c.hiddenSize])
+    }
+
+    /// softmax(q kᵀ / √d + mask) v for every sequence and head; sequences
+    /// run in parallel (each one's BLAS calls then stay on its thread).
+    private func attention(_ block: Block, _ hidden: Tensor, keyBias: [Tensor?], count: Int, width: Int) -> Tensor {
+        let c = config
+        let query = block.query(hidden), key = block.key(hidden), value = block.value(hidden)
+        let context = Tensor(zeros: [count * width, c.hiddenSize])
+        let shape = [width, c.heads, c.headDimension]
+        parallelFor(count) { sequences in
+            for row in sequences {
+                let span = row * width..<(row + 1) * width
+                let output = scaledDotProductAttention(
+                    query: query.rows(span).reshaped(shape), key: key.rows(span).reshaped(shape),
+                    value: value.rows(span).reshaped(shape), causal: false, keyBias: keyBias[row])
+                context.rows(span).assign(output)
+            }
+        }
+        return context
+    }
+
+    /// BERT's pooler: tanh(W · h[CLS] + b) for each sequence of `hidden`
+    /// [count, width, hidden]; nil when the checkpoint has no pooler.
+    public func poolerOutput(_ hidden: Tensor) -> Tensor? {
+        guard let pooler, hidden.rank == 3 else { return nil }
+        let count = hidden.shape[0], width = hidden.shape[1]
+        let first = Tensor(zeros: [count, config.hiddenSize])
+        for row in 0..<count { first.row(row).assign(hidden.row(row).row(0)) }
+        guard width > 0 else { return nil }
+        return tanh(pooler(first))
+    }
+}

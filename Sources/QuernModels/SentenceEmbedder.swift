@@ -1,0 +1,141 @@
+import Foundation
+import QuernFormats
+import QuernTensor
+import QuernTokenizers
+
+/// One text's embedding. A text longer than the model's maximum sequence
+/// length is cut into windows (see `WindowedText`); each window is embedded
+/// on its own and `vector` is the mean of the window vectors, L2-normalised
+/// again when the model normalises. For a text that fits, `vector` is the
+/// only window's vector, exactly what sentence-transformers computes.
+public struct TextEmbedding: Sendable, Equatable {
+    public struct Window: Sendable, Equatable {
+        /// Which word pieces of the text the window holds.
+        public var pieces: Range<Int>
+        public var vector: [Float]
+    }
+
+    public var vector: [Float]
+    /// Word pieces of the whole text, special tokens excluded.
+    public var pieceCount: Int
+    public var windows: [Window]
+}
+
+/// A sentence-transformers model folder: `modules.json` (Transformer →
+/// Pooling → optional Normalize), the BERT checkpoint and tokenizer in the
+/// folder itself, `1_Pooling/config.json` and `sentence_bert_config.json`
+/// (`max_seq_length`, `do_lower_case`).
+public final class SentenceEmbedder: @unchecked Sendable {
+    public let name: String
+    public let directory: String
+    public let model: BERTModel
+    public let tokenizer: WordPieceTokenizer
+    public let pooling: SentencePooling
+    /// Tokens per model input, special tokens included (256 for all-MiniLM-L6-v2).
+    public let maxSequenceLength: Int
+    /// sentence_bert_config.json's `do_lower_case`: lower-case texts before tokenizing.
+    public let lowercaseInput: Bool
+    /// The weights file, for the checksum in results.
+    public let weightsPath: String
+
+    public var dimensions: Int { model.config.hiddenSize }
+
+    public init(directory: String) throws {
+        self.directory = directory
+        name = URL(fileURLWithPath: directory).lastPathComponent
+        let modules = try Self.readJSON(directory + "/modules.json")
+        guard let list = modules.arrayValue else {
+            throw FormatError(.invalidValue, file: directory + "/modules.json", "expected a list of modules")
+        }
+        var poolingPath: String?
+        var normalize = false
+        for (position, module) in list.enumerated() {
+            let type = module["type"]?.stringValue ?? ""
+            let path = module["path"]?.stringValue ?? ""
+            switch type.split(separator: ".").last.map(String.init) ?? "" {
+            case "Transformer":
+                guard position == 0, path.isEmpty else {
+                    throw FormatError(.unsupportedType, file: directory + "/modules.json", "the Transformer module must come first and live in the folder itself")
+                }
+            case "Pooling": poolingPath = path
+            case "Normalize": normalize = true
+            default:
+                throw FormatError(.unsupportedType, file: directory + "/modules.json", "module \(type) is not supported (Transformer, Pooling and Normalize are)")
+            }
+        }
+        guard let poolingPath, !poolingPath.contains(".."), !poolingPath.hasPrefix("/") else {
+            throw FormatError(.invalidValue, file: directory + "/modules.json", "no usable Pooling module")
+        }
+        let poolingFile = directory + "/" + poolingPath + "/config.json"
+        pooling = try SentencePooling(configuration: try Self.readJSON(poolingFile), normalize: normalize, file: poolingFile)
+
+        let checkpoint = try SafetensorsCheckpoint(directory: directory)
+        let config = try BERTModel.Config.load(path: directory + "/config.json")
+        model = try BERTModel(config: config, weights: WeightBinder(file: checkpoint.path, tensors: checkpoint.tensors))
+        weightsPath = checkpoint.path
+        tokenizer = try WordPieceTokenizer.load(directory: directory)
+
+        let sentenceConfigPath = directory + "/sentence_bert_config.json"
+        let sentenceConfig = FileManager.default.fileExists(atPath: sentenceConfigPath) ? try Self.readJSON(sentenceConfigPath) : .null
+        let length = sentenceConfig["max_seq_length"]?.intValue ?? config.maxPositions
+        guard length > tokenizer.specialTokensPerSequence, length <= config.maxPositions else {
+            throw FormatError(.invalidValue, file: sentenceConfigPath, "max_seq_length \(length) must lie in \(tokenizer.specialTokensPerSequence + 1)...\(config.maxPositions)")
+        }
+        maxSequenceLength = length
+        lowercaseInput = sentenceConfig["do_lower_case"]?.boolValue ?? false
+    }
+
+    /// The model inputs for `text`: one window, or several when it is long.
+    public func tokenize(_ text: String) throws(TokenizerError) -> WindowedText {
+        try tokenizer.windows(lowercaseInput ? text.lowercased() : text, maxLength: maxSequenceLength)
+    }
+
+    /// Embeds tokenized texts. All windows of all texts are sorted by length
+    /// and run `batchSize` at a time, so little is spent on padding;
+    /// `checkCancellation` runs between batches.
+    public func embed(_ texts: [WindowedText], batchSize: Int = 32, checkCancellation: () throws -> Void = {}) throws -> [TextEmbedding] {
+        var order: [(text: Int, window: Int, length: Int)] = []
+        for (t, text) in texts.enumerated() {
+            for (w, window) in text.windows.enumerated() { order.append((t, w, window.ids.count)) }
+        }
+        order.sort { $0.length > $1.length }
+        var vectors = texts.map { [[Float]](repeating: [], count: $0.windows.count) }
+        var start = 0
+        while start < order.count {
+            try checkCancellation()
+            let chunk = order[start..<min(order.count, start + max(1, batchSize))]
+            let batch = PaddedBatch(chunk.map { texts[$0.text].windows[$0.window].ids }, paddingID: tokenizer.paddingID)
+            let hidden = try model.forward(ids: batch.ids, tokenTypes: batch.tokenTypeIDs, mask: batch.attentionMask,
+                                           count: batch.count, width: batch.width)
+            for (item, vector) in zip(chunk, pooling.pool(hidden, lengths: batch.lengths)) {
+                vectors[item.text][item.window] = vector
+            }
+            start += chunk.count
+        }
+        return zip(texts, vectors).map { text, windowVectors in
+            let windows = zip(text.windows, windowVectors).map { TextEmbedding.Window(pieces: $0.pieces, vector: $1) }
+            return TextEmbedding(vector: combine(windowVectors), pieceCount: text.pieceCount, windows: windows)
+        }
+    }
+
+    /// Tokenizes and embeds strings.
+    public func embed(_ strings: [String], batchSize: Int = 32) throws -> [TextEmbedding] {
+        var texts: [WindowedText] = []
+        for string in strings { texts.append(try tokenize(string)) }
+        return try embed(texts, batchSize: batchSize)
+    }
+
+    /// The mean of the window vectors (renormalised when the model normalises).
+    private func combine(_ vectors: [[Float]]) -> [Float] {
+        guard vectors.count > 1, let first = vectors.first else { return vectors.first ?? [] }
+        var mean = [Float](repeating: 0, count: first.count)
+        for vector in vectors { for d in 0..<min(mean.count, vector.count) { mean[d] += vector[d] } }
+        for d in 0..<mean.count { mean[d] /= Float(vectors.count) }
+        return pooling.normalize ? SentencePooling.normalized(mean) : mean
+    }
+
+    static func readJSON(_ path: String) throws(FormatError) -> JSONNode {
+        guard let data = FileManager.default.contents(atPath: path) else { throw FormatError(.io, file: path, "cannot read the file") }
+        do { return try JSONNodeParser.parse([UInt8](data)) } catch { throw FormatError(.invalidValue, file: path, "\(error)") }
+    }
+}
