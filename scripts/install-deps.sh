@@ -17,6 +17,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+# The daemon tests check every result against schemas/result-v1.schema.json
+# with python3's jsonschema.
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+    echo "quern: installing the python3 module jsonschema" >&2
+    python3 -m pip install --quiet jsonschema >&2 || python3 -m pip install --quiet --break-system-packages jsonschema >&2
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
     echo "quern: a Swift 6 toolchain is needed (https://www.swift.org/install/linux/); 'swift' is not on PATH" >&2
     exit 1

@@ -44,6 +44,23 @@ private struct StuckPipeline: Pipeline {
         #expect(PipelineRegistry.unsupported(.chat).code == .unsupported)
     }
 
+    @Test func aRequestedModelMustBeTheOneServingTheTask() {
+        var registry = PipelineRegistry()
+        registry.register(UppercasePipeline())
+        let processor = FileProcessor(registry: registry, inspector: InputInspector(limits: InputLimits()), quernVersion: "test", timeout: .seconds(1))
+        let wrong = processor.inspect(name: Array("r.json".utf8), bytes: Array(#"{"task": "complete", "prompt": "x", "model": "gpt-9"}"#.utf8))
+        if case let .failure(error) = wrong.outcome {
+            #expect(error.code == .requestInvalidValue)
+            #expect(error.message.contains("\"gpt-9\" is not loaded"))
+        } else {
+            Issue.record("a request for an unloaded model was accepted")
+        }
+        let right = processor.inspect(name: Array("r.json".utf8), bytes: Array(#"{"task": "complete", "prompt": "x", "model": "uppercase"}"#.utf8))
+        #expect((try? right.outcome.get())?.pipeline.identity.name == "uppercase")
+        #expect(right.facts.sha256?.count == 64)
+        #expect(right.task == .complete)
+    }
+
     @Test func erasedPipelinePreparesAndRunsABatch() async throws {
         let pipeline = AnyPipeline(UppercasePipeline())
         let prepared = try ["a", "b"].map { (prompt: String) throws -> any Sendable in
