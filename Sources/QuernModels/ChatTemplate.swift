@@ -43,7 +43,11 @@ public struct ChatTemplate: Sendable, Equatable {
     /// Recognises a Jinja template by its markers.
     public static func detect(jinja: String, beginText: String = "") -> ChatTemplate? {
         if jinja.contains("<|im_start|>") {
-            return ChatTemplate(family: .chatml, defaultSystemPrompt: defaultSystem(in: jinja, opening: "<|im_start|>system\\n", closing: "<|im_end|>"))
+            // The newline after "system" is a real one in some templates and
+            // an escaped "\n" inside a Jinja string in others.
+            let system = defaultSystem(in: jinja, opening: "<|im_start|>system\n", closing: "<|im_end|>")
+                ?? defaultSystem(in: jinja, opening: "<|im_start|>system\\n", closing: "<|im_end|>")
+            return ChatTemplate(family: .chatml, defaultSystemPrompt: system)
         }
         if jinja.contains("<|start_header_id|>") {
             return ChatTemplate(family: .llama3, defaultSystemPrompt: nil, beginText: beginText)

@@ -75,7 +75,9 @@ public enum LanguageModelLoader {
         let bos = try gguf.optionalInteger("tokenizer.ggml.bos_token_id")
         let addBOS: Bool
         if case .bool(let flag)? = gguf.metadata["tokenizer.ggml.add_bos_token"] { addBOS = flag } else { addBOS = false }
-        let name = (try? gguf.string("general.name")) ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        // The file name identifies the exact weights better than general.name
+        // (SmolLM2's says "Smollm2 135M 8k Lc100K Mix1 Ep2").
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return LoadedLanguageModel(name: name, model: model, tokenizer: tokenizer, chatTemplate: chat, chatTemplateSource: template,
                                    endOfGenerationTokens: endTokens, beginToken: bos, addBeginToken: addBOS, weightsPath: path)
     }

@@ -37,7 +37,7 @@ public struct TextGenerator {
 
     public func generate(
         prompt: [Int], maxTokens: Int, sampling: SamplingParameters, stop: [String] = [],
-        onText: ((String) -> Void)? = nil
+        checkpoint: () throws -> Void = {}, onText: ((String) -> Void)? = nil
     ) throws -> GenerationOutput {
         let capacity = min(model.contextLength, prompt.count + max(maxTokens, 0))
         let state = model.makeState(capacity: capacity)
@@ -54,6 +54,8 @@ public struct TextGenerator {
         var history = prompt
         let generationStart = clock.now
         while generated.count < maxTokens {
+            // Lets the caller abandon a long generation (timeout, shutdown).
+            try checkpoint()
             let token = sampler.next(logits: logits, history: history)
             if endTokens.contains(token) {
                 finish = .stop

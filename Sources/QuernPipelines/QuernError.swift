@@ -26,6 +26,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case pipelineFailed = "pipeline.failed"
     case cancelled = "cancelled"
     case internalError = "internal"
+    // The conversation's newest message alone does not fit the model's context.
+    case contextTooLong = "context.too_long"
 }
 
 /// An error that becomes an error result: a stable code plus a message that

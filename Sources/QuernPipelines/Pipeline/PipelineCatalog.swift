@@ -1,3 +1,5 @@
+import Foundation
+
 /// The pipelines a daemon or `quern run` starts with.
 public enum PipelineCatalog {
     public struct Options: Sendable {
@@ -20,7 +22,24 @@ public enum PipelineCatalog {
         var registry = PipelineRegistry()
         if options.diagnostic {
             registry.register(DiagnosticPipeline(delay: options.diagnosticDelay))
+            return registry
         }
+        registry.register(try LanguageModelPipeline(path: try DefaultModel.languageModel.path(in: options.modelsDirectory)))
         return registry
+    }
+}
+
+/// The default models, as scripts/fetch-models.sh lays them out in the
+/// models folder.
+public enum DefaultModel: String, CaseIterable, Sendable {
+    case languageModel = "smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    /// The model's path, or an error saying how to fetch it.
+    public func path(in modelsDirectory: String) throws(QuernError) -> String {
+        let path = modelsDirectory + "/" + rawValue
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw QuernError(.internalError, "model file \(path) is missing; run scripts/fetch-models.sh (or point --models at the folder holding it)")
+        }
+        return path
     }
 }

@@ -16,15 +16,43 @@ public enum FinishReason: String, Sendable {
     case length
 }
 
+/// What a language model reports beside its text: the parameters it
+/// decoded with, its speed, and how the prompt fitted the context.
+public struct GenerationDetails: Sendable, Equatable {
+    public var parameters: JSONValue
+    public var promptTokensPerSecond: Double
+    public var generationTokensPerSecond: Double
+    public var contextLimit: Int
+    public var droppedMessages: Int
+
+    public init(parameters: JSONValue, promptTokensPerSecond: Double, generationTokensPerSecond: Double, contextLimit: Int, droppedMessages: Int) {
+        self.parameters = parameters
+        self.promptTokensPerSecond = promptTokensPerSecond
+        self.generationTokensPerSecond = generationTokensPerSecond
+        self.contextLimit = contextLimit
+        self.droppedMessages = droppedMessages
+    }
+
+    func members(promptTokens: Int) -> [(key: String, value: JSONValue)] {
+        [("parameters", parameters),
+         ("speed", .object([("prompt_tokens_per_second", .double(promptTokensPerSecond)),
+                            ("generation_tokens_per_second", .double(generationTokensPerSecond))])),
+         ("context", .object([("limit", .int(contextLimit)), ("prompt_tokens", .int(promptTokens)),
+                              ("dropped_messages", .int(droppedMessages)), ("policy", .string("drop_oldest_turns"))]))]
+    }
+}
+
 public struct ChatOutput: Sendable, Equatable {
     public var content: String
     public var finishReason: FinishReason
     public var usage: TokenUsage
+    public var details: GenerationDetails?
 
-    public init(content: String, finishReason: FinishReason, usage: TokenUsage) {
+    public init(content: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil) {
         self.content = content
         self.finishReason = finishReason
         self.usage = usage
+        self.details = details
     }
 }
 
@@ -32,11 +60,13 @@ public struct CompletionOutput: Sendable, Equatable {
     public var text: String
     public var finishReason: FinishReason
     public var usage: TokenUsage
+    public var details: GenerationDetails?
 
-    public init(text: String, finishReason: FinishReason, usage: TokenUsage) {
+    public init(text: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil) {
         self.text = text
         self.finishReason = finishReason
         self.usage = usage
+        self.details = details
     }
 }
 
@@ -128,13 +158,13 @@ public enum TaskOutput: Sendable, Equatable {
                 ("message", .object([("role", .string("assistant")), ("content", .string(output.content))])),
                 ("finish_reason", .string(output.finishReason.rawValue)),
                 ("usage", Self.usage(output.usage)),
-            ])
+            ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? []))
         case let .completion(output):
             return .object([
                 ("text", .string(output.text)),
                 ("finish_reason", .string(output.finishReason.rawValue)),
                 ("usage", Self.usage(output.usage)),
-            ])
+            ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? []))
         case let .embedding(output):
             let data = output.vectors.enumerated().map { index, vector in
                 JSONValue.object([("index", .int(index)), ("embedding", .array(vector.map(JSONValue.float)))])

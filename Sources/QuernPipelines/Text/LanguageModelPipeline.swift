@@ -1,0 +1,138 @@
+import Foundation
+import QuernModels
+import QuernTensor
+
+/// Chat and completion on a causal language model (the default is
+/// SmolLM2-135M-Instruct). A chat request is rendered through the model's
+/// own chat template; a completion prompt is tokenized as it is.
+///
+/// Context policy (`drop_oldest_turns`, reported in every result): when the
+/// prompt plus `max_tokens` does not fit the context, whole turns after the
+/// system message are dropped, oldest first, until it does; `max_tokens` is
+/// then capped to what is left. The newest message is never dropped: if it
+/// alone does not fit, the result is a `context.too_long` error.
+public struct LanguageModelPipeline: Pipeline {
+    public struct Prepared: Sendable {
+        let tokens: [Int]
+        let isChat: Bool
+        let sampling: QuernModels.SamplingParameters
+        let maxTokens: Int
+        let stop: [String]
+        let droppedMessages: Int
+    }
+
+    public static let defaultMaxTokens = 256
+    /// Longest context Quern allocates, below the model's trained length
+    /// (SmolLM2's 8,192) to bound the KV cache.
+    public let contextLimit: Int
+    public let identity: ModelIdentity
+    public let tasks: Set<TaskName> = [.chat, .complete]
+    let model: LoadedLanguageModel
+
+    public init(path: String, contextLimit: Int = 8192) throws(QuernError) {
+        do {
+            model = try LanguageModelLoader.load(path: path)
+        } catch {
+            throw QuernError(.internalError, "cannot load the language model at \(path): \(error)")
+        }
+        self.contextLimit = min(contextLimit, model.model.contextLength)
+        identity = ModelIdentity(name: model.name, weightsSHA256: try FileChecksum.sha256(of: model.weightsPath))
+    }
+
+    public func prepare(_ job: Job) throws(QuernError) -> Prepared {
+        if let requested = job.model, requested != identity.name {
+            throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon serves \"\(identity.name)\")")
+        }
+        switch job.request {
+        case let .chat(messages, sampling):
+            guard let template = model.chatTemplate else {
+                throw QuernError(.unsupported, "\(identity.name) has no chat template Quern recognises (supported: \(ChatTemplate.Family.allCases.map(\.rawValue).joined(separator: ", "))); use task \"complete\"")
+            }
+            let maxTokens = sampling.maxTokens ?? Self.defaultMaxTokens
+            var turns = messages.map { QuernModels.ChatMessage(role: $0.role.rawValue, content: $0.content) }
+            var dropped = 0
+            var tokens = model.tokens(for: template.render(turns))
+            // Keep the system turn (if any) and the newest message.
+            let firstDroppable = turns.first?.role == "system" ? 1 : 0
+            while tokens.count + min(maxTokens, 1) > contextLimit {
+                guard turns.count - firstDroppable > 1 else {
+                    throw QuernError(.contextTooLong, "the newest message needs \(tokens.count) tokens with the chat template; the context holds \(contextLimit)")
+                }
+                turns.remove(at: firstDroppable)
+                dropped += 1
+                tokens = model.tokens(for: template.render(turns))
+            }
+            return Prepared(tokens: tokens, isChat: true, sampling: Self.sampling(sampling), maxTokens: min(maxTokens, contextLimit - tokens.count),
+                            stop: sampling.stop, droppedMessages: dropped)
+        case let .complete(prompt, sampling):
+            let tokens = model.tokens(for: prompt)
+            guard !tokens.isEmpty else { throw QuernError(.requestInvalidValue, "the prompt is empty") }
+            guard tokens.count < contextLimit else {
+                throw QuernError(.contextTooLong, "the prompt has \(tokens.count) tokens; the context holds \(contextLimit)")
+            }
+            let maxTokens = sampling.maxTokens ?? Self.defaultMaxTokens
+            return Prepared(tokens: tokens, isChat: false, sampling: Self.sampling(sampling), maxTokens: min(maxTokens, contextLimit - tokens.count),
+                            stop: sampling.stop, droppedMessages: 0)
+        default:
+            throw QuernError(.internalError, "the language model pipeline received a \(job.request.task.rawValue) job")
+        }
+    }
+
+    /// Request values over the defaults (llama.cpp's sampling chain, seed 0).
+    static func sampling(_ request: SamplingParameters) -> QuernModels.SamplingParameters {
+        var parameters = QuernModels.SamplingParameters()
+        if let value = request.temperature { parameters.temperature = Float(value) }
+        if let value = request.topK { parameters.topK = value }
+        if let value = request.topP { parameters.topP = Float(value) }
+        if let value = request.minP { parameters.minP = Float(value) }
+        if let value = request.repetitionPenalty { parameters.repetitionPenalty = Float(value) }
+        if let value = request.seed { parameters.seed = value }
+        return parameters
+    }
+
+    public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
+        var results: [Result<TaskOutput, QuernError>] = []
+        for item in batch {
+            do {
+                let output = try model.generator.generate(prompt: item.tokens, maxTokens: item.maxTokens, sampling: item.sampling,
+                                                          stop: item.stop, checkpoint: { try context.checkCancellation() })
+                let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: output.tokens.count)
+                let finish: FinishReason = output.finishReason == .stop ? .stop : .length
+                let details = GenerationDetails(
+                    parameters: parametersJSON(item), promptTokensPerSecond: output.promptTokensPerSecond,
+                    generationTokensPerSecond: output.generationTokensPerSecond, contextLimit: contextLimit, droppedMessages: item.droppedMessages)
+                results.append(.success(item.isChat
+                    ? .chat(ChatOutput(content: output.text, finishReason: finish, usage: usage, details: details))
+                    : .completion(CompletionOutput(text: output.text, finishReason: finish, usage: usage, details: details))))
+            } catch let error as QuernError {
+                throw error
+            } catch {
+                results.append(.failure(QuernError(.pipelineFailed, "generation failed: \(error)")))
+            }
+        }
+        return results
+    }
+
+    func parametersJSON(_ item: Prepared) -> JSONValue {
+        let s = item.sampling
+        return .object([
+            ("max_tokens", .int(item.maxTokens)), ("temperature", .float(s.temperature)), ("top_k", .int(s.topK)),
+            ("top_p", .float(s.topP)), ("min_p", .float(s.minP)),
+            ("repetition_penalty", .float(s.repetitionPenalty)), ("seed", .int(s.seed)),
+            ("stop", .array(item.stop.map(JSONValue.string))),
+        ])
+    }
+}
+
+/// SHA-256 of a weights file, for the result's `weights_sha256`.
+enum FileChecksum {
+    static func sha256(of path: String) throws(QuernError) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw QuernError(.internalError, "cannot read \(path) to checksum it")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try? handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(chunk) }
+        return hasher.finalizeHex()
+    }
+}
