@@ -1,6 +1,7 @@
 /// Which pipeline answers which task. Built once at start-up, read-only after.
 public struct PipelineRegistry: Sendable {
     private var byTask: [TaskName: AnyPipeline] = [:]
+    private var unavailable: [TaskName: String] = [:]
 
     public init() {}
 
@@ -12,6 +13,19 @@ public struct PipelineRegistry: Sendable {
     }
 
     public func pipeline(for task: TaskName) -> AnyPipeline? { byTask[task] }
+
+    /// Records why tasks have no pipeline (e.g. "model file … is missing; run
+    /// scripts/fetch-models.sh"), so a missing model makes its files fail with
+    /// that reason instead of stopping the daemon from serving the others.
+    public mutating func markUnavailable(_ tasks: Set<TaskName>, reason: String) {
+        for task in tasks where byTask[task] == nil { unavailable[task] = reason }
+    }
+
+    /// The error a job gets when its task has no pipeline here.
+    public func missingPipeline(for task: TaskName) -> QuernError {
+        guard let reason = unavailable[task] else { return Self.unsupported(task) }
+        return QuernError(.unsupported, "task \"\(task.rawValue)\" is unavailable: \(reason)")
+    }
 
     public var servedTasks: [TaskName] { TaskName.allCases.filter { byTask[$0] != nil } }
 

@@ -44,7 +44,7 @@ public struct FileProcessor: Sendable {
                     outcome = .success((job, pipeline))
                 }
             } else {
-                outcome = .failure(PipelineRegistry.unsupported(job.request.task))
+                outcome = .failure(registry.missingPipeline(for: job.request.task))
             }
         }
         return InspectedInput(facts: facts, task: task, outcome: outcome, decodeSeconds: Self.seconds(since: start))

@@ -42,6 +42,17 @@ private struct StuckPipeline: Pipeline {
         #expect(registry.pipeline(for: .chat) == nil)
         #expect(registry.servedTasks == [.complete])
         #expect(PipelineRegistry.unsupported(.chat).code == .unsupported)
+        #expect(registry.missingPipeline(for: .chat).code == .unsupported)
+    }
+
+    @Test func aMissingModelSaysWhyItsTasksAreUnavailable() {
+        var registry = PipelineRegistry()
+        registry.register(UppercasePipeline())
+        registry.markUnavailable([.chat, .complete], reason: "model file models/x.gguf is missing; run scripts/fetch-models.sh")
+        #expect(registry.pipeline(for: .complete)?.identity.name == "uppercase", "a registered pipeline wins")
+        let error = registry.missingPipeline(for: .chat)
+        #expect(error.code == .unsupported)
+        #expect(error.message.contains("fetch-models.sh"))
     }
 
     @Test func aRequestedModelMustBeTheOneServingTheTask() {
