@@ -1,0 +1,179 @@
+import Foundation
+import QuernFormats
+import QuernModels
+import QuernTensor
+import Testing
+
+@Suite struct GGUFTests {
+    func temporaryPath(_ name: String) -> String {
+        NSTemporaryDirectory() + "quern-gguf-\(getpid())-\(name)-\(UUID().uuidString).gguf"
+    }
+
+    /// llama-tiny (Hugging Face layout) rewritten the way llama.cpp's
+    /// converter writes a GGUF: GGUF names, and q/k rows permuted into
+    /// interleaved RoPE pairs. It must compute the same logits.
+    func llamaTinyAsGGUF() throws -> String {
+        let folder = LanguageTestPaths.fixtures + "/llama-tiny"
+        let config = try loadConfig(folder)
+        let weights = try binder(folder)
+        let heads = config["num_attention_heads"] as! Int, kvHeads = config["num_key_value_heads"] as! Int
+        let headDimension = config["head_dim"] as! Int
+        var writer = GGUFWriter()
+        writer.add("general.architecture", .string("llama"))
+        writer.add("llama.block_count", .u32(2))
+        writer.add("llama.embedding_length", .u32(64))
+        writer.add("llama.feed_forward_length", .u32(160))
+        writer.add("llama.attention.head_count", .u32(UInt32(heads)))
+        writer.add("llama.attention.head_count_kv", .u32(UInt32(kvHeads)))
+        writer.add("llama.rope.freq_base", .f32(10_000))
+        writer.add("llama.attention.layer_norm_rms_epsilon", .f32(1e-5))
+        writer.add("llama.context_length", .u32(64))
+        writer.add("tokenizer.ggml.model", .string("gpt2"))
+        writer.add("tokenizer.ggml.pre", .string("gpt2"))
+        writer.add("tokenizer.ggml.tokens", .strings((0..<256).map { "t\($0)" }))
+        writer.add("tokenizer.ggml.token_type", .i32s([Int32](repeating: 1, count: 256)))
+        writer.add("tokenizer.ggml.merges", .strings(["t 1"]))
+        func copy(_ hf: String, _ gguf: String, permuteHeads: Int? = nil) throws {
+            let tensor = try weights.tensor(hf)
+            var values = tensor.scalars
+            if let permuteHeads {
+                // Row (head, i) of the rotate-half layout goes to (head, 2i) and
+                // row (head, half + i) to (head, 2i + 1).
+                let columns = tensor.shape[1], half = headDimension / 2
+                let source = values
+                for head in 0..<permuteHeads {
+                    for i in 0..<half {
+                        for c in 0..<columns {
+                            values[((head * headDimension) + 2 * i) * columns + c] = source[((head * headDimension) + i) * columns + c]
+                            values[((head * headDimension) + 2 * i + 1) * columns + c] = source[((head * headDimension) + half + i) * columns + c]
+                        }
+                    }
+                }
+            }
+            writer.addFloat32(gguf, shape: tensor.shape, values: values)
+        }
+        try copy("model.embed_tokens.weight", "token_embd.weight")
+        try copy("model.norm.weight", "output_norm.weight")
+        for i in 0..<2 {
+            let h = "model.layers.\(i).", g = "blk.\(i)."
+            try copy(h + "input_layernorm.weight", g + "attn_norm.weight")
+            try copy(h + "self_attn.q_proj.weight", g + "attn_q.weight", permuteHeads: heads)
+            try copy(h + "self_attn.k_proj.weight", g + "attn_k.weight", permuteHeads: kvHeads)
+            try copy(h + "self_attn.v_proj.weight", g + "attn_v.weight")
+            try copy(h + "self_attn.o_proj.weight", g + "attn_output.weight")
+            try copy(h + "post_attention_layernorm.weight", g + "ffn_norm.weight")
+            try copy(h + "mlp.gate_proj.weight", g + "ffn_gate.weight")
+            try copy(h + "mlp.up_proj.weight", g + "ffn_up.weight")
+            try copy(h + "mlp.down_proj.weight", g + "ffn_down.weight")
+        }
+        let path = temporaryPath("llama-tiny")
+        try writer.write(to: path)
+        return path
+    }
+
+    @Test func ggufConversionOfTheFixtureComputesTheSameLogits() throws {
+        let path = try llamaTinyAsGGUF()
+        defer { unlink(path) }
+        let gguf = try GGUFFile(path: path)
+        #expect(gguf.version == 3 && gguf.tensors.count == 2 + 2 * 9)
+        #expect(try gguf.integer("llama.block_count") == 2)
+        let model = try LlamaModel(gguf: gguf)
+        let expected = try FixtureExpectations(LanguageTestPaths.fixtures + "/llama-tiny")
+        let ids = expected.ints("inputs", "input_ids")
+        let logits = try model.forward(ids, state: model.makeState(capacity: 64), allLogits: true)
+        #expect(maxDifference(logits.scalars, expected.data("outputs", "logits")) <= 1e-4)
+        // The embedding table also serves as the tied output projection.
+        #expect(try greedyWithCache(model, prompt: ids, steps: 8).tokens == expected.ints("outputs", "greedy", "new_tokens"))
+    }
+
+    @Test func nestedArraysAndEveryValueType() throws {
+        var writer = GGUFWriter()
+        writer.add("a.u8", .raw(type: 0, bytes: [200]))
+        writer.add("a.i8", .raw(type: 1, bytes: [0xFF]))
+        writer.add("a.u16", .raw(type: 2, bytes: [0x34, 0x12]))
+        writer.add("a.i16", .raw(type: 3, bytes: [0xFE, 0xFF]))
+        writer.add("a.i64", .raw(type: 11, bytes: [0xFD, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]))
+        writer.add("a.f64", .raw(type: 12, bytes: Array(withUnsafeBytes(of: (2.5).bitPattern.littleEndian) { Array($0) })))
+        writer.add("a.bool", .bool(true))
+        // An array of two arrays of u32: [[1, 2], [3]].
+        var nested: [UInt8] = []
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { nested += $0 } }
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { nested += $0 } }
+        u32(9); u64(2); u32(4); u64(2); u32(1); u32(2); u32(4); u64(1); u32(3)
+        writer.add("a.nested", .raw(type: 9, bytes: nested))
+        writer.add("general.alignment", .u32(64))
+        writer.alignment = 64
+        writer.addFloat32("w", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
+        let path = temporaryPath("types")
+        try writer.write(to: path)
+        defer { unlink(path) }
+        let gguf = try GGUFFile(path: path)
+        #expect(gguf.metadata["a.u8"] == .unsigned(200) && gguf.metadata["a.i8"] == .signed(-1))
+        #expect(gguf.metadata["a.u16"] == .unsigned(0x1234) && gguf.metadata["a.i16"] == .signed(-2))
+        #expect(gguf.metadata["a.i64"] == .signed(-3) && gguf.metadata["a.f64"] == .float(2.5) && gguf.metadata["a.bool"] == .bool(true))
+        #expect(gguf.metadata["a.nested"] == .array([.array([.unsigned(1), .unsigned(2)]), .array([.unsigned(3)])]))
+        #expect(gguf.alignment == 64 && gguf.tensors[0].shape == [2, 3])
+        #expect(try WeightBinder.floats(gguf.tensors[0], file: path).scalars == [1, 2, 3, 4, 5, 6])
+    }
+
+    /// Hostile files: each is refused with an error naming the problem.
+    @Test func hostileFilesAreRefusedWithClearErrors() throws {
+        func check(_ name: String, _ kind: FormatError.Kind, contains text: String, _ bytes: [UInt8]) throws {
+            let path = temporaryPath(name)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            defer { unlink(path) }
+            #expect { try GGUFFile(path: path) } throws: { error in
+                guard let error = error as? FormatError else { return false }
+                return error.kind == kind && error.message.contains(text)
+            }
+        }
+        var good = GGUFWriter()
+        good.add("general.architecture", .string("llama"))
+        good.addFloat32("w", shape: [4, 8], values: [Float](repeating: 1, count: 32))
+        let valid = good.encoded()
+
+        try check("empty", .truncated, contains: "magic", [])
+        try check("magic", .badMagic, contains: "not a GGUF", Array("GGML".utf8) + valid.dropFirst(4))
+        var version = good
+        version.version = 1
+        try check("version", .unsupportedVersion, contains: "version 1", version.encoded())
+        try check("truncated-data", .truncated, contains: "runs past the end", Array(valid.dropLast(40)))
+        try check("truncated-header", .truncated, contains: "general.architecture", Array(valid.prefix(60)))
+        // Tensor count claiming more entries than the file could hold.
+        var counts = valid
+        counts.replaceSubrange(8..<16, with: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0])
+        try check("counts", .invalidValue, contains: "more than the file can hold", counts)
+        // A string length beyond the file.
+        var length = valid
+        length.replaceSubrange(24..<32, with: [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0])
+        try check("string", .truncated, contains: "claims", length)
+        var quantised = GGUFWriter()
+        quantised.tensors.append(.init(name: "k", shape: [1, 256], type: 12, data: [UInt8](repeating: 0, count: 144)))
+        try check("type", .unsupportedType, contains: "Q4_K", quantised.encoded())
+        var misaligned = GGUFWriter()
+        misaligned.tensors.append(.init(name: "q", shape: [1, 31], type: 8, data: [UInt8](repeating: 0, count: 34)))
+        try check("blocks", .invalidValue, contains: "whole number", misaligned.encoded())
+        var duplicate = good
+        duplicate.add("general.architecture", .string("gpt2"))
+        try check("duplicate", .invalidValue, contains: "appears twice", duplicate.encoded())
+        var alignment = good
+        alignment.add("general.alignment", .u32(3))
+        try check("alignment", .invalidValue, contains: "power of two", alignment.encoded())
+    }
+
+    @Test func unknownArchitecturesAndMissingTensorsAreNamed() throws {
+        var writer = GGUFWriter()
+        writer.add("general.architecture", .string("mamba"))
+        let path = temporaryPath("arch")
+        try writer.write(to: path)
+        defer { unlink(path) }
+        #expect { try LanguageModelLoader.load(path: path) } throws: { error in
+            (error as? ModelError)?.kind == .unsupportedArchitecture && "\(error)".contains("mamba")
+        }
+        let tiny = try llamaTinyAsGGUF()
+        defer { unlink(tiny) }
+        let gguf = try GGUFFile(path: tiny)
+        let weights = WeightBinder(file: tiny, tensors: gguf.tensors.filter { $0.name != "blk.1.ffn_up.weight" })
+        #expect(throws: FormatError.self) { try weights.matrix("blk.1.ffn_up.weight") }
+    }
+}
