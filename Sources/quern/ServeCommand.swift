@@ -88,6 +88,9 @@ struct ServeCommand: ParsableCommand {
         }
         configuration.timeout = processor.timeout
 
+        for (task, reason) in processor.registry.unavailableTasks {
+            logger.warning("task unavailable; its files get an unsupported error", metadata: ["task": "\(task.rawValue)", "reason": "\(reason)"])
+        }
         let daemon = Daemon(configuration: configuration, processor: processor, logger: logger)
         let signals = SignalHandling.install(stopping: daemon)
         do {

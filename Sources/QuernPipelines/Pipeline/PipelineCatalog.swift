@@ -24,7 +24,13 @@ public enum PipelineCatalog {
             registry.register(DiagnosticPipeline(delay: options.diagnosticDelay))
             return registry
         }
-        registry.register(try LanguageModelPipeline(path: try DefaultModel.languageModel.path(in: options.modelsDirectory)))
+        // A model that is missing or fails to load makes its own tasks fail
+        // with the reason (and `serve` logs it); the other kinds keep working.
+        do throws(QuernError) {
+            registry.register(try LanguageModelPipeline(path: try DefaultModel.languageModel.path(in: options.modelsDirectory)))
+        } catch {
+            registry.markUnavailable([.chat, .complete], reason: error.message)
+        }
         return registry
     }
 }

@@ -21,6 +21,11 @@ public struct PipelineRegistry: Sendable {
         for task in tasks where byTask[task] == nil { unavailable[task] = reason }
     }
 
+    /// Tasks left without a pipeline because their model could not be loaded, and why.
+    public var unavailableTasks: [(task: TaskName, reason: String)] {
+        TaskName.allCases.compactMap { task in unavailable[task].map { (task, $0) } }
+    }
+
     /// The error a job gets when its task has no pipeline here.
     public func missingPipeline(for task: TaskName) -> QuernError {
         guard let reason = unavailable[task] else { return Self.unsupported(task) }

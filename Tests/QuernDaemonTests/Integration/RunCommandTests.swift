@@ -24,8 +24,10 @@ extension Integration {
             let image = scratch.staging.appendingPathComponent("pic.png")
             try Data(Fixtures.png()).write(to: image)
 
-            // No model installed for these tasks yet: an honest `unsupported`, exit 1.
-            let plain = try run([text.path, image.path])
+            // No model for these tasks (an empty models folder): an honest `unsupported`, exit 1.
+            let noModels = scratch.root.appendingPathComponent("no-models")
+            try FileManager.default.createDirectory(at: noModels, withIntermediateDirectories: true)
+            let plain = try run(["--models", noModels.path, text.path, image.path])
             #expect(plain.status == 1)
             #expect(plain.lines.count == 2)
             for line in plain.lines {
@@ -33,6 +35,9 @@ extension Integration {
                 #expect(errorCode(document) == "unsupported")
                 #expect(document?["result"] is NSNull)
             }
+            let textResult = try JSONSerialization.jsonObject(with: Data(plain.lines[0].utf8)) as? [String: Any]
+            let message = (textResult?["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(message.contains("fetch-models"), "a missing model should say how to fetch it: \(message)")
 
             let diagnostic = try run(["--diagnostic-pipeline", text.path])
             #expect(diagnostic.status == 0)
