@@ -7,6 +7,14 @@ import QuernTensor
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Measures Quern's kernels and models.",
+        subcommands: [KernelBenchCommand.self, LanguageModelBenchCommand.self],
+        defaultSubcommand: KernelBenchCommand.self)
+}
+
+struct KernelBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
         abstract: "Measures GEMM, convolution and quantised matrix-vector kernels against the machine's limits.")
 
     @Option(help: "Thread counts to measure, comma-separated.")

@@ -21,7 +21,11 @@ enum VectorMath {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         p = p * (r * r) + r + 1
-        let exponent = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        // 2^n from the exponent bits. n is a whole number in [-126, 128]:
+        // adding 1.5·2²³ puts it in the low mantissa bits exactly, which
+        // avoids the generic (slow) SIMD float → integer conversion.
+        let biased = unsafeBitCast(n + 12_582_912, to: SIMD16<UInt32>.self) &- 0x4B40_0000
+        let exponent = (biased &+ 127) &<< 23
         let result = p * unsafeBitCast(exponent, to: SIMD16<Float>.self)
         return result.replacing(with: 0, where: x .< -87.3)
     }

@@ -79,11 +79,13 @@ final class ThreadPool: @unchecked Sendable {
     private var targetWorkers = 0
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
+    private var done = pthread_cond_t()
     private var sleepers = 0
 
     private init() {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
+        pthread_cond_init(&done, nil)
     }
 
     /// Grows the pool to `workers` threads, or lets the extra ones idle
@@ -137,7 +139,21 @@ final class ThreadPool: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
 
         drain(body)
-        while busyWorkers.load(ordering: .acquiring) > 0 { spinPause() }
+        // Spin briefly for the workers (jobs are often a few microseconds);
+        // then sleep, so a descheduled worker on a busy machine does not cost
+        // this core a whole time slice of spinning.
+        let deadline = monotonicNanoseconds() + 20_000
+        var spins = 0
+        while busyWorkers.load(ordering: .acquiring) > 0 {
+            spinPause()
+            spins += 1
+            if spins & 63 == 0 && monotonicNanoseconds() > deadline {
+                pthread_mutex_lock(&mutex)
+                while busyWorkers.load(ordering: .acquiring) > 0 { pthread_cond_wait(&done, &mutex) }
+                pthread_mutex_unlock(&mutex)
+                break
+            }
+        }
         job = nil
         inUse.store(false, ordering: .releasing)
     }
@@ -176,7 +192,12 @@ final class ThreadPool: @unchecked Sendable {
                 // told this worker is done: the caller's closure is only
                 // borrowed for the duration of `run`.
                 runCurrentJob()
-                busyWorkers.subtract(1, ordering: .releasing)
+                if busyWorkers.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    // The caller may be asleep waiting for the last worker.
+                    pthread_mutex_lock(&mutex)
+                    pthread_cond_signal(&done)
+                    pthread_mutex_unlock(&mutex)
+                }
             }
         }
     }
