@@ -80,7 +80,9 @@ public final class BERTModel: @unchecked Sendable {
     }
 
     struct Block {
-        let query, key, value, attentionOutput: Linear
+        /// query, key and value stacked into one [3·hidden, hidden] projection.
+        let queryKeyValue: Linear
+        let attentionOutput: Linear
         let attentionNorm: Norm
         let intermediate, output: Linear
         let outputNorm: Norm
@@ -117,10 +119,15 @@ public final class BERTModel: @unchecked Sendable {
         var blocks: [Block] = []
         for i in 0..<c.layers {
             let p = "encoder.layer.\(i)."
+            let parts = [try linear(p + "attention.self.query", out: h, in: h), try linear(p + "attention.self.key", out: h, in: h),
+                         try linear(p + "attention.self.value", out: h, in: h)]
+            let stackedWeight = Tensor(zeros: [3 * h, h]), stackedBias = Tensor(zeros: [3 * h])
+            for (index, part) in parts.enumerated() {
+                stackedWeight.rows(index * h..<(index + 1) * h).assign(part.weight)
+                stackedBias.rows(index * h..<(index + 1) * h).assign(part.bias)
+            }
             blocks.append(Block(
-                query: try linear(p + "attention.self.query", out: h, in: h),
-                key: try linear(p + "attention.self.key", out: h, in: h),
-                value: try linear(p + "attention.self.value", out: h, in: h),
+                queryKeyValue: Linear(weight: stackedWeight, bias: stackedBias),
                 attentionOutput: try linear(p + "attention.output.dense", out: h, in: h),
                 attentionNorm: try norm(p + "attention.output.LayerNorm"),
                 intermediate: try linear(p + "intermediate.dense", out: c.intermediateSize, in: h),
@@ -175,15 +182,24 @@ public final class BERTModel: @unchecked Sendable {
         var hidden = layerNorm(summed, gamma: embeddingNorm.gamma, beta: embeddingNorm.beta, epsilon: c.layerNormEpsilon)
         observe?("embeddings output", hidden.reshaped([count, width, c.hiddenSize]))
 
-        // Padded keys: float32's lowest value, as PyTorch's extended mask.
-        let keyBias: [Tensor?] = (0..<count).map { row in
-            guard let mask, mask[row * width..<(row + 1) * width].contains(0) else { return nil }
-            let values = mask[row * width..<(row + 1) * width].map { $0 == 0 ? -Float.greatestFiniteMagnitude : 0 }
-            return try? Tensor(shape: [width], values: values)
+        // Right padding (the usual case) lets attention skip the padded keys;
+        // any other mask is added to the scores as float32's lowest value,
+        // as PyTorch's extended attention mask does.
+        var keyLengths: [Int]? = nil
+        var keyBias: Tensor? = nil
+        if let mask {
+            let lengths = (0..<count).map { row in mask[row * width..<(row + 1) * width].prefix { $0 != 0 }.count }
+            let isRightPadded = (0..<count).allSatisfy { row in !mask[(row * width + lengths[row])..<((row + 1) * width)].contains { $0 != 0 } }
+            if isRightPadded {
+                keyLengths = lengths
+            } else {
+                keyBias = try? Tensor(shape: [count, width], values: mask.map { $0 == 0 ? -Float.greatestFiniteMagnitude : 0 })
+            }
         }
         for (index, block) in blocks.enumerated() {
             let name = "encoder.layer.\(index)"
-            let context = attention(block, hidden, keyBias: keyBias, count: count, width: width)
+            let context = encoderSelfAttention(qkv: block.queryKeyValue(hidden), count: count, width: width, heads: c.heads,
+                                               keyLengths: keyLengths, keyBias: keyBias)
             observe?(name + " attention context", context.reshaped([count, width, c.hiddenSize]))
             let attended = block.attentionOutput(context)
             attended.addInPlace(hidden)
@@ -197,25 +213,6 @@ public final class BERTModel: @unchecked Sendable {
             observe?(name + " output", hidden.reshaped([count, width, c.hiddenSize]))
         }
         return hidden.reshaped([count, width, c.hiddenSize])
-    }
-
-    /// softmax(q kᵀ / √d + mask) v for every sequence and head; sequences
-    /// run in parallel (each one's BLAS calls then stay on its thread).
-    private func attention(_ block: Block, _ hidden: Tensor, keyBias: [Tensor?], count: Int, width: Int) -> Tensor {
-        let c = config
-        let query = block.query(hidden), key = block.key(hidden), value = block.value(hidden)
-        let context = Tensor(zeros: [count * width, c.hiddenSize])
-        let shape = [width, c.heads, c.headDimension]
-        parallelFor(count) { sequences in
-            for row in sequences {
-                let span = row * width..<(row + 1) * width
-                let output = scaledDotProductAttention(
-                    query: query.rows(span).reshaped(shape), key: key.rows(span).reshaped(shape),
-                    value: value.rows(span).reshaped(shape), causal: false, keyBias: keyBias[row])
-                context.rows(span).assign(output)
-            }
-        }
-        return context
     }
 
     /// BERT's pooler: tanh(W · h[CLS] + b) for each sequence of `hidden`

@@ -31,6 +31,11 @@ public enum PipelineCatalog {
         } catch {
             registry.markUnavailable([.chat, .complete], reason: error.message)
         }
+        do throws(QuernError) {
+            registry.register(try EmbeddingPipeline(directory: try DefaultModel.sentenceEmbedding.path(in: options.modelsDirectory)))
+        } catch {
+            registry.markUnavailable([.embed], reason: error.message)
+        }
         return registry
     }
 }
@@ -39,6 +44,8 @@ public enum PipelineCatalog {
 /// models folder.
 public enum DefaultModel: String, CaseIterable, Sendable {
     case languageModel = "smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+    /// A sentence-transformers folder.
+    case sentenceEmbedding = "all-minilm-l6-v2"
 
     /// The model's path, or an error saying how to fetch it.
     public func path(in modelsDirectory: String) throws(QuernError) -> String {

@@ -71,13 +71,48 @@ public struct CompletionOutput: Sendable, Equatable {
 }
 
 public struct EmbeddingOutput: Sendable, Equatable {
+    /// How one input was fed to the model. A text longer than the model's
+    /// maximum sequence length is never cut silently: it is split into
+    /// windows, each embedded, and its vector is their mean (renormalised).
+    public struct Input: Sendable, Equatable {
+        public struct Window: Sendable, Equatable {
+            /// The word pieces of the text the window holds.
+            public var pieces: Range<Int>
+            /// Model tokens, special tokens included.
+            public var tokens: Int
+            public var vector: [Float]
+
+            public init(pieces: Range<Int>, tokens: Int, vector: [Float]) {
+                self.pieces = pieces
+                self.tokens = tokens
+                self.vector = vector
+            }
+        }
+
+        /// Tokens the text would take as one model input (word pieces plus special tokens).
+        public var tokens: Int
+        /// Empty when the text fit in one model input.
+        public var windows: [Window]
+
+        public init(tokens: Int, windows: [Window]) {
+            self.tokens = tokens
+            self.windows = windows
+        }
+    }
+
     /// One vector per input, in input order.
     public var vectors: [[Float]]
     public var promptTokens: Int
+    /// Per input, in order (empty: not reported).
+    public var inputs: [Input]
+    /// The model's maximum sequence length, special tokens included (nil: not reported).
+    public var maxTokens: Int?
 
-    public init(vectors: [[Float]], promptTokens: Int) {
+    public init(vectors: [[Float]], promptTokens: Int, inputs: [Input] = [], maxTokens: Int? = nil) {
         self.vectors = vectors
         self.promptTokens = promptTokens
+        self.inputs = inputs
+        self.maxTokens = maxTokens
     }
 }
 
@@ -167,13 +202,28 @@ public enum TaskOutput: Sendable, Equatable {
             ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? []))
         case let .embedding(output):
             let data = output.vectors.enumerated().map { index, vector in
-                JSONValue.object([("index", .int(index)), ("embedding", .array(vector.map(JSONValue.float)))])
+                var members: [(key: String, value: JSONValue)] = [("index", .int(index)), ("embedding", .array(vector.map(JSONValue.float)))]
+                if index < output.inputs.count {
+                    let input = output.inputs[index]
+                    members.append(("tokens", .int(input.tokens)))
+                    if !input.windows.isEmpty {
+                        members.append(("windows", .array(input.windows.map { window in
+                            JSONValue.object([
+                                ("pieces", .array([.int(window.pieces.lowerBound), .int(window.pieces.upperBound)])),
+                                ("tokens", .int(window.tokens)), ("embedding", .array(window.vector.map(JSONValue.float))),
+                            ])
+                        })))
+                    }
+                }
+                return JSONValue.object(members)
             }
-            return .object([
+            var members: [(key: String, value: JSONValue)] = [
                 ("data", .array(data)),
                 ("dimensions", .int(output.vectors.first?.count ?? 0)),
-                ("usage", .object([("prompt_tokens", .int(output.promptTokens))])),
-            ])
+            ]
+            if let maxTokens = output.maxTokens { members.append(("max_tokens", .int(maxTokens))) }
+            members.append(("usage", .object([("prompt_tokens", .int(output.promptTokens))])))
+            return .object(members)
         case let .classification(output):
             let labels = output.labels.map { label in
                 JSONValue.object([("index", .int(label.index)), ("label", .string(label.label)), ("score", .float(label.score))])
