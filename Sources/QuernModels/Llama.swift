@@ -87,10 +87,12 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
         self.blocks = blocks
         finalNorm = try weights.tensor(names.finalNorm, shape: [c.hiddenSize])
         // Tied embeddings: the output projection reads the embedding table
-        // (a repacked copy for the vector kernels; lookups use the original).
+        // (a repacked copy for the vector kernels). Lookups use the original,
+        // whose pages are dropped after packing and come back only for the
+        // rows actually looked up.
         lmHead = weights.contains(names.output)
             ? try matrix(names.output, [c.vocabularySize, c.hiddenSize])
-            : embedding.interleaved()
+            : embedding.interleaved(releasingSource: true)
         weights.ignore { $0.hasSuffix("rotary_emb.inv_freq") }
         try weights.finish()
         self.config = config

@@ -86,6 +86,54 @@ import Testing
         #expect(try greedyWithCache(model, prompt: ids, steps: 8).tokens == expected.ints("outputs", "greedy", "new_tokens"))
     }
 
+    /// gpt2-tiny as llama.cpp's converter writes it: GGUF names and every
+    /// Conv1D weight transposed to [out, in].
+    @Test func gpt2FixtureAsGGUFComputesTheSameLogits() throws {
+        let folder = LanguageTestPaths.fixtures + "/gpt2-tiny"
+        let weights = try binder(folder)
+        var writer = GGUFWriter()
+        writer.add("general.architecture", .string("gpt2"))
+        writer.add("gpt2.block_count", .u32(2))
+        writer.add("gpt2.embedding_length", .u32(64))
+        writer.add("gpt2.feed_forward_length", .u32(256))
+        writer.add("gpt2.attention.head_count", .u32(4))
+        writer.add("gpt2.attention.layer_norm_epsilon", .f32(1e-5))
+        writer.add("gpt2.context_length", .u32(64))
+        writer.add("tokenizer.ggml.model", .string("gpt2"))
+        writer.add("tokenizer.ggml.tokens", .strings((0..<256).map { "t\($0)" }))
+        writer.add("tokenizer.ggml.merges", .strings(["t 1"]))
+        func copy(_ hf: String, _ gguf: String, transpose: Bool = false) throws {
+            var tensor = try weights.tensor("transformer." + hf)
+            if transpose { tensor = transposeLastTwo(tensor) }
+            writer.addFloat32(gguf, shape: tensor.shape, values: tensor.scalars)
+        }
+        try copy("wte.weight", "token_embd.weight")
+        try copy("wpe.weight", "position_embd.weight")
+        try copy("ln_f.weight", "output_norm.weight")
+        try copy("ln_f.bias", "output_norm.bias")
+        for i in 0..<2 {
+            let h = "h.\(i).", g = "blk.\(i)."
+            for (hf, gguf) in [("ln_1", "attn_norm"), ("ln_2", "ffn_norm")] {
+                try copy(h + hf + ".weight", g + gguf + ".weight")
+                try copy(h + hf + ".bias", g + gguf + ".bias")
+            }
+            for (hf, gguf) in [("attn.c_attn", "attn_qkv"), ("attn.c_proj", "attn_output"), ("mlp.c_fc", "ffn_up"), ("mlp.c_proj", "ffn_down")] {
+                try copy(h + hf + ".weight", g + gguf + ".weight", transpose: true)
+                try copy(h + hf + ".bias", g + gguf + ".bias")
+            }
+        }
+        let path = temporaryPath("gpt2-tiny")
+        try writer.write(to: path)
+        defer { unlink(path) }
+        let loaded = try LanguageModelLoader.load(path: path)
+        #expect(loaded.model.architecture == "gpt2")
+        let expected = try FixtureExpectations(folder)
+        let ids = expected.ints("inputs", "input_ids")
+        let logits = try loaded.model.forward(ids, state: loaded.model.makeState(capacity: 64), allLogits: true)
+        #expect(maxDifference(logits.scalars, expected.data("outputs", "logits")) <= 1e-4)
+        #expect(try greedyWithCache(loaded.model, prompt: ids, steps: 8).tokens == expected.ints("outputs", "greedy", "new_tokens"))
+    }
+
     @Test func nestedArraysAndEveryValueType() throws {
         var writer = GGUFWriter()
         writer.add("a.u8", .raw(type: 0, bytes: [200]))
