@@ -5,13 +5,25 @@ import Glibc
 /// Vectorised transcendental functions for the activations, accurate to a
 /// few float ulps (checked against double precision in the tests).
 enum VectorMath {
+    /// Clamps by compare-and-blend: the standard library's
+    /// `clamped(lowerBound:upperBound:)` compiles to a per-lane loop.
+    @inline(__always)
+    static func clamp(_ x: SIMD16<Float>, _ low: Float, _ high: Float) -> SIMD16<Float> {
+        let lower = SIMD16<Float>(repeating: low), upper = SIMD16<Float>(repeating: high)
+        return x.replacing(with: lower, where: x .< lower).replacing(with: upper, where: x .> upper)
+    }
+
     /// e^x. Cody–Waite range reduction to r in [-ln2/2, ln2/2], Cephes'
     /// degree-6 polynomial for e^r, and 2^n built in the exponent bits.
     /// Below -87.3 the result is 0, so -inf (a masked score) gives exactly 0.
     @inline(__always)
     static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let clamped = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.7))
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        let clamped = clamp(x, -87.3, 88.7)
+        // Adding 1.5·2²³ rounds x·log2(e) to the nearest whole number n and
+        // leaves n in the low mantissa bits, so neither `rounded` nor a
+        // float → integer conversion (both slow per-lane code) is needed.
+        let shifted = clamped * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
         var r = clamped - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
         var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
@@ -21,11 +33,7 @@ enum VectorMath {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         p = p * (r * r) + r + 1
-        // 2^n from the exponent bits. n is a whole number in [-126, 128]:
-        // adding 1.5·2²³ puts it in the low mantissa bits exactly, which
-        // avoids the generic (slow) SIMD float → integer conversion.
-        let biased = unsafeBitCast(n + 12_582_912, to: SIMD16<UInt32>.self) &- 0x4B40_0000
-        let exponent = (biased &+ 127) &<< 23
+        let exponent = (unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         let result = p * unsafeBitCast(exponent, to: SIMD16<Float>.self)
         return result.replacing(with: 0, where: x .< -87.3)
     }
@@ -34,7 +42,7 @@ enum VectorMath {
     /// XLA and Eigen use for float32); |x| ≥ 4 saturates at ±1.
     @inline(__always)
     static func erf(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let v = x.clamped(lowerBound: SIMD16(repeating: -4), upperBound: SIMD16(repeating: 4))
+        let v = clamp(x, -4, 4)
         let v2 = v * v
         var p = SIMD16<Float>(repeating: -2.726_142_3e-10)
         p = p * v2 + 2.770_681_4e-08
