@@ -103,19 +103,57 @@ public final class SentenceEmbedder: @unchecked Sendable {
         var start = 0
         while start < order.count {
             try checkCancellation()
-            let chunk = order[start..<min(order.count, start + max(1, batchSize))]
-            let batch = PaddedBatch(chunk.map { texts[$0.text].windows[$0.window].ids }, paddingID: tokenizer.paddingID)
-            let hidden = try model.forward(ids: batch.ids, tokenTypes: batch.tokenTypeIDs, mask: batch.attentionMask,
-                                           count: batch.count, width: batch.width)
-            for (item, vector) in zip(chunk, pooling.pool(hidden, lengths: batch.lengths)) {
-                vectors[item.text][item.window] = vector
-            }
+            let chunk = Array(order[start..<min(order.count, start + max(1, batchSize))])
+            let pooled = try embedWindows(chunk.map { texts[$0.text].windows[$0.window].ids })
+            for (item, vector) in zip(chunk, pooled) { vectors[item.text][item.window] = vector }
             start += chunk.count
         }
         return zip(texts, vectors).map { text, windowVectors in
             let windows = zip(text.windows, windowVectors).map { TextEmbedding.Window(pieces: $0.pieces, vector: $1) }
             return TextEmbedding(vector: combine(windowVectors), pieceCount: text.pieceCount, windows: windows)
         }
+    }
+
+    /// Pooled vectors of one batch of model inputs.
+    ///
+    /// With several inputs and several compute threads the batch is split
+    /// into one sub-batch per thread (balanced by tokens, each padded only
+    /// to its own longest input) and the sub-batches run side by side, each
+    /// thread with single-threaded BLAS. On a few cores this beats splitting
+    /// every matrix product: no hand-offs between BLAS's threads and Quern's
+    /// between operations, and the products stay large enough to run near peak.
+    func embedWindows(_ inputs: [[Int]]) throws -> [[Float]] {
+        let groups = min(inputs.count, ComputeThreads.count)
+        guard groups > 1 else { return try run(inputs) }
+        // Longest first onto the lightest group (inputs arrive sorted by length).
+        var members = [[Int]](repeating: [], count: groups)
+        var load = [Int](repeating: 0, count: groups)
+        for index in inputs.indices.sorted(by: { inputs[$0].count > inputs[$1].count }) {
+            let lightest = load.indices.min { load[$0] < load[$1] } ?? 0
+            members[lightest].append(index)
+            load[lightest] += inputs[index].count
+        }
+        var outcomes = [Result<[[Float]], any Error>](repeating: .success([]), count: groups)
+        outcomes.withUnsafeMutableBufferPointer { slots in
+            parallelFor(groups, grain: 1) { range in
+                for group in range {
+                    slots[group] = Result { try run(members[group].map { inputs[$0] }) }
+                }
+            }
+        }
+        var vectors = [[Float]](repeating: [], count: inputs.count)
+        for (group, outcome) in outcomes.enumerated() {
+            for (index, vector) in zip(members[group], try outcome.get()) { vectors[index] = vector }
+        }
+        return vectors
+    }
+
+    /// One padded forward pass and pooling.
+    private func run(_ inputs: [[Int]]) throws -> [[Float]] {
+        let batch = PaddedBatch(inputs, paddingID: tokenizer.paddingID)
+        let hidden = try model.forward(ids: batch.ids, tokenTypes: batch.tokenTypeIDs, mask: batch.attentionMask,
+                                       count: batch.count, width: batch.width)
+        return pooling.pool(hidden, lengths: batch.lengths)
     }
 
     /// Tokenizes and embeds strings.

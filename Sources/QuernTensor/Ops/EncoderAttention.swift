@@ -75,7 +75,9 @@ enum FastSoftmax {
         var peakVector = SIMD16<Float>(repeating: -.infinity)
         var i = 0
         while i + 16 <= n {
-            peakVector = pointwiseMax(peakVector, BlockKernels.load16(p + i))
+            // Compare-and-blend: `pointwiseMax` keeps NaN semantics lane by lane and is not vectorised.
+            let v = BlockKernels.load16(p + i)
+            peakVector = peakVector.replacing(with: v, where: v .> peakVector)
             i += 16
         }
         var peak = peakVector.max()
@@ -117,9 +119,12 @@ enum FastSoftmax {
     /// reduction, Cephes' polynomial, and 2^n made by adding 1.5 · 2^23 to n
     /// (which leaves n in the low mantissa bits) instead of converting.
     /// Below −87.3 the result is exactly 0, so masked scores vanish.
+    /// (Clamping by compare-and-blend: `clamped(lowerBound:upperBound:)` is
+    /// a per-lane loop in the generated code.)
     @inline(__always)
     static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let clamped = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.7))
+        let low = SIMD16<Float>(repeating: -87.3), high = SIMD16<Float>(repeating: 88.7)
+        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
         var r = clamped - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
