@@ -196,23 +196,51 @@ public final class BERTModel: @unchecked Sendable {
                 keyBias = try? Tensor(shape: [count, width], values: mask.map { $0 == 0 ? -Float.greatestFiniteMagnitude : 0 })
             }
         }
+        // Everything but attention works token by token, so it runs on one
+        // stretch of rows per compute thread (each thread's matrix products
+        // single-threaded): three hand-offs per layer instead of one per
+        // operation. Few rows stay whole, split inside each operation.
+        let stretches = rowStretches(tokens)
         for (index, block) in blocks.enumerated() {
             let name = "encoder.layer.\(index)"
-            let context = encoderSelfAttention(qkv: block.queryKeyValue(hidden), count: count, width: width, heads: c.heads,
+            let qkv = Tensor(zeros: [tokens, 3 * c.hiddenSize])
+            onStretches(stretches) { rows in qkv.rows(rows).assign(block.queryKeyValue(hidden.rows(rows))) }
+            let context = encoderSelfAttention(qkv: qkv, count: count, width: width, heads: c.heads,
                                                keyLengths: keyLengths, keyBias: keyBias)
             observe?(name + " attention context", context.reshaped([count, width, c.hiddenSize]))
-            let attended = block.attentionOutput(context)
-            attended.addInPlace(hidden)
-            hidden = layerNorm(attended, gamma: block.attentionNorm.gamma, beta: block.attentionNorm.beta, epsilon: c.layerNormEpsilon)
-            observe?(name + " attention output", hidden.reshaped([count, width, c.hiddenSize]))
-            let expanded = block.intermediate(hidden)
-            geluErf(expanded, into: expanded)
-            let projected = block.output(expanded)
-            projected.addInPlace(hidden)
-            hidden = layerNorm(projected, gamma: block.outputNorm.gamma, beta: block.outputNorm.beta, epsilon: c.layerNormEpsilon)
+            let attentionOutput = Tensor(zeros: [tokens, c.hiddenSize]), output = Tensor(zeros: [tokens, c.hiddenSize])
+            let input = hidden
+            onStretches(stretches) { rows in
+                let attended = block.attentionOutput(context.rows(rows))
+                attended.addInPlace(input.rows(rows))
+                let normed = attentionOutput.rows(rows)
+                layerNorm(attended, gamma: block.attentionNorm.gamma, beta: block.attentionNorm.beta, epsilon: c.layerNormEpsilon, into: normed)
+                let expanded = block.intermediate(normed)
+                geluErf(expanded, into: expanded)
+                let projected = block.output(expanded)
+                projected.addInPlace(normed)
+                layerNorm(projected, gamma: block.outputNorm.gamma, beta: block.outputNorm.beta, epsilon: c.layerNormEpsilon, into: output.rows(rows))
+            }
+            observe?(name + " attention output", attentionOutput.reshaped([count, width, c.hiddenSize]))
+            hidden = output
             observe?(name + " output", hidden.reshaped([count, width, c.hiddenSize]))
         }
         return hidden.reshaped([count, width, c.hiddenSize])
+    }
+
+    /// Row ranges for the token-wise phases: one per compute thread when
+    /// each gets at least `minimumRows` rows, else all rows in one.
+    private func rowStretches(_ tokens: Int, minimumRows: Int = 48) -> [Range<Int>] {
+        let parts = max(1, min(ComputeThreads.count, tokens / minimumRows))
+        return (0..<parts).map { part in tokens * part / parts..<tokens * (part + 1) / parts }
+    }
+
+    private func onStretches(_ stretches: [Range<Int>], _ body: (Range<Int>) -> Void) {
+        if stretches.count == 1 {
+            body(stretches[0])
+            return
+        }
+        parallelFor(stretches.count, grain: 1) { parts in for part in parts { body(stretches[part]) } }
     }
 
     /// BERT's pooler: tanh(W · h[CLS] + b) for each sequence of `hidden`
