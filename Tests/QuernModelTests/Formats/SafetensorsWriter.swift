@@ -1,0 +1,50 @@
+import Foundation
+
+/// Writes safetensors files for tests, well-formed or deliberately broken.
+struct SafetensorsWriter {
+    struct Entry {
+        var name: String
+        var dtype: String
+        var shape: [Int]
+        var bytes: [UInt8]
+    }
+
+    /// The bytes of a file holding `entries` (data in order) whose header is
+    /// `header` when given (for broken headers), else the correct one.
+    static func file(_ entries: [Entry], metadata: [String: String]? = nil, header: String? = nil, trailing: [UInt8] = []) -> [UInt8] {
+        var json = header ?? ""
+        var data: [UInt8] = []
+        if header == nil {
+            var members: [String] = []
+            if let metadata {
+                let pairs = metadata.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }
+                members.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
+            }
+            for entry in entries {
+                let begin = data.count
+                data += entry.bytes
+                members.append("\"\(entry.name)\":{\"dtype\":\"\(entry.dtype)\",\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(data.count)]}")
+            }
+            json = "{" + members.joined(separator: ",") + "}"
+            while (8 + json.utf8.count) % 8 != 0 { json += " " }
+        } else {
+            for entry in entries { data += entry.bytes }
+        }
+        var bytes = withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian, Array.init)
+        bytes += Array(json.utf8)
+        return bytes + data + trailing
+    }
+
+    static func floats(_ values: [Float]) -> [UInt8] { values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// A fresh temporary folder.
+    static func folder() throws -> String {
+        let path = NSTemporaryDirectory() + "quern-safetensors-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
