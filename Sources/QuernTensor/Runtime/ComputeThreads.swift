@@ -147,7 +147,11 @@ final class ThreadPool: @unchecked Sendable {
         while busyWorkers.load(ordering: .acquiring) > 0 {
             spinPause()
             spins += 1
-            if spins & 63 == 0 && monotonicNanoseconds() > deadline {
+            if spins & 63 == 0 {
+                // Yield now and then: if the scheduler put the worker on this
+                // core, spinning alone would starve it.
+                sched_yield()
+                guard monotonicNanoseconds() > deadline else { continue }
                 pthread_mutex_lock(&mutex)
                 while busyWorkers.load(ordering: .acquiring) > 0 { pthread_cond_wait(&done, &mutex) }
                 pthread_mutex_unlock(&mutex)
@@ -177,7 +181,10 @@ final class ThreadPool: @unchecked Sendable {
             while generation.load(ordering: .acquiring) == seen {
                 spinPause()
                 spins += 1
-                if spins & 63 == 0 && monotonicNanoseconds() > deadline { break }
+                if spins & 63 == 0 {
+                    sched_yield()
+                    if monotonicNanoseconds() > deadline { break }
+                }
             }
             if generation.load(ordering: .acquiring) == seen {
                 pthread_mutex_lock(&mutex)
