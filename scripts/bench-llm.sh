@@ -36,7 +36,8 @@ if [ ! -x "$llama_bench" ]; then
 fi
 
 scripts/fetch-models.sh smollm2-135m-instruct >&2
-swift build -c release --product quern >&2
+# The same flags as scripts/test.sh, so the two share one build.
+swift build -c release -Xswiftc -enable-testing --product quern >&2
 
 echo "== llama.cpp (llama-bench)" >&2
 llama_json=$("$llama_bench" -m "$model" -p 512 -n 128 -t "$threads" -r "$repetitions" -o json 2>/dev/null)
