@@ -69,8 +69,8 @@ public struct InputInspector: Sendable {
     private func textJob(_ text: String) throws(QuernError) -> Job {
         try checkTextLength([text])
         switch textTask {
-        case .chat: return Job(request: .chat(messages: [ChatMessage(role: .user, content: text)], sampling: SamplingParameters()))
-        case .complete: return Job(request: .complete(prompt: text, sampling: SamplingParameters()))
+        case .chat: return Job(request: .chat(messages: [ChatMessage(role: .user, content: text)], sampling: SamplingParameters()), embedsText: true)
+        case .complete: return Job(request: .complete(prompt: text, sampling: SamplingParameters()), embedsText: true)
         case .embed: return Job(request: .embed(inputs: [text]))
         case .classify, .transcribe:
             throw QuernError(.unsupported, "text cannot be given to task \(textTask.rawValue)")

@@ -26,15 +26,24 @@ public enum PipelineCatalog {
         }
         // A model that is missing or fails to load makes its own tasks fail
         // with the reason (and `serve` logs it); the other kinds keep working.
+        var embedding: EmbeddingPipeline?
         do throws(QuernError) {
-            registry.register(try LanguageModelPipeline(path: try DefaultModel.languageModel.path(in: options.modelsDirectory)))
-        } catch {
-            registry.markUnavailable([.chat, .complete], reason: error.message)
-        }
-        do throws(QuernError) {
-            registry.register(try EmbeddingPipeline(directory: try DefaultModel.sentenceEmbedding.path(in: options.modelsDirectory)))
+            let pipeline = try EmbeddingPipeline(directory: try DefaultModel.sentenceEmbedding.path(in: options.modelsDirectory))
+            registry.register(pipeline)
+            embedding = pipeline
         } catch {
             registry.markUnavailable([.embed], reason: error.message)
+        }
+        do throws(QuernError) {
+            let language = try LanguageModelPipeline(path: try DefaultModel.languageModel.path(in: options.modelsDirectory))
+            // Plain-text files also get their text's embedding in the same result.
+            if let embedding {
+                registry.register(EmbeddingAttachingPipeline(base: language, embedding: embedding))
+            } else {
+                registry.register(language)
+            }
+        } catch {
+            registry.markUnavailable([.chat, .complete], reason: error.message)
         }
         return registry
     }

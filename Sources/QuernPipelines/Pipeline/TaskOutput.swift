@@ -47,12 +47,15 @@ public struct ChatOutput: Sendable, Equatable {
     public var finishReason: FinishReason
     public var usage: TokenUsage
     public var details: GenerationDetails?
+    /// A plain-text file's own sentence embedding, beside the answer.
+    public var textEmbedding: AttachedEmbedding?
 
-    public init(content: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil) {
+    public init(content: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil, textEmbedding: AttachedEmbedding? = nil) {
         self.content = content
         self.finishReason = finishReason
         self.usage = usage
         self.details = details
+        self.textEmbedding = textEmbedding
     }
 }
 
@@ -61,12 +64,34 @@ public struct CompletionOutput: Sendable, Equatable {
     public var finishReason: FinishReason
     public var usage: TokenUsage
     public var details: GenerationDetails?
+    /// A plain-text file's own sentence embedding, beside the answer.
+    public var textEmbedding: AttachedEmbedding?
 
-    public init(text: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil) {
+    public init(text: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil, textEmbedding: AttachedEmbedding? = nil) {
         self.text = text
         self.finishReason = finishReason
         self.usage = usage
         self.details = details
+        self.textEmbedding = textEmbedding
+    }
+}
+
+/// The sentence embedding of a plain-text file's text, attached to its chat
+/// or completion result: every text that comes through the inbox is also
+/// embedded (by the embedding model, named here).
+public struct AttachedEmbedding: Sendable, Equatable {
+    public var model: ModelIdentity
+    /// One input: the file's text.
+    public var output: EmbeddingOutput
+
+    public init(model: ModelIdentity, output: EmbeddingOutput) {
+        self.model = model
+        self.output = output
+    }
+
+    var json: JSONValue {
+        guard case let .object(members) = TaskOutput.embedding(output).json else { return .null }
+        return .object([("model", .string(model.name)), ("sha256", .optional(model.weightsSHA256))] + members)
     }
 }
 
@@ -193,13 +218,15 @@ public enum TaskOutput: Sendable, Equatable {
                 ("message", .object([("role", .string("assistant")), ("content", .string(output.content))])),
                 ("finish_reason", .string(output.finishReason.rawValue)),
                 ("usage", Self.usage(output.usage)),
-            ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? []))
+            ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? [])
+              + (output.textEmbedding.map { [("embedding", $0.json)] } ?? []))
         case let .completion(output):
             return .object([
                 ("text", .string(output.text)),
                 ("finish_reason", .string(output.finishReason.rawValue)),
                 ("usage", Self.usage(output.usage)),
-            ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? []))
+            ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? [])
+              + (output.textEmbedding.map { [("embedding", $0.json)] } ?? []))
         case let .embedding(output):
             let data = output.vectors.enumerated().map { index, vector in
                 var members: [(key: String, value: JSONValue)] = [("index", .int(index)), ("embedding", .array(vector.map(JSONValue.float)))]

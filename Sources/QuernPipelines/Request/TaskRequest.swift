@@ -55,9 +55,13 @@ public struct Job: Sendable, Equatable {
     public var request: TaskRequest
     /// The `model` field of a `.json` request; pipelines refuse a name they don't serve.
     public var model: String?
+    /// Set for a plain-text file (not a request): its text also gets a
+    /// sentence embedding beside the chat or completion answer.
+    public var embedsText = false
 
-    public init(request: TaskRequest, model: String? = nil) {
+    public init(request: TaskRequest, model: String? = nil, embedsText: Bool = false) {
         self.request = request
         self.model = model
+        self.embedsText = embedsText
     }
 }

@@ -60,3 +60,41 @@ import Testing
         #expect(throws: QuernError.self) { try pipeline.prepare(Job(request: .embed(inputs: ["x"]), model: "text-embedding-3-small")) }
     }
 }
+
+/// Plain-text files get their text's embedding beside the chat answer.
+@Suite(.serialized) struct EmbeddingAttachingTests {
+    /// A stand-in for the language model: answers "ok".
+    struct EchoChat: Pipeline {
+        let identity = ModelIdentity(name: "echo", weightsSHA256: nil)
+        let tasks: Set<TaskName> = [.chat, .complete]
+        let maxBatchSize = 4
+        func run(_ batch: [Job], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
+            batch.map { _ in .success(.chat(ChatOutput(content: "ok", finishReason: .stop, usage: TokenUsage(promptTokens: 1, completionTokens: 1)))) }
+        }
+    }
+
+    @Test func plainTextGetsAnEmbeddingRequestsDoNot() async throws {
+        _ = try EmbeddingTestSupport.requireMiniLM()
+        let embedding = try EmbeddingPipelineTests.pipeline.get()
+        let pipeline = AnyPipeline(EmbeddingAttachingPipeline(base: EchoChat(), embedding: embedding))
+        let inspector = InputInspector(limits: InputLimits())
+        let text = "A plain note about cats."
+        let plain = try inspector.inspect(name: Array("note.txt".utf8), bytes: Array(text.utf8)).outcome.get()
+        let request = try inspector.inspect(name: Array("r.json".utf8), bytes: Array("{\"task\": \"chat\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}".utf8)).outcome.get()
+        #expect(plain.embedsText && !request.embedsText)
+
+        let results = await pipeline.run([try pipeline.prepare(plain), try pipeline.prepare(request)],
+                                         context: PipelineContext(deadline: .now.advanced(by: .seconds(600))))
+        guard case let .success(.chat(withEmbedding)) = results[0], case let .success(.chat(without)) = results[1] else {
+            Issue.record("expected two chat results, got \(results)")
+            return
+        }
+        #expect(without.textEmbedding == nil && withEmbedding.content == "ok")
+        let attached = try #require(withEmbedding.textEmbedding)
+        #expect(attached.model.name == "all-minilm-l6-v2")
+        let alone = try SentenceEmbedder(directory: EmbeddingTestSupport.miniLM).embed([text])[0].vector
+        #expect(EmbeddingTestSupport.largestDifference(try #require(attached.output.vectors.first), alone) <= 1e-5)
+        let json = String(decoding: JSONWriter.bytes(TaskOutput.chat(withEmbedding).json, style: .compact), as: UTF8.self)
+        #expect(json.contains("\"embedding\":{\"model\":\"all-minilm-l6-v2\",\"sha256\":\""))
+    }
+}
