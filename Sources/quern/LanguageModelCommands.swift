@@ -70,9 +70,9 @@ struct GenerateCommand: ParsableCommand {
         var sampling = SamplingParameters()
         sampling.temperature = temperature
         sampling.seed = seed
-        let output = try loaded.generator.generate(prompt: loaded.tokens(for: text), maxTokens: maxTokens, sampling: sampling) { piece in
+        let output = try loaded.generator.generate(prompt: loaded.tokens(for: text), maxTokens: maxTokens, sampling: sampling, onText: { piece in
             FileHandle.standardOutput.write(Data(piece.utf8))
-        }
+        })
         print("")
         FileHandle.standardError.write(Data(String(format: "[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, finish: %@]\n",
             output.promptTokens, output.promptTokensPerSecond, output.tokens.count, output.generationTokensPerSecond,
