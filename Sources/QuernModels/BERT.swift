@@ -76,7 +76,10 @@ public final class BERTModel: @unchecked Sendable {
 
     struct Linear {
         let weight, bias: Tensor
-        func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
+        /// A short sentence's few rows skip sgemm's packing of the weights.
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            x.leadingCount <= fewRowsLinearLimit ? fewRowsLinear(x, weight: weight, bias: bias) : linear(x, weight: weight, bias: bias)
+        }
     }
 
     struct Block {
