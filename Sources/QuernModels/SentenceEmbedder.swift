@@ -2,6 +2,7 @@ import Foundation
 import QuernFormats
 import QuernTensor
 import QuernTokenizers
+import Synchronization
 
 /// One text's embedding. A text longer than the model's maximum sequence
 /// length is cut into windows (see `WindowedText`); each window is embedded
@@ -133,16 +134,15 @@ public final class SentenceEmbedder: @unchecked Sendable {
             members[lightest].append(index)
             load[lightest] += inputs[index].count
         }
-        var outcomes = [Result<[[Float]], any Error>](repeating: .success([]), count: groups)
-        outcomes.withUnsafeMutableBufferPointer { slots in
-            parallelFor(groups, grain: 1) { range in
-                for group in range {
-                    slots[group] = Result { try run(members[group].map { inputs[$0] }) }
-                }
+        let outcomes = Mutex([Result<[[Float]], any Error>](repeating: .success([]), count: groups))
+        parallelFor(groups, grain: 1) { range in
+            for group in range {
+                let outcome = Result { try run(members[group].map { inputs[$0] }) }
+                outcomes.withLock { $0[group] = outcome }
             }
         }
         var vectors = [[Float]](repeating: [], count: inputs.count)
-        for (group, outcome) in outcomes.enumerated() {
+        for (group, outcome) in outcomes.withLock({ $0 }).enumerated() {
             for (index, vector) in zip(members[group], try outcome.get()) { vectors[index] = vector }
         }
         return vectors

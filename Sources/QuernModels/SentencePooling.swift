@@ -49,31 +49,30 @@ public struct SentencePooling: Sendable, Equatable {
         let count = hidden.shape[0], width = hidden.shape[1], dimension = hidden.shape[2]
         var vectors: [[Float]] = []
         vectors.reserveCapacity(count)
-        hidden.withBuffer { values in
-            for row in 0..<count {
-                let length = Swift.max(0, Swift.min(lengths[row], width))
-                let base = row * width * dimension
-                var vector = [Float](repeating: 0, count: dimension)
-                switch mode {
-                case .cls:
-                    if length > 0 { for d in 0..<dimension { vector[d] = values[base + d] } }
-                case .max:
-                    if length > 0 {
-                        for d in 0..<dimension { vector[d] = values[base + d] }
-                        for t in 1..<Swift.max(length, 1) {
-                            for d in 0..<dimension { vector[d] = Swift.max(vector[d], values[base + t * dimension + d]) }
-                        }
+        for row in 0..<count {
+            let length = Swift.max(0, Swift.min(lengths[row], width))
+            // Only the real tokens' states, as one flat copy.
+            let values = length > 0 ? hidden.row(row).rows(0..<length).scalars : []
+            var vector = [Float](repeating: 0, count: dimension)
+            switch mode {
+            case .cls:
+                if length > 0 { for d in 0..<dimension { vector[d] = values[d] } }
+            case .max:
+                if length > 0 {
+                    for d in 0..<dimension { vector[d] = values[d] }
+                    for t in 1..<Swift.max(length, 1) {
+                        for d in 0..<dimension { vector[d] = Swift.max(vector[d], values[t * dimension + d]) }
                     }
-                case .mean, .meanSqrtLength:
-                    for t in 0..<length {
-                        for d in 0..<dimension { vector[d] += values[base + t * dimension + d] }
-                    }
-                    // sentence-transformers clamps the token count at 1e-9.
-                    let divisor = mode == .mean ? Swift.max(Float(length), 1e-9) : Swift.max(Float(length), 1e-9).squareRoot()
-                    for d in 0..<dimension { vector[d] /= divisor }
                 }
-                vectors.append(normalize ? Self.normalized(vector) : vector)
+            case .mean, .meanSqrtLength:
+                for t in 0..<length {
+                    for d in 0..<dimension { vector[d] += values[t * dimension + d] }
+                }
+                // sentence-transformers clamps the token count at 1e-9.
+                let divisor = mode == .mean ? Swift.max(Float(length), 1e-9) : Swift.max(Float(length), 1e-9).squareRoot()
+                for d in 0..<dimension { vector[d] /= divisor }
             }
+            vectors.append(normalize ? Self.normalized(vector) : vector)
         }
         return vectors
     }
