@@ -57,86 +57,11 @@ public func encoderSelfAttention(
                         }
                     }
                 }
-                for i in 0..<width { FastSoftmax.row(s + i * keys, keys) }
+                for i in 0..<width { softmaxRow(s + i * keys, s + i * keys, keys) }
             }
             GEMM.run(scoreView, valueView,
                      into: MatrixView(output, offset: sequence * width * hidden + head * dimension, rows: width, columns: dimension, rowStride: hidden))
         }
     }
     return output
-}
-
-/// Softmax of one row in place, with a SIMD exponential whose integer
-/// conversion is a bit trick (the generic SIMD float→int conversion is an
-/// out-of-line loop and made softmax the hottest part of attention).
-enum FastSoftmax {
-    @inline(__always)
-    static func row(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
-        var peakVector = SIMD16<Float>(repeating: -.infinity)
-        var i = 0
-        while i + 16 <= n {
-            // Compare-and-blend: `pointwiseMax` keeps NaN semantics lane by lane and is not vectorised.
-            let v = BlockKernels.load16(p + i)
-            peakVector = peakVector.replacing(with: v, where: v .> peakVector)
-            i += 16
-        }
-        var peak = peakVector.max()
-        while i < n {
-            peak = max(peak, p[i])
-            i += 1
-        }
-        if peak == -.infinity {
-            p.update(repeating: 0, count: n)
-            return
-        }
-        var sums = SIMD16<Float>()
-        i = 0
-        while i + 16 <= n {
-            let e = exp(BlockKernels.load16(p + i) - peak)
-            BlockKernels.store16(e, p + i)
-            sums += e
-            i += 16
-        }
-        var total = sums.sum()
-        while i < n {
-            p[i] = expf(p[i] - peak)
-            total += p[i]
-            i += 1
-        }
-        let inverse = 1 / total
-        i = 0
-        while i + 16 <= n {
-            BlockKernels.store16(BlockKernels.load16(p + i) * inverse, p + i)
-            i += 16
-        }
-        while i < n {
-            p[i] *= inverse
-            i += 1
-        }
-    }
-
-    /// e^x for x ≤ 0 (scores minus their maximum), to a few ulps: Cody–Waite
-    /// reduction, Cephes' polynomial, and 2^n made by adding 1.5 · 2^23 to n
-    /// (which leaves n in the low mantissa bits) instead of converting.
-    /// Below −87.3 the result is exactly 0, so masked scores vanish.
-    /// (Clamping by compare-and-blend: `clamped(lowerBound:upperBound:)` is
-    /// a per-lane loop in the generated code.)
-    @inline(__always)
-    static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let low = SIMD16<Float>(repeating: -87.3), high = SIMD16<Float>(repeating: 88.7)
-        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
-        var r = clamped - n * 0.693_359_375
-        r = r + n * 2.121_944_4e-4
-        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_1e-1
-        p = p * (r * r) + r + 1
-        let shifted = unsafeBitCast(n + 12_582_912, to: SIMD16<Int32>.self) &- 0x4B40_0000
-        let scale = unsafeBitCast((shifted &+ 127) &<< 23, to: SIMD16<Float>.self)
-        return (p * scale).replacing(with: 0, where: x .< -87.3)
-    }
 }

@@ -121,14 +121,26 @@ public func softmaxInPlace(_ x: Tensor) {
 
 @inline(__always)
 func softmaxRow(_ row: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
-    var peak = -Float.infinity
-    for i in 0..<n { peak = max(peak, row[i]) }
+    // The maximum by compare-and-blend: `pointwiseMax` and `max` on SIMD
+    // vectors are not vectorised.
+    var peakVector = SIMD16<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 16 <= n {
+        let v = BlockKernels.load16(row + i)
+        peakVector = peakVector.replacing(with: v, where: v .> peakVector)
+        i += 16
+    }
+    var peak = peakVector.max()
+    while i < n {
+        peak = max(peak, row[i])
+        i += 1
+    }
     if peak == -.infinity {
         o.update(repeating: 0, count: n)
         return
     }
     var acc = SIMD16<Float>()
-    var i = 0
+    i = 0
     while i + 16 <= n {
         let e = VectorMath.exp(BlockKernels.load16(row + i) - peak)
         BlockKernels.store16(e, o + i)
