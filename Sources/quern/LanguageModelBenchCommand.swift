@@ -11,11 +11,7 @@ import QuernTensor
 struct LanguageModelBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "llm", abstract: "Measures prompt processing (pp) and generation (tg) tokens/s.")
 
-    @Option(help: "A .gguf file or a Hugging Face model folder (default: the SmolLM2 model in --models).")
-    var model: String?
-
-    @Option(help: "The models folder.")
-    var models: String = ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "models"
+    @OptionGroup var languageModel: LanguageModelOptions
 
     @Option(name: .customLong("prompt-tokens")) var promptTokens = 512
     @Option(name: .customLong("generate-tokens")) var generateTokens = 128
@@ -25,7 +21,7 @@ struct LanguageModelBenchCommand: ParsableCommand {
 
     func run() throws {
         _ = try compute.prepare()
-        let loaded = try LanguageModelLoader.load(path: model ?? DefaultModels.languageModel(in: models))
+        let loaded = try LanguageModelLoader.load(path: languageModel.path)
         var generator = SeededGenerator(seed: 1)
         let vocabulary = loaded.model.vocabularySize
         func randomTokens(_ count: Int) -> [Int] { (0..<count).map { _ in Int.random(in: 0..<vocabulary, using: &generator) } }

@@ -8,11 +8,7 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize", abstract: "Prints the token ids a language model's tokenizer gives for a text.")
 
-    @Option(help: "A .gguf file or a Hugging Face model folder (default: the SmolLM2 model in --models).")
-    var model: String?
-
-    @Option(help: "The models folder.")
-    var models: String = ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "models"
+    @OptionGroup var languageModel: LanguageModelOptions
 
     @Flag(help: "Treat special-token text such as <|im_start|> as plain text.")
     var noSpecial = false
@@ -25,7 +21,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         try BLAS.load()
-        let loaded = try LanguageModelLoader.loadTokenizer(path: model ?? DefaultModels.languageModel(in: models))
+        let loaded = try LanguageModelLoader.loadTokenizer(path: languageModel.path)
         let input = text ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let ids = loaded.encode(input, parseSpecial: !noSpecial)
         if pieces {
@@ -41,11 +37,7 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "Generates text with a language model (a raw prompt, or --chat for one user message).")
 
-    @Option(help: "A .gguf file or a Hugging Face model folder (default: the SmolLM2 model in --models).")
-    var model: String?
-
-    @Option(help: "The models folder.")
-    var models: String = ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "models"
+    @OptionGroup var languageModel: LanguageModelOptions
 
     @Flag(help: "Render the text as one user message through the model's chat template.")
     var chat = false
@@ -61,7 +53,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         _ = try compute.prepare()
-        let loaded = try LanguageModelLoader.load(path: model ?? DefaultModels.languageModel(in: models))
+        let loaded = try LanguageModelLoader.load(path: languageModel.path)
         var text = prompt
         if chat {
             guard let template = loaded.chatTemplate else { throw ValidationError("\(loaded.name) has no chat template Quern recognises") }
@@ -80,6 +72,13 @@ struct GenerateCommand: ParsableCommand {
     }
 }
 
-enum DefaultModels {
-    static func languageModel(in folder: String) -> String { folder + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }
+/// Which language model a command runs, shared by tokenize, generate and bench llm.
+struct LanguageModelOptions: ParsableArguments {
+    @Option(help: "A .gguf file or a Hugging Face model folder (default: the SmolLM2 model in --models).")
+    var model: String?
+
+    @Option(help: "The models folder (QUERN_MODELS, default ./models).")
+    var models: String = ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "models"
+
+    var path: String { model ?? models + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }
 }
