@@ -15,7 +15,7 @@ extension Integration {
             let perRound = 40
             for round in 0..<rounds {
                 let daemon = try DaemonProcess(
-                    scratch: scratch, arguments: ["--diagnostic-delay-ms", "1", "--max-attempts", "1000"], logName: "round-\(round).log")
+                    scratch: scratch, arguments: ["--diagnostic-delay-ms", "3", "--max-attempts", "1000"], logName: "round-\(round).log")
                 logs.append(daemon.logURL)
                 for index in 0..<perRound {
                     let name = "r\(round)-\(index).txt"
@@ -23,7 +23,11 @@ extension Integration {
                     try scratch.drop(name, text: text)
                     expected[name] = text.utf8.count
                 }
-                usleep(UInt32.random(in: 0..<150_000, using: &generator))
+                // Kill while work is in flight: wait for a claim to appear (a
+                // slow CI machine may take longer than any fixed delay to start
+                // the daemon), then strike at a random moment inside the burst.
+                _ = scratch.waitUntil(timeout: 10) { !scratch.entries(scratch.work).isEmpty }
+                usleep(UInt32.random(in: 0..<40_000, using: &generator))
                 daemon.killHard()
             }
             let final = try DaemonProcess(scratch: scratch, arguments: ["--max-attempts", "1000"], logName: "final.log")
