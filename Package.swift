@@ -59,10 +59,14 @@ let package = Package(
         // Layer 4: models, one file each, on the tensor core.
         .target(name: "QuernModels", dependencies: ["QuernTensor", "QuernFormats", "QuernTokenizers"], swiftSettings: kernelFlags),
 
+        // Layer 5: media decoding — PNG through libpng, audio through libsndfile —
+        // and the pixel/sample preprocessing the models' references do.
+        .target(name: "QuernMedia", dependencies: ["CSndFile", "QuernTensor"], swiftSettings: kernelFlags),
+
         // What the daemon dispatches to: requests, kind detection, pipelines, results.
         .target(
             name: "QuernPipelines",
-            dependencies: ["CSndFile", "QuernModels", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CSndFile", "QuernModels", "QuernMedia", .product(name: "Logging", package: "swift-log")]),
 
         // The long-running service: inbox watching, claims, durable results, recovery.
         .target(
@@ -86,9 +90,12 @@ let package = Package(
             name: "QuernTensorTests", dependencies: ["QuernTensor"],
             swiftSettings: kernelFlags),
         .testTarget(
+            name: "QuernMediaTests", dependencies: ["QuernMedia", "QuernTensor"],
+            swiftSettings: kernelFlags),
+        .testTarget(
             name: "QuernDaemonTests", dependencies: ["QuernDaemon", "QuernPipelines"]),
         .testTarget(
-            name: "QuernModelTests", dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernPipelines"],
+            name: "QuernModelTests", dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines"],
             swiftSettings: kernelFlags),
     ],
     swiftLanguageModes: [.v5]
