@@ -1,0 +1,285 @@
+import Foundation
+import QuernFormats
+import QuernTensor
+
+/// OpenAI's Whisper: a log-mel encoder and a text decoder with
+/// cross-attention, computed in float32 whatever the stored precision.
+///
+/// - Encoder: GELU(conv1 k3 p1), GELU(conv2 k3 s2 p1) — 3000 mel frames
+///   become 1500 — plus the sinusoidal positions, pre-LayerNorm blocks of
+///   bidirectional self-attention and an erf-GELU MLP, a final LayerNorm.
+/// - Decoder: token embeddings plus learned positions, pre-LayerNorm blocks
+///   of causal self-attention (KV cache), cross-attention to the encoder
+///   output (its keys and values computed once per window, in a
+///   `WhisperDecoderSession`) and the MLP; a final LayerNorm and the output
+///   projection, tied to the token embeddings.
+///
+/// Loads CTranslate2's `model.bin` (`WhisperSpec`: fused Q|K|V and K|V
+/// projections, aliases, float16 data converted once at load) and Hugging
+/// Face safetensors + config.json (`WhisperForConditionalGeneration`, whose
+/// key projections have no bias).
+public final class WhisperModel: @unchecked Sendable {
+    public struct Config: Sendable, Equatable {
+        public var vocabularySize: Int
+        public var width: Int
+        public var encoderLayers: Int
+        public var decoderLayers: Int
+        public var encoderHeads: Int
+        public var decoderHeads: Int
+        public var feedForwardSize: Int
+        public var melBins: Int
+        /// Encoder output frames of a full 30 s window (1500).
+        public var sourcePositions: Int
+        /// Decoder positions (448).
+        public var targetPositions: Int
+        public var layerNormEpsilon: Float = 1e-5
+
+        public init(vocabularySize: Int, width: Int, encoderLayers: Int, decoderLayers: Int, encoderHeads: Int, decoderHeads: Int,
+                    feedForwardSize: Int, melBins: Int, sourcePositions: Int, targetPositions: Int) {
+            self.vocabularySize = vocabularySize
+            self.width = width
+            self.encoderLayers = encoderLayers
+            self.decoderLayers = decoderLayers
+            self.encoderHeads = encoderHeads
+            self.decoderHeads = decoderHeads
+            self.feedForwardSize = feedForwardSize
+            self.melBins = melBins
+            self.sourcePositions = sourcePositions
+            self.targetPositions = targetPositions
+        }
+
+        /// Mel frames of a full window (twice the encoder's positions).
+        public var windowFrames: Int { 2 * sourcePositions }
+
+        /// A Hugging Face `config.json` (`model_type` whisper).
+        public init(json: JSONNode, file: String) throws(FormatError) {
+            func integer(_ key: String) throws(FormatError) -> Int {
+                guard let value = json[key]?.intValue, value > 0 else {
+                    throw FormatError(.invalidValue, file: file, "\(key) is missing or not a positive integer")
+                }
+                return value
+            }
+            if let type = json["model_type"]?.stringValue, type != "whisper" {
+                throw FormatError(.unsupportedType, file: file, "model_type \"\(type)\" is not whisper")
+            }
+            let activation = json["activation_function"]?.stringValue ?? "gelu"
+            guard activation == "gelu" else {
+                throw FormatError(.unsupportedType, file: file, "activation_function \"\(activation)\" is not supported (gelu, the erf form, is)")
+            }
+            if json["scale_embedding"]?.boolValue == true {
+                throw FormatError(.unsupportedType, file: file, "scale_embedding true is not supported (Whisper does not scale embeddings)")
+            }
+            self.init(vocabularySize: try integer("vocab_size"), width: try integer("d_model"),
+                      encoderLayers: try integer("encoder_layers"), decoderLayers: try integer("decoder_layers"),
+                      encoderHeads: try integer("encoder_attention_heads"), decoderHeads: try integer("decoder_attention_heads"),
+                      feedForwardSize: try integer("decoder_ffn_dim"), melBins: try integer("num_mel_bins"),
+                      sourcePositions: try integer("max_source_positions"), targetPositions: try integer("max_target_positions"))
+            guard json["encoder_ffn_dim"]?.intValue ?? feedForwardSize == feedForwardSize else {
+                throw FormatError(.unsupportedType, file: file, "different encoder and decoder feed-forward sizes are not supported")
+            }
+            try validate(file: file)
+        }
+
+        func validate(file: String) throws(FormatError) {
+            guard width % encoderHeads == 0, width % decoderHeads == 0 else {
+                throw FormatError(.invalidValue, file: file, "width \(width) is not divisible by the attention heads (\(encoderHeads), \(decoderHeads))")
+            }
+            guard width % 2 == 0 else { throw FormatError(.invalidValue, file: file, "width \(width) is odd; the sinusoids need an even width") }
+        }
+    }
+
+    struct Linear {
+        let weight: Tensor
+        let bias: Tensor?
+        /// A decoding step's few rows skip sgemm's packing of the weights.
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            x.leadingCount <= fewRowsLinearLimit ? fewRowsLinear(x, weight: weight, bias: bias) : linear(x, weight: weight, bias: bias)
+        }
+    }
+
+    struct Norm {
+        let gamma, beta: Tensor
+    }
+
+    struct FeedForward {
+        let norm: Norm
+        let up, down: Linear
+    }
+
+    struct EncoderBlock {
+        let attentionNorm: Norm
+        /// [Q; K; V] stacked: [3·width, width].
+        let queryKeyValue: Linear
+        let attentionOutput: Linear
+        let feedForward: FeedForward
+    }
+
+    struct DecoderBlock {
+        let selfAttentionNorm: Norm
+        let selfQueryKeyValue: Linear
+        let selfOutput: Linear
+        let crossNorm: Norm
+        let crossQuery: Linear
+        /// [K; V] stacked: [2·width, width].
+        let crossKeyValue: Linear
+        let crossOutput: Linear
+        let feedForward: FeedForward
+    }
+
+    /// Everything a format loader binds.
+    struct Weights {
+        var conv1, conv2: TimeMajorConv1D
+        var encoderPositions: Tensor
+        var encoderBlocks: [EncoderBlock]
+        var encoderNorm: Norm
+        var tokenEmbeddings: Tensor
+        var decoderPositions: Tensor
+        var decoderBlocks: [DecoderBlock]
+        var decoderNorm: Norm
+        /// [vocabulary, width]; the token embeddings themselves when tied.
+        var outputProjection: Tensor
+    }
+
+    public let config: Config
+    let weights: Weights
+
+    init(config: Config, weights: Weights) {
+        self.config = config
+        self.weights = weights
+    }
+
+    // MARK: Encoder
+
+    /// Encoder states [frames / 2, width] of a log-mel window [melBins,
+    /// frames] (3000 frames for Whisper's 30 s). `observe` sees the named
+    /// intermediates ("encoder.conv1 (before GELU)", "encoder.layers.0
+    /// output", …) as [time, channels].
+    public func encode(_ features: Tensor, observe: ((String, Tensor) -> Void)? = nil) throws(ModelError) -> Tensor {
+        let c = config
+        guard features.rank == 2, features.shape[0] == c.melBins else {
+            throw ModelError(.invalidConfig, "the encoder takes [\(c.melBins) mel bins, frames], got \(features.shape)")
+        }
+        let frames = features.shape[1]
+        guard frames >= 1, weights.conv2.outputLength(frames) <= c.sourcePositions else {
+            throw ModelError(.contextFull, "\(frames) mel frames do not fit the encoder's \(c.sourcePositions) positions (\(c.windowFrames) frames)")
+        }
+        let timeMajor = transposeLastTwo(features)
+        let first = weights.conv1(timeMajor)
+        observe?("encoder.conv1 (before GELU)", first)
+        geluErf(first, into: first)
+        let hidden = weights.conv2(first)
+        observe?("encoder.conv2 (before GELU)", hidden)
+        geluErf(hidden, into: hidden)
+        let steps = hidden.shape[0]
+        hidden.addInPlace(weights.encoderPositions.rows(0..<steps))
+        for (index, block) in weights.encoderBlocks.enumerated() {
+            let normed = layerNorm(hidden, gamma: block.attentionNorm.gamma, beta: block.attentionNorm.beta, epsilon: c.layerNormEpsilon)
+            let qkv = block.queryKeyValue(normed)
+            let context = encoderSelfAttention(qkv: qkv, count: 1, width: steps, heads: c.encoderHeads)
+            hidden.addInPlace(block.attentionOutput(context))
+            applyFeedForward(block.feedForward, to: hidden)
+            observe?("encoder.layers.\(index) output", hidden)
+        }
+        let output = layerNorm(hidden, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: c.layerNormEpsilon)
+        observe?("encoder.layer_norm output", output)
+        return output
+    }
+
+    /// x += W₂ · GELU(W₁ · LN(x)).
+    func applyFeedForward(_ feedForward: FeedForward, to hidden: Tensor) {
+        let normed = layerNorm(hidden, gamma: feedForward.norm.gamma, beta: feedForward.norm.beta, epsilon: config.layerNormEpsilon)
+        let expanded = feedForward.up(normed)
+        geluErf(expanded, into: expanded)
+        hidden.addInPlace(feedForward.down(expanded))
+    }
+
+    // MARK: Decoder
+
+    /// A decoding session over one window's encoder states: computes every
+    /// layer's cross-attention keys and values once.
+    public func makeDecoderSession(encoderStates: Tensor) throws(ModelError) -> WhisperDecoderSession {
+        guard encoderStates.rank == 2, encoderStates.shape[1] == config.width, encoderStates.shape[0] >= 1 else {
+            throw ModelError(.invalidConfig, "encoder states must be [frames, \(config.width)], got \(encoderStates.shape)")
+        }
+        return WhisperDecoderSession(model: self, encoderStates: encoderStates)
+    }
+}
+
+/// One window's decoder state: the cross-attention keys/values and the
+/// self-attention KV caches of the tokens decoded so far.
+public final class WhisperDecoderSession: @unchecked Sendable {
+    let model: WhisperModel
+    let crossKeys: [Tensor]
+    let crossValues: [Tensor]
+    let caches: [KVCache]
+
+    init(model: WhisperModel, encoderStates: Tensor) {
+        let c = model.config
+        let heads = c.decoderHeads, dimension = c.width / heads, frames = encoderStates.shape[0]
+        var keys: [Tensor] = [], values: [Tensor] = []
+        for block in model.weights.decoderBlocks {
+            let keyValue = block.crossKeyValue(encoderStates)
+            keys.append(keyValue.columns(0..<c.width).reshaped([frames, heads, dimension]))
+            values.append(keyValue.columns(c.width..<2 * c.width).reshaped([frames, heads, dimension]))
+        }
+        self.model = model
+        crossKeys = keys
+        crossValues = values
+        caches = model.weights.decoderBlocks.map { _ in KVCache(capacity: c.targetPositions, heads: heads, headDimension: dimension) }
+    }
+
+    /// Tokens decoded so far.
+    public var count: Int { caches.first?.count ?? 0 }
+
+    /// Starts over (same window): the next `step` is at position 0.
+    public func reset() {
+        for cache in caches { cache.truncate(to: 0) }
+    }
+
+    /// Feeds `tokens` after the ones already decoded and returns the logits
+    /// [tokens.count, vocabulary] (or only the last row's [1, vocabulary]).
+    /// `observe` sees "decoder.layers.i output" and "decoder.layer_norm output".
+    public func step(_ tokens: [Int], allLogits: Bool = false, observe: ((String, Tensor) -> Void)? = nil) throws(ModelError) -> Tensor {
+        let c = model.config, w = model.weights
+        let start = count, length = tokens.count
+        guard length >= 1 else { throw ModelError(.invalidConfig, "a decoder step needs at least one token") }
+        guard start + length <= c.targetPositions else {
+            throw ModelError(.contextFull, "\(start) + \(length) tokens exceed the decoder's \(c.targetPositions) positions")
+        }
+        for token in tokens where token < 0 || token >= c.vocabularySize {
+            throw ModelError(.tokenOutOfRange, "token id \(token) is outside the vocabulary of \(c.vocabularySize)")
+        }
+        let heads = c.decoderHeads, dimension = c.width / heads, epsilon = c.layerNormEpsilon
+        let hidden = Tensor(zeros: [length, c.width])
+        for (row, token) in tokens.enumerated() {
+            hidden.row(row).assign(w.tokenEmbeddings.row(token))
+        }
+        hidden.addInPlace(w.decoderPositions.rows(start..<start + length))
+        for (index, block) in w.decoderBlocks.enumerated() {
+            var normed = layerNorm(hidden, gamma: block.selfAttentionNorm.gamma, beta: block.selfAttentionNorm.beta, epsilon: epsilon)
+            let qkv = block.selfQueryKeyValue(normed)
+            let query = qkv.columns(0..<c.width).reshaped([length, heads, dimension])
+            do {
+                try caches[index].append(keys: qkv.columns(c.width..<2 * c.width).reshaped([length, heads, dimension]),
+                                         values: qkv.columns(2 * c.width..<3 * c.width).reshaped([length, heads, dimension]))
+            } catch {
+                throw ModelError(.contextFull, error.description)
+            }
+            let selfContext = scaledDotProductAttention(query: query, key: caches[index].cachedKeys, value: caches[index].cachedValues, causal: true)
+            hidden.addInPlace(block.selfOutput(selfContext.reshaped([length, c.width])))
+
+            normed = layerNorm(hidden, gamma: block.crossNorm.gamma, beta: block.crossNorm.beta, epsilon: epsilon)
+            let crossQuery = block.crossQuery(normed).reshaped([length, heads, dimension])
+            let crossContext = scaledDotProductAttention(query: crossQuery, key: crossKeys[index], value: crossValues[index], causal: false)
+            hidden.addInPlace(block.crossOutput(crossContext.reshaped([length, c.width])))
+
+            model.applyFeedForward(block.feedForward, to: hidden)
+            observe?("decoder.layers.\(index) output", hidden)
+        }
+        let rows = allLogits ? hidden : hidden.rows(length - 1..<length)
+        let normed = layerNorm(rows, gamma: w.decoderNorm.gamma, beta: w.decoderNorm.beta, epsilon: epsilon)
+        observe?("decoder.layer_norm output", normed)
+        return normed.leadingCount <= fewRowsLinearLimit
+            ? fewRowsLinear(normed, weight: w.outputProjection) : linear(normed, weight: w.outputProjection)
+    }
+}
