@@ -41,6 +41,9 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         case tokenOutOfRange = "model.token_out_of_range"
         case invalidConfig = "model.invalid_config"
         case unsupportedArchitecture = "model.unsupported_architecture"
+        case invalidInput = "model.invalid_input"
+        /// A model file failed its format checks; the message starts with the format error's code.
+        case invalidModelFile = "model.invalid_file"
     }
 
     public let kind: Kind
