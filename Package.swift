@@ -42,6 +42,11 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
 
+        // PNG decoding through libpng with its longjmp error path contained in C.
+        .target(
+            name: "CQuernPNG", cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("png16")]),
+
         // The quantised matrix-vector inner loops (intrinsics, dispatched at run time).
         .target(name: "CQuernKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
@@ -61,7 +66,7 @@ let package = Package(
 
         // Layer 5: media decoding — PNG through libpng, audio through libsndfile —
         // and the pixel/sample preprocessing the models' references do.
-        .target(name: "QuernMedia", dependencies: ["CSndFile", "QuernTensor"], swiftSettings: kernelFlags),
+        .target(name: "QuernMedia", dependencies: ["CSndFile", "CQuernPNG", "QuernTensor"], swiftSettings: kernelFlags),
 
         // What the daemon dispatches to: requests, kind detection, pipelines, results.
         .target(

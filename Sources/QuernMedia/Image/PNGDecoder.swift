@@ -1,0 +1,101 @@
+import CQuernPNG
+import Foundation
+
+/// Decodes PNG files through libpng (via the CQuernPNG shim, which keeps
+/// libpng's longjmp error path inside C).
+///
+/// Strict by design — a damaged file is an error, never a partial image:
+/// CRC errors in critical and ancillary chunks, libpng's "benign" errors
+/// (missing or extra image data, palette indices past the palette), a file
+/// cut anywhere before IEND, broken zlib streams and invalid IHDR fields all
+/// fail. Ancillary chunks other than tRNS are skipped without parsing (CRC
+/// still checked): no colour management is applied, matching Pillow's
+/// `convert("RGB")`, which ignores gAMA, cHRM, sRGB and iCCP.
+public struct PNGDecoder: Sendable {
+    /// The default limit: 100 megapixels (e.g. 10,000 × 10,000), ~400 MB of RGBA.
+    public static let defaultMaximumPixels = 100_000_000
+
+    /// Images with more pixels than this are refused from their IHDR, before
+    /// any pixel memory is allocated (decompression-bomb protection).
+    public var maximumPixels: Int
+
+    public init(maximumPixels: Int = PNGDecoder.defaultMaximumPixels) {
+        self.maximumPixels = maximumPixels
+    }
+
+    public func decode(contentsOf path: String) throws(MediaError) -> DecodedPNG {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MediaError(.unrecognized, "cannot read \(path)")
+        }
+        return try decode(data)
+    }
+
+    public func decode(_ data: Data) throws(MediaError) -> DecodedPNG {
+        let result: Result<DecodedPNG, MediaError> = data.withUnsafeBytes { raw in
+            decode(raw.bindMemory(to: UInt8.self))
+        }
+        return try result.get()
+    }
+
+    public func decode(_ bytes: [UInt8]) throws(MediaError) -> DecodedPNG {
+        let result: Result<DecodedPNG, MediaError> = bytes.withUnsafeBufferPointer { decode($0) }
+        return try result.get()
+    }
+
+    private func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<DecodedPNG, MediaError> {
+        var image = quern_png_image()
+        // An empty buffer may have no base address; the shim only needs one
+        // when size > 0, so any valid pointer will do.
+        var placeholder: UInt8 = 0
+        let status = withUnsafePointer(to: &placeholder) { fallback in
+            quern_png_decode(bytes.baseAddress ?? fallback, bytes.count, UInt64(max(0, maximumPixels)), &image)
+        }
+        defer { quern_png_release(&image) }
+        let message = Self.string(from: &image.message)
+        switch status {
+        case QUERN_PNG_OK:
+            break
+        case QUERN_PNG_UNRECOGNIZED:
+            return .failure(MediaError(.unrecognized, message))
+        case QUERN_PNG_TOO_LARGE:
+            return .failure(MediaError(.tooLarge, message))
+        case QUERN_PNG_EMPTY:
+            return .failure(MediaError(.empty, message))
+        case QUERN_PNG_OUT_OF_MEMORY:
+            return .failure(MediaError(.tooLarge, "not enough memory to decode: \(message)"))
+        default:
+            return .failure(MediaError(.corrupt, "broken PNG: \(message)"))
+        }
+        let header = image.header
+        guard let colorType = PNGColorType(rawValue: Int(header.color_type)),
+              let pixels = image.pixels,
+              header.width > 0, header.height > 0,
+              (1...4).contains(image.channels), image.bytes_per_sample == 1 || image.bytes_per_sample == 2
+        else {
+            return .failure(MediaError(.corrupt, "broken PNG: libpng returned an unexpected pixel layout"))
+        }
+        let expectedBytes = Int(header.width) * Int(header.height) * Int(image.channels) * Int(image.bytes_per_sample)
+        guard image.pixel_bytes == expectedBytes else {
+            return .failure(MediaError(.corrupt, "broken PNG: pixel buffer size does not match the header"))
+        }
+        let warnings = Self.string(from: &image.warnings)
+        return .success(DecodedPNG(
+            width: Int(header.width), height: Int(header.height),
+            colorType: colorType, bitDepth: Int(header.bit_depth),
+            interlaced: header.interlaced != 0,
+            hasTransparencyChunk: header.has_transparency_chunk != 0,
+            paletteEntries: Int(header.palette_entries),
+            channels: Int(image.channels), bytesPerSample: Int(image.bytes_per_sample),
+            samples: Array(UnsafeBufferPointer(start: pixels, count: expectedBytes)),
+            warnings: warnings.isEmpty ? [] : warnings.components(separatedBy: "; ")))
+    }
+
+    /// Reads a NUL-terminated C char array imported as a tuple.
+    private static func string<T>(from tuple: inout T) -> String {
+        withUnsafeBytes(of: &tuple) { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return String(decoding: bytes[..<end], as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import QuernTensor
+
+/// A model input made from one image, and what was done to make it.
+public struct PreprocessedImage: Sendable {
+    /// [3, height, width], channels in the description's order.
+    public let pixels: Tensor
+    /// Every step, in order, as text for the result.
+    public let steps: [String]
+}
+
+extension ImagePreprocessing {
+    /// The output size (width, height) for a source of `width × height`.
+    public func resizedSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        guard let resize else { return (width, height) }
+        switch resize.mode {
+        case .exact:
+            return (resize.width ?? width, resize.height ?? height)
+        case .shorterSide:
+            let size = resize.size ?? min(width, height)
+            let shorter = min(width, height), longer = max(width, height)
+            // Python's int(size * long / short): a float64 quotient, truncated.
+            let newLonger = Int(Double(size * longer) / Double(shorter))
+            return width <= height ? (size, newLonger) : (newLonger, size)
+        }
+    }
+
+    /// The crop window in the resized image, or nil when none.
+    func cropWindow(width: Int, height: Int) throws(MediaError) -> PillowResize.Window? {
+        guard let crop else { return nil }
+        switch crop.mode {
+        case .box:
+            let left = crop.left ?? 0, top = crop.top ?? 0
+            let right = crop.right ?? width, bottom = crop.bottom ?? height
+            guard right <= width, bottom <= height else {
+                throw MediaError(.unsupported, "crop (\(left), \(top), \(right), \(bottom)) is outside the \(width)×\(height) resized image")
+            }
+            return PillowResize.Window(columns: left..<right, rows: top..<bottom)
+        case .center:
+            let cropWidth = crop.width ?? width, cropHeight = crop.height ?? height
+            guard cropWidth <= width, cropHeight <= height else {
+                throw MediaError(.unsupported, "centre crop \(cropWidth)×\(cropHeight) is larger than the \(width)×\(height) resized image")
+            }
+            let left = Self.centerOffset(width - cropWidth, crop.centerRounding ?? .halfToEven)
+            let top = Self.centerOffset(height - cropHeight, crop.centerRounding ?? .halfToEven)
+            return PillowResize.Window(columns: left..<(left + cropWidth), rows: top..<(top + cropHeight))
+        }
+    }
+
+    private static func centerOffset(_ spare: Int, _ rounding: Crop.CenterRounding) -> Int {
+        switch rounding {
+        case .floor: return spare / 2
+        case .halfToEven: return Int((Double(spare) / 2).rounded(.toNearestOrEven))
+        }
+    }
+
+    /// Resize, crop, reorder, rescale and normalise `image` into a [3, H, W] tensor.
+    public func apply(to image: RGBImage) throws(MediaError) -> PreprocessedImage {
+        var steps: [String] = []
+        let target = resizedSize(width: image.width, height: image.height)
+        let window = try cropWindow(width: target.width, height: target.height)
+        let cropped: RGBImage
+        if target.width != image.width || target.height != image.height {
+            cropped = PillowResize.resize(image, width: target.width, height: target.height, filter: resample, window: window)
+            steps.append("resized \(image.width)×\(image.height) to \(target.width)×\(target.height) (Pillow \(resample.rawValue))")
+        } else if let window {
+            cropped = PillowResize.resize(image, width: image.width, height: image.height, filter: resample, window: window)
+        } else {
+            cropped = image
+        }
+        if let window {
+            steps.append("cropped columns \(window.columns.lowerBound)..<\(window.columns.upperBound), rows \(window.rows.lowerBound)..<\(window.rows.upperBound)")
+        }
+        steps.append(channelOrder == .bgr ? "channels BGR" : "channels RGB")
+        if let rescale {
+            steps.append(rescale.mode == .divide ? "divided by \(rescale.factor)" : "multiplied by \(rescale.factor)")
+        }
+        steps.append("minus mean \(mean), divided by std \(std)")
+
+        let width = cropped.width, height = cropped.height, plane = width * height
+        // Each 8-bit value maps to one float per channel: a 256-entry table per channel.
+        var tables = [[Float]](repeating: [], count: 3)
+        for channel in 0..<3 {
+            tables[channel] = (0..<256).map { value in normalized(UInt8(value), channel: channel) }
+        }
+        let pixels = Tensor(zeros: [3, height, width])
+        pixels.withMutableBuffer { output in
+            cropped.pixels.withUnsafeBufferPointer { source in
+                for channel in 0..<3 {
+                    let sourceChannel = channelOrder == .bgr ? 2 - channel : channel
+                    let table = tables[channel]
+                    for index in 0..<plane {
+                        output[channel * plane + index] = table[Int(source[index * 3 + sourceChannel])]
+                    }
+                }
+            }
+        }
+        return PreprocessedImage(pixels: pixels, steps: steps)
+    }
+
+    /// One 8-bit value of output channel `channel`, with the operations in
+    /// the reference's order and precision.
+    private func normalized(_ value: UInt8, channel: Int) -> Float {
+        var scaled = Float(value)
+        if let rescale {
+            switch rescale.mode {
+            case .divide: scaled = Float(value) / Float(rescale.factor)
+            case .multiply: scaled = Float(Double(value) * rescale.factor)
+            }
+        }
+        return (scaled - mean[channel]) / std[channel]
+    }
+}

@@ -1,0 +1,146 @@
+/// Pillow's convolution resize (`Image.resize(size, filter)` on an RGB
+/// image, i.e. `ImagingResample`), bit-exact: a horizontal pass into an
+/// 8-bit intermediate holding only the source rows the vertical pass will
+/// read, then a vertical pass, each accumulating 8-bit samples times 2^22
+/// fixed-point weights in 32-bit integers from a rounding bias of 2^21.
+/// A pass whose axis keeps its size is skipped, as in Pillow.
+///
+/// `window` asks for part of the resized image (a crop of it): every output
+/// pixel depends only on its own coordinates, so computing just the window is
+/// identical to resizing in full and cropping, and cheaper.
+public enum PillowResize {
+    public struct Window: Sendable, Equatable {
+        public var columns: Range<Int>
+        public var rows: Range<Int>
+        public init(columns: Range<Int>, rows: Range<Int>) {
+            self.columns = columns
+            self.rows = rows
+        }
+    }
+
+    public static func resize(
+        _ image: RGBImage, width: Int, height: Int, filter: ResampleFilter, window: Window? = nil
+    ) -> RGBImage {
+        precondition(width > 0 && height > 0, "resize needs a positive size")
+        let window = window ?? Window(columns: 0..<width, rows: 0..<height)
+        precondition(window.columns.lowerBound >= 0 && window.columns.upperBound <= width && !window.columns.isEmpty
+                     && window.rows.lowerBound >= 0 && window.rows.upperBound <= height && !window.rows.isEmpty,
+                     "resize window outside the output")
+        let resizeColumns = width != image.width
+        let resizeRows = height != image.height
+
+        // Source rows the output rows of the window read.
+        let vertical = resizeRows
+            ? ResampleCoefficients(sourceSize: image.height, sourceStart: 0, sourceEnd: Float(image.height),
+                                   outputSize: height, filter: filter)
+            : nil
+        let firstSourceRow: Int
+        let endSourceRow: Int
+        if let vertical {
+            firstSourceRow = window.rows.map { vertical.starts[$0] }.min() ?? 0
+            endSourceRow = window.rows.map { vertical.starts[$0] + vertical.counts[$0] }.max() ?? 0
+        } else {
+            firstSourceRow = window.rows.lowerBound
+            endSourceRow = window.rows.upperBound
+        }
+
+        // Horizontal pass (or a plain copy of the window's columns).
+        let intermediateWidth = window.columns.count
+        let intermediateRows = endSourceRow - firstSourceRow
+        var intermediate = [UInt8](repeating: 0, count: intermediateWidth * intermediateRows * 3)
+        image.pixels.withUnsafeBufferPointer { source in
+            intermediate.withUnsafeMutableBufferPointer { target in
+                if resizeColumns {
+                    let horizontal = ResampleCoefficients(
+                        sourceSize: image.width, sourceStart: 0, sourceEnd: Float(image.width),
+                        outputSize: width, filter: filter)
+                    resampleRows(source: source, sourceWidth: image.width, rows: firstSourceRow..<endSourceRow,
+                                 coefficients: horizontal, columns: window.columns, target: target)
+                } else {
+                    for row in 0..<intermediateRows {
+                        let from = ((firstSourceRow + row) * image.width + window.columns.lowerBound) * 3
+                        let to = row * intermediateWidth * 3
+                        for index in 0..<(intermediateWidth * 3) { target[to + index] = source[from + index] }
+                    }
+                }
+            }
+        }
+        guard let vertical else {
+            return RGBImage(width: intermediateWidth, height: intermediateRows, pixels: intermediate)
+        }
+
+        // Vertical pass over the intermediate rows.
+        var output = [UInt8](repeating: 0, count: intermediateWidth * window.rows.count * 3)
+        intermediate.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                resampleColumns(source: source, width: intermediateWidth, firstSourceRow: firstSourceRow,
+                                coefficients: vertical, rows: window.rows, target: target)
+            }
+        }
+        return RGBImage(width: intermediateWidth, height: window.rows.count, pixels: output)
+    }
+
+    /// Horizontal pass: each output column of `columns` in each source row of `rows`.
+    private static func resampleRows(
+        source: UnsafeBufferPointer<UInt8>, sourceWidth: Int, rows: Range<Int>,
+        coefficients: ResampleCoefficients, columns: Range<Int>, target: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        guard let input = source.baseAddress, let output = target.baseAddress else { return }
+        let outputWidth = columns.count
+        coefficients.weights.withUnsafeBufferPointer { weights in
+            guard let weightBase = weights.baseAddress else { return }
+            for (rowIndex, row) in rows.enumerated() {
+                let rowStart = input + row * sourceWidth * 3
+                let outputRow = output + rowIndex * outputWidth * 3
+                for (columnIndex, column) in columns.enumerated() {
+                    let first = coefficients.starts[column]
+                    let count = coefficients.counts[column]
+                    let taps = weightBase + column * coefficients.taps
+                    var red = ResampleCoefficients.roundingBias
+                    var green = red, blue = red
+                    var pixel = rowStart + first * 3
+                    for tap in 0..<count {
+                        let weight = taps[tap]
+                        red &+= Int32(pixel[0]) &* weight
+                        green &+= Int32(pixel[1]) &* weight
+                        blue &+= Int32(pixel[2]) &* weight
+                        pixel += 3
+                    }
+                    let out = outputRow + columnIndex * 3
+                    out[0] = ResampleCoefficients.clip8(red)
+                    out[1] = ResampleCoefficients.clip8(green)
+                    out[2] = ResampleCoefficients.clip8(blue)
+                }
+            }
+        }
+    }
+
+    /// Vertical pass: each output row of `rows`, all samples of the row at once.
+    private static func resampleColumns(
+        source: UnsafeBufferPointer<UInt8>, width: Int, firstSourceRow: Int,
+        coefficients: ResampleCoefficients, rows: Range<Int>, target: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        guard let input = source.baseAddress, let output = target.baseAddress else { return }
+        let samplesPerRow = width * 3
+        var accumulators = [Int32](repeating: 0, count: samplesPerRow)
+        accumulators.withUnsafeMutableBufferPointer { sums in
+            guard let sum = sums.baseAddress else { return }
+            for (rowIndex, row) in rows.enumerated() {
+                let first = coefficients.starts[row] - firstSourceRow
+                let count = coefficients.counts[row]
+                sum.update(repeating: ResampleCoefficients.roundingBias, count: samplesPerRow)
+                for tap in 0..<count {
+                    let weight = coefficients.weights[row * coefficients.taps + tap]
+                    let sourceRow = input + (first + tap) * samplesPerRow
+                    for index in 0..<samplesPerRow {
+                        sum[index] &+= Int32(sourceRow[index]) &* weight
+                    }
+                }
+                let outputRow = output + rowIndex * samplesPerRow
+                for index in 0..<samplesPerRow {
+                    outputRow[index] = ResampleCoefficients.clip8(sum[index])
+                }
+            }
+        }
+    }
+}
