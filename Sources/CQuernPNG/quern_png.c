@@ -92,10 +92,15 @@ quern_png_status quern_png_decode(const uint8_t *data, size_t size, uint64_t max
     // Written after setjmp and read after a longjmp: volatile, so the values
     // are not cached in registers that longjmp restores.
     png_bytep *volatile rows = NULL;
+    uint8_t *volatile indices = NULL;
     volatile quern_png_status status = QUERN_PNG_CORRUPT;
+    // Copies of PLTE and tRNS, for expanding palette indices after libpng is done.
+    uint8_t palette_rgb[256 * 3];
+    uint8_t palette_alpha[256];
 
     if (setjmp(png_jmpbuf(png))) {
         free(rows);
+        free(indices);
         quern_png_release(image);
         png_destroy_read_struct(&png, &info, NULL);
         return status;
@@ -126,15 +131,31 @@ quern_png_status quern_png_decode(const uint8_t *data, size_t size, uint64_t max
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
         png_colorp palette = NULL;
         int entries = 0;
-        if (png_get_PLTE(png, info, &palette, &entries) == 0) png_error(png, "palette image without a PLTE chunk");
+        if (png_get_PLTE(png, info, &palette, &entries) == 0 || entries < 1 || entries > 256) {
+            png_error(png, "palette image without a valid PLTE chunk");
+        }
         image->header.palette_entries = entries;
+        memset(palette_alpha, 255, sizeof palette_alpha);
+        for (int entry = 0; entry < entries; entry++) {
+            palette_rgb[entry * 3 + 0] = palette[entry].red;
+            palette_rgb[entry * 3 + 1] = palette[entry].green;
+            palette_rgb[entry * 3 + 2] = palette[entry].blue;
+        }
+        png_bytep alpha = NULL;
+        int alpha_entries = 0;
+        if (png_get_tRNS(png, info, &alpha, &alpha_entries, NULL) != 0 && alpha != NULL) {
+            for (int entry = 0; entry < alpha_entries && entry < 256; entry++) palette_alpha[entry] = alpha[entry];
+        }
     }
     if ((uint64_t)width * (uint64_t)height > max_pixels) {
         status = QUERN_PNG_TOO_LARGE;
         png_error(png, "the image is over the pixel limit");
     }
 
-    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    // Palette images are read as one index per byte and expanded below,
+    // where every index is checked against the palette: libpng itself checks
+    // only sub-byte indices, and maps others past the palette to black.
+    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_packing(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (bit_depth < 8 && color_type != PNG_COLOR_TYPE_PALETTE && color_type != PNG_COLOR_TYPE_GRAY) {
         png_error(png, "invalid bit depth for the colour type");
@@ -153,21 +174,48 @@ quern_png_status quern_png_decode(const uint8_t *data, size_t size, uint64_t max
     }
     if (height != 0 && row_bytes > SIZE_MAX / height) png_error(png, "image size overflows memory");
 
-    image->pixels = (uint8_t *)malloc(row_bytes * height);
+    int is_palette = color_type == PNG_COLOR_TYPE_PALETTE;
+    int output_channels = is_palette ? (image->header.has_transparency_chunk ? 4 : 3) : channels;
+    if (is_palette && channels != 1) png_error(png, "unexpected palette layout");
+    size_t pixel_count = (size_t)width * (size_t)height;
+    if (pixel_count > SIZE_MAX / 8) png_error(png, "image size overflows memory");
+    uint8_t *target = (uint8_t *)malloc(row_bytes * height);
+    if (is_palette) indices = target; else image->pixels = target;
+    if (is_palette) image->pixels = (uint8_t *)malloc(pixel_count * (size_t)output_channels);
     rows = (png_bytep *)malloc(sizeof(png_bytep) * height);
-    if (image->pixels == NULL || rows == NULL) {
+    if (target == NULL || image->pixels == NULL || rows == NULL) {
         status = QUERN_PNG_OUT_OF_MEMORY;
         png_error(png, "out of memory for the pixels");
     }
-    image->pixel_bytes = row_bytes * height;
-    image->channels = channels;
-    image->bytes_per_sample = (int)bytes_per_sample;
-    for (png_uint_32 y = 0; y < height; y++) rows[y] = image->pixels + (size_t)y * row_bytes;
+    for (png_uint_32 y = 0; y < height; y++) rows[y] = target + (size_t)y * row_bytes;
 
     png_read_image(png, rows);
-    // Reads through IEND: checks the CRCs of trailing chunks, reports extra
-    // or missing compressed data, and palette indices beyond the palette.
+    // Reads through IEND: checks the CRCs of trailing chunks and reports
+    // extra or missing compressed data.
     png_read_end(png, NULL);
+
+    if (is_palette) {
+        int entries = image->header.palette_entries;
+        uint8_t *out = image->pixels;
+        for (size_t pixel = 0; pixel < pixel_count; pixel++) {
+            int index = indices[pixel];
+            if (index >= entries) {
+                char text[120];
+                snprintf(text, sizeof text, "palette index %d is beyond the %d-entry palette", index, entries);
+                png_error(png, text);
+            }
+            out[0] = palette_rgb[index * 3 + 0];
+            out[1] = palette_rgb[index * 3 + 1];
+            out[2] = palette_rgb[index * 3 + 2];
+            if (output_channels == 4) out[3] = palette_alpha[index];
+            out += output_channels;
+        }
+        free(indices);
+        indices = NULL;
+    }
+    image->pixel_bytes = pixel_count * (size_t)output_channels * bytes_per_sample;
+    image->channels = output_channels;
+    image->bytes_per_sample = (int)bytes_per_sample;
 
     free(rows);
     rows = NULL;

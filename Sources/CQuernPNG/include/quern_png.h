@@ -9,8 +9,9 @@
 //
 // Strictness (documented in Sources/QuernMedia/Image/PNGDecoder.swift):
 //  * CRC errors in any chunk, critical or ancillary, are errors.
-//  * libpng's "benign" errors (too much or too little image data, palette
-//    indices beyond the palette, …) are errors.
+//  * libpng's "benign" errors (too much or too little image data, …) are
+//    errors, and so is a palette index beyond the palette (checked here for
+//    every bit depth; libpng checks only sub-byte indices).
 //  * Ancillary chunks other than tRNS are skipped unread (their CRC is still
 //    checked): Quern applies no colour management, as Pillow's convert does
 //    not, so a malformed gAMA/iCCP/text chunk cannot fail an otherwise whole

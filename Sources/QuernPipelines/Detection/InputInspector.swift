@@ -28,7 +28,7 @@ public struct InputInspector: Sendable {
         if bytes.isEmpty { return Inspection(kind: .unknown, outcome: .failure(QuernError(.inputEmpty, "the file is empty (0 bytes)"))) }
         if bytes.count > limits.maxBytes { return Inspection(kind: .unknown, outcome: .failure(tooManyBytes(bytes.count))) }
         if PNGProbe.matches(bytes) {
-            return Inspection(kind: .image, outcome: Result { () throws(QuernError) in try imageJob(bytes, topK: nil, model: nil) })
+            return Inspection(kind: .image, outcome: Result { () throws(QuernError) in try imageJob(bytes, topK: nil, threshold: nil, model: nil) })
         }
         if WAVProbe.matches(bytes) {
             return Inspection(kind: .audio, outcome: Result { () throws(QuernError) in try audioJob(bytes, model: nil) })
@@ -83,16 +83,16 @@ public struct InputInspector: Sendable {
         case let .chat(messages, _): try checkTextLength(messages.map(\.content))
         case let .complete(prompt, _): try checkTextLength([prompt])
         case let .embed(inputs): try checkTextLength(inputs)
-        case let .classify(image, topK): return try imageJob(image, topK: topK, model: job.model)
+        case let .classify(image, topK, threshold): return try imageJob(image, topK: topK, threshold: threshold, model: job.model)
         case let .transcribe(audio): return try audioJob(audio, model: job.model)
         }
         return job
     }
 
-    private func imageJob(_ bytes: [UInt8], topK: Int?, model: String?) throws(QuernError) -> Job {
+    private func imageJob(_ bytes: [UInt8], topK: Int?, threshold: Float?, model: String?) throws(QuernError) -> Job {
         guard bytes.count <= limits.maxBytes else { throw tooManyBytes(bytes.count) }
         _ = try PNGProbe.inspect(bytes, maxPixels: limits.maxPixels)
-        return Job(request: .classify(image: bytes, topK: topK), model: model)
+        return Job(request: .classify(image: bytes, topK: topK, threshold: threshold), model: model)
     }
 
     private func audioJob(_ bytes: [UInt8], model: String?) throws(QuernError) -> Job {

@@ -55,7 +55,7 @@ public struct DiagnosticPipeline: Pipeline {
 
     static func measure(_ job: Job) -> DiagnosticOutput {
         switch job.request {
-        case let .classify(image, _): return DiagnosticOutput(bytes: image.count, lines: nil, characters: nil)
+        case let .classify(image, _, _): return DiagnosticOutput(bytes: image.count, lines: nil, characters: nil)
         case let .transcribe(audio): return DiagnosticOutput(bytes: audio.count, lines: nil, characters: nil)
         default:
             let text = text(of: job) ?? ""

@@ -45,6 +45,12 @@ public enum PipelineCatalog {
         } catch {
             registry.markUnavailable([.chat, .complete], reason: error.message)
         }
+        do throws(QuernError) {
+            registry.register(try ImageClassificationPipeline(
+                path: try DefaultModel.imageClassifier.path(in: options.modelsDirectory), modelsDirectory: options.modelsDirectory))
+        } catch {
+            registry.markUnavailable([.classify], reason: error.message)
+        }
         return registry
     }
 }
@@ -55,6 +61,8 @@ public enum DefaultModel: String, CaseIterable, Sendable {
     case languageModel = "smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
     /// A sentence-transformers folder.
     case sentenceEmbedding = "all-minilm-l6-v2"
+    /// open_nsfw (ONNX), the image classifier for PNG files.
+    case imageClassifier = "open-nsfw/open-nsfw.onnx"
 
     /// The model's path, or an error saying how to fetch it.
     public func path(in modelsDirectory: String) throws(QuernError) -> String {

@@ -154,14 +154,64 @@ public struct ClassificationOutput: Sendable, Equatable {
         }
     }
 
+    /// What the decoded image was, before preprocessing.
+    public struct ImageFacts: Sendable, Equatable {
+        public var width: Int
+        public var height: Int
+        /// `gray`, `rgb`, `palette`, `gray_alpha` or `rgba`.
+        public var colorType: String
+        public var bitDepth: Int
+        public var interlaced: Bool
+        /// An alpha channel or a tRNS chunk.
+        public var transparency: Bool
+
+        public init(width: Int, height: Int, colorType: String, bitDepth: Int, interlaced: Bool, transparency: Bool) {
+            self.width = width
+            self.height = height
+            self.colorType = colorType
+            self.bitDepth = bitDepth
+            self.interlaced = interlaced
+            self.transparency = transparency
+        }
+    }
+
     /// Best first.
     public var labels: [Label]
-    /// The pooled feature vector before the classifier head.
+    /// The pooled feature vector before the classifier head (result key `embedding`).
     public var features: [Float]
+    public var image: ImageFacts?
+    /// The preprocessing's name and every step applied, in order.
+    public var preprocessing: (name: String, steps: [String])?
 
-    public init(labels: [Label], features: [Float]) {
+    public init(labels: [Label], features: [Float], image: ImageFacts? = nil, preprocessing: (name: String, steps: [String])? = nil) {
         self.labels = labels
         self.features = features
+        self.image = image
+        self.preprocessing = preprocessing
+    }
+
+    public static func == (a: ClassificationOutput, b: ClassificationOutput) -> Bool {
+        a.labels == b.labels && a.features == b.features && a.image == b.image
+            && a.preprocessing?.name == b.preprocessing?.name && a.preprocessing?.steps == b.preprocessing?.steps
+    }
+
+    var json: JSONValue {
+        let labels = labels.map { label in
+            JSONValue.object([("index", .int(label.index)), ("label", .string(label.label)), ("score", .float(label.score))])
+        }
+        var members: [(key: String, value: JSONValue)] = [("labels", .array(labels)), ("embedding", .array(features.map(JSONValue.float)))]
+        if let image {
+            members.append(("image", .object([
+                ("width", .int(image.width)), ("height", .int(image.height)), ("color_type", .string(image.colorType)),
+                ("bit_depth", .int(image.bitDepth)), ("interlaced", .bool(image.interlaced)), ("transparency", .bool(image.transparency)),
+            ])))
+        }
+        if let preprocessing {
+            members.append(("preprocessing", .object([
+                ("name", .string(preprocessing.name)), ("steps", .array(preprocessing.steps.map(JSONValue.string))),
+            ])))
+        }
+        return .object(members)
     }
 }
 
@@ -252,10 +302,7 @@ public enum TaskOutput: Sendable, Equatable {
             members.append(("usage", .object([("prompt_tokens", .int(output.promptTokens))])))
             return .object(members)
         case let .classification(output):
-            let labels = output.labels.map { label in
-                JSONValue.object([("index", .int(label.index)), ("label", .string(label.label)), ("score", .float(label.score))])
-            }
-            return .object([("labels", .array(labels)), ("features", .array(output.features.map(JSONValue.float)))])
+            return output.json
         case let .transcription(output):
             let segments = output.segments.map { segment in
                 JSONValue.object([("start", .double(segment.start)), ("end", .double(segment.end)), ("text", .string(segment.text))])

@@ -11,7 +11,7 @@ enum RequestFields {
         case .chat: return common.union(sampling).union(["messages"])
         case .complete: return common.union(sampling).union(["prompt"])
         case .embed: return common.union(["input"])
-        case .classify: return common.union(["input", "top_k"])
+        case .classify: return common.union(["input", "top_k", "threshold"])
         case .transcribe: return common.union(["input"])
         }
     }

@@ -39,7 +39,8 @@ public enum RequestParser {
             return Job(request: .embed(inputs: try embedInputs(fields)), model: model)
         case .classify:
             let topK = try fields.optionalInteger("top_k", range: 1...1000)
-            return Job(request: .classify(image: try base64Media(fields), topK: topK), model: model)
+            let threshold = try fields.optionalNumber("threshold", range: 0...1).map { Float($0) }
+            return Job(request: .classify(image: try base64Media(fields), topK: topK, threshold: threshold), model: model)
         case .transcribe:
             return Job(request: .transcribe(audio: try base64Media(fields)), model: model)
         }

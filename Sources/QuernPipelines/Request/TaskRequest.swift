@@ -34,8 +34,9 @@ public enum TaskRequest: Sendable, Equatable {
     case chat(messages: [ChatMessage], sampling: SamplingParameters)
     case complete(prompt: String, sampling: SamplingParameters)
     case embed(inputs: [String])
-    /// PNG bytes, already checked by `PNGProbe` (structure and pixel limit).
-    case classify(image: [UInt8], topK: Int?)
+    /// PNG bytes, already checked by `PNGProbe` (structure and pixel limit);
+    /// labels scoring below `threshold` (0…1) are left out of the result.
+    case classify(image: [UInt8], topK: Int?, threshold: Float?)
     /// Audio bytes in a format libsndfile reads, already probed for length.
     case transcribe(audio: [UInt8])
 

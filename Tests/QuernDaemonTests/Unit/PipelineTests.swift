@@ -111,6 +111,10 @@ private struct StuckPipeline: Pipeline {
             (.complete, .completion(CompletionOutput(text: " upon a time", finishReason: .length, usage: TokenUsage(promptTokens: 1, completionTokens: 64)))),
             (.embed, .embedding(EmbeddingOutput(vectors: [[0.25, -0.5, 1e-7], [0, 1, .nan]], promptTokens: 9))),
             (.classify, .classification(ClassificationOutput(labels: [.init(index: 1, label: "nsfw", score: 0.93), .init(index: 0, label: "sfw", score: 0.07)], features: [0.1, 0.2]))),
+            (.classify, .classification(ClassificationOutput(
+                labels: [.init(index: 0, label: "sfw", score: 0.99)], features: [0.5],
+                image: .init(width: 37, height: 29, colorType: "palette", bitDepth: 4, interlaced: true, transparency: true),
+                preprocessing: (name: "open_nsfw", steps: ["palette expanded to RGB", "channels BGR"])))),
             (.transcribe, .transcription(TranscriptionOutput(text: "Hi there.", segments: [.init(start: 0, end: 1.28, text: "Hi there.")], language: "en"))),
             (.embed, .diagnostic(DiagnosticOutput(bytes: 3, lines: nil, characters: nil))),
         ]

