@@ -36,6 +36,9 @@ let package = Package(
         .systemLibrary(
             name: "CSndFile", pkgConfig: "sndfile",
             providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         // Chooses OpenBLAS's kernels for this CPU, then dlopen()s it.
         .target(
             name: "CQuernBLAS", dependencies: ["COpenBLAS"],
@@ -62,7 +65,7 @@ let package = Package(
         .target(name: "QuernTokenizers", dependencies: ["QuernFormats"], swiftSettings: kernelFlags),
 
         // Layer 4: models, one file each, on the tensor core.
-        .target(name: "QuernModels", dependencies: ["QuernTensor", "QuernFormats", "QuernTokenizers"], swiftSettings: kernelFlags),
+        .target(name: "QuernModels", dependencies: ["CZlib", "QuernTensor", "QuernFormats", "QuernTokenizers"], swiftSettings: kernelFlags),
 
         // Layer 5: media decoding — PNG through libpng, audio through libsndfile —
         // and the pixel/sample preprocessing the models' references do.
