@@ -50,8 +50,8 @@ public struct PNGDecoder: Sendable {
         let status = withUnsafePointer(to: &placeholder) { fallback in
             quern_png_decode(bytes.baseAddress ?? fallback, bytes.count, UInt64(max(0, maximumPixels)), &image)
         }
-        defer { quern_png_release(&image) }
         let message = Self.string(from: &image.message)
+        if status != QUERN_PNG_OK { quern_png_release(&image) }
         switch status {
         case QUERN_PNG_OK:
             break
@@ -67,8 +67,12 @@ public struct PNGDecoder: Sendable {
             return .failure(MediaError(.corrupt, "broken PNG: \(message)"))
         }
         let header = image.header
+        // From here the pixel buffer belongs to `pixels`, which frees it.
+        guard let base = image.pixels else {
+            return .failure(MediaError(.corrupt, "broken PNG: libpng returned no pixels"))
+        }
+        let pixels = DecodedPixels(base: base, count: image.pixel_bytes) { free($0) }
         guard let colorType = PNGColorType(rawValue: Int(header.color_type)),
-              let pixels = image.pixels,
               header.width > 0, header.height > 0,
               (1...4).contains(image.channels), image.bytes_per_sample == 1 || image.bytes_per_sample == 2
         else {
@@ -86,8 +90,7 @@ public struct PNGDecoder: Sendable {
             hasTransparencyChunk: header.has_transparency_chunk != 0,
             paletteEntries: Int(header.palette_entries),
             channels: Int(image.channels), bytesPerSample: Int(image.bytes_per_sample),
-            samples: Array(UnsafeBufferPointer(start: pixels, count: expectedBytes)),
-            warnings: warnings.isEmpty ? [] : warnings.components(separatedBy: "; ")))
+            warnings: warnings.isEmpty ? [] : warnings.components(separatedBy: "; "), storage: pixels))
     }
 
     /// Reads a NUL-terminated C char array imported as a tuple.

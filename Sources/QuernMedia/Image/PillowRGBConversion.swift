@@ -17,30 +17,46 @@ public struct RGBConversion: Sendable {
 extension DecodedPNG {
     public func convertedToRGB() -> RGBConversion {
         let pixelCount = width * height
-        var output = [UInt8](repeating: 0, count: pixelCount * 3)
         var steps: [String] = []
         let grayClipsAt255 = colorType == .gray && bytesPerSample == 2
-        samples.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
+        let output = [UInt8](unsafeUninitializedCapacity: pixelCount * 3) { target, initialized in
+            withSamples { source in
+                guard let input = source.baseAddress, let out = target.baseAddress else { return }
                 let stride = channels * bytesPerSample
-                let colorChannels = channels >= 3 ? 3 : 1
-                for pixel in 0..<pixelCount {
-                    let base = pixel * stride
-                    for channel in 0..<3 {
-                        let sourceChannel = colorChannels == 3 ? channel : 0
-                        let offset = base + sourceChannel * bytesPerSample
-                        let value: UInt8
-                        if bytesPerSample == 1 {
-                            value = source[offset]
-                        } else if grayClipsAt255 {
-                            value = source[offset] == 0 ? source[offset + 1] : 255
-                        } else {
-                            value = source[offset]
-                        }
-                        target[pixel * 3 + channel] = value
+                switch (channels, bytesPerSample) {
+                case (3, 1):
+                    out.update(from: input, count: pixelCount * 3)
+                case (4, 1):
+                    for pixel in 0..<pixelCount {
+                        out[pixel * 3] = input[pixel * 4]
+                        out[pixel * 3 + 1] = input[pixel * 4 + 1]
+                        out[pixel * 3 + 2] = input[pixel * 4 + 2]
+                    }
+                case (1, 1), (2, 1):
+                    for pixel in 0..<pixelCount {
+                        let gray = input[pixel * stride]
+                        out[pixel * 3] = gray
+                        out[pixel * 3 + 1] = gray
+                        out[pixel * 3 + 2] = gray
+                    }
+                case (1, 2), (2, 2):
+                    for pixel in 0..<pixelCount {
+                        let high = input[pixel * stride], low = input[pixel * stride + 1]
+                        // Pillow's I;16 → RGB clips at 255; gray+alpha 16 (opened as RGBA) keeps the high byte.
+                        let gray = grayClipsAt255 ? (high == 0 ? low : 255) : high
+                        out[pixel * 3] = gray
+                        out[pixel * 3 + 1] = gray
+                        out[pixel * 3 + 2] = gray
+                    }
+                default:  // RGB or RGBA, 16-bit: the high bytes
+                    for pixel in 0..<pixelCount {
+                        out[pixel * 3] = input[pixel * stride]
+                        out[pixel * 3 + 1] = input[pixel * stride + 2]
+                        out[pixel * 3 + 2] = input[pixel * stride + 4]
                     }
                 }
             }
+            initialized = pixelCount * 3
         }
         switch colorType {
         case .palette: steps.append("palette expanded to RGB")

@@ -1,3 +1,5 @@
+import QuernTensor
+
 /// Pillow's convolution resize (`Image.resize(size, filter)` on an RGB
 /// image, i.e. `ImagingResample`), bit-exact: a horizontal pass into an
 /// 8-bit intermediate holding only the source rows the vertical pass will
@@ -80,65 +82,75 @@ public enum PillowResize {
         return RGBImage(width: intermediateWidth, height: window.rows.count, pixels: output)
     }
 
-    /// Horizontal pass: each output column of `columns` in each source row of `rows`.
+    /// Horizontal pass: each output column of `columns` in each source row of
+    /// `rows`; rows are split over the compute threads. R, G and B of one tap
+    /// are one SIMD multiply-add.
     private static func resampleRows(
         source: UnsafeBufferPointer<UInt8>, sourceWidth: Int, rows: Range<Int>,
         coefficients: ResampleCoefficients, columns: Range<Int>, target: UnsafeMutableBufferPointer<UInt8>
     ) {
         guard let input = source.baseAddress, let output = target.baseAddress else { return }
         let outputWidth = columns.count
+        let firstRow = rows.lowerBound
         coefficients.weights.withUnsafeBufferPointer { weights in
-            guard let weightBase = weights.baseAddress else { return }
-            for (rowIndex, row) in rows.enumerated() {
-                let rowStart = input + row * sourceWidth * 3
-                let outputRow = output + rowIndex * outputWidth * 3
-                for (columnIndex, column) in columns.enumerated() {
-                    let first = coefficients.starts[column]
-                    let count = coefficients.counts[column]
-                    let taps = weightBase + column * coefficients.taps
-                    var red = ResampleCoefficients.roundingBias
-                    var green = red, blue = red
-                    var pixel = rowStart + first * 3
-                    for tap in 0..<count {
-                        let weight = taps[tap]
-                        red &+= Int32(pixel[0]) &* weight
-                        green &+= Int32(pixel[1]) &* weight
-                        blue &+= Int32(pixel[2]) &* weight
-                        pixel += 3
+            coefficients.starts.withUnsafeBufferPointer { starts in
+                coefficients.counts.withUnsafeBufferPointer { counts in
+                    guard let weightBase = weights.baseAddress else { return }
+                    parallelFor(rows.count, grain: 16) { chunk in
+                        for rowIndex in chunk {
+                            let rowStart = input + (firstRow + rowIndex) * sourceWidth * 3
+                            let outputRow = output + rowIndex * outputWidth * 3
+                            for (columnIndex, column) in columns.enumerated() {
+                                let taps = weightBase + column * coefficients.taps
+                                var sum = SIMD4<Int32>(repeating: ResampleCoefficients.roundingBias)
+                                var pixel = rowStart + starts[column] * 3
+                                for tap in 0..<counts[column] {
+                                    let rgb = SIMD4<Int32>(Int32(pixel[0]), Int32(pixel[1]), Int32(pixel[2]), 0)
+                                    sum &+= rgb &* SIMD4<Int32>(repeating: taps[tap])
+                                    pixel += 3
+                                }
+                                let out = outputRow + columnIndex * 3
+                                out[0] = ResampleCoefficients.clip8(sum[0])
+                                out[1] = ResampleCoefficients.clip8(sum[1])
+                                out[2] = ResampleCoefficients.clip8(sum[2])
+                            }
+                        }
                     }
-                    let out = outputRow + columnIndex * 3
-                    out[0] = ResampleCoefficients.clip8(red)
-                    out[1] = ResampleCoefficients.clip8(green)
-                    out[2] = ResampleCoefficients.clip8(blue)
                 }
             }
         }
     }
 
-    /// Vertical pass: each output row of `rows`, all samples of the row at once.
+    /// Vertical pass: each output row of `rows`, all samples of the row at
+    /// once (the inner loop vectorises); rows are split over the compute threads.
     private static func resampleColumns(
         source: UnsafeBufferPointer<UInt8>, width: Int, firstSourceRow: Int,
         coefficients: ResampleCoefficients, rows: Range<Int>, target: UnsafeMutableBufferPointer<UInt8>
     ) {
         guard let input = source.baseAddress, let output = target.baseAddress else { return }
         let samplesPerRow = width * 3
-        var accumulators = [Int32](repeating: 0, count: samplesPerRow)
-        accumulators.withUnsafeMutableBufferPointer { sums in
-            guard let sum = sums.baseAddress else { return }
-            for (rowIndex, row) in rows.enumerated() {
-                let first = coefficients.starts[row] - firstSourceRow
-                let count = coefficients.counts[row]
-                sum.update(repeating: ResampleCoefficients.roundingBias, count: samplesPerRow)
-                for tap in 0..<count {
-                    let weight = coefficients.weights[row * coefficients.taps + tap]
-                    let sourceRow = input + (first + tap) * samplesPerRow
-                    for index in 0..<samplesPerRow {
-                        sum[index] &+= Int32(sourceRow[index]) &* weight
+        let firstRow = rows.lowerBound
+        coefficients.weights.withUnsafeBufferPointer { weights in
+            guard let weightBase = weights.baseAddress else { return }
+            parallelFor(rows.count, grain: 8) { chunk in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: samplesPerRow) { sums in
+                    guard let sum = sums.baseAddress else { return }
+                    for rowIndex in chunk {
+                        let row = firstRow + rowIndex
+                        let first = coefficients.starts[row] - firstSourceRow
+                        sum.update(repeating: ResampleCoefficients.roundingBias, count: samplesPerRow)
+                        for tap in 0..<coefficients.counts[row] {
+                            let weight = weightBase[row * coefficients.taps + tap]
+                            let sourceRow = input + (first + tap) * samplesPerRow
+                            for index in 0..<samplesPerRow {
+                                sum[index] &+= Int32(sourceRow[index]) &* weight
+                            }
+                        }
+                        let outputRow = output + rowIndex * samplesPerRow
+                        for index in 0..<samplesPerRow {
+                            outputRow[index] = ResampleCoefficients.clip8(sum[index])
+                        }
                     }
-                }
-                let outputRow = output + rowIndex * samplesPerRow
-                for index in 0..<samplesPerRow {
-                    outputRow[index] = ResampleCoefficients.clip8(sum[index])
                 }
             }
         }

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import QuernPipelines
+import QuernTensor
+
+/// `quern bench images`: PNG files to results through the image pipeline,
+/// as the daemon runs them — read the file, decode, preprocess (`prepare`),
+/// then the model on batches (`run`) — with the model loaded once beforehand
+/// and one untimed warm-up pass. Prints one JSON object (images/s and the
+/// share of time spent decoding and preprocessing).
+struct ImageBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images", abstract: "Measures PNG file → classification result throughput (model load excluded).")
+
+    @Argument(help: ArgumentHelp("PNG files, or folders of them.", valueName: "path"))
+    var paths: [String]
+
+    @Option(help: ArgumentHelp("The image model (.onnx, torchvision .safetensors or a Hugging Face folder).", valueName: "path"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Model directory (QUERN_MODELS, default ./models).", valueName: "dir"))
+    var models: String?
+
+    @Option(help: "Images per model batch (the daemon groups up to 8).")
+    var batch = 1
+
+    @Option(help: "Timed passes over all the files.")
+    var repetitions = 3
+
+    @Flag(name: .customLong("prepare-only"), help: "Time only reading, decoding and preprocessing (no model run).")
+    var prepareOnly = false
+
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        _ = try compute.prepare()
+        let modelsDirectory = models ?? ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "./models"
+        let modelPath = try model ?? DefaultModel.imageClassifier.path(in: modelsDirectory)
+        let files = try pngFiles()
+        guard !files.isEmpty else { throw ValidationError("no PNG files in \(paths)") }
+        guard batch >= 1, repetitions >= 1 else { throw ValidationError("--batch and --repetitions must be at least 1") }
+        let pipeline = AnyPipeline(try ImageClassificationPipeline(path: modelPath, modelsDirectory: modelsDirectory))
+        let clock = ContinuousClock()
+
+        var rates: [Double] = []
+        var prepareShare: [Double] = []
+        for repetition in 0...repetitions {
+            var preparing = Duration.zero
+            let start = clock.now
+            for first in stride(from: 0, to: files.count, by: batch) {
+                let chunk = files[first..<min(first + batch, files.count)]
+                let prepareStart = clock.now
+                var prepared: [any Sendable] = []
+                for file in chunk {
+                    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+                    prepared.append(try pipeline.prepare(Job(request: .classify(image: bytes, topK: nil, threshold: nil))))
+                }
+                preparing += clock.now - prepareStart
+                if prepareOnly { continue }
+                let execution = BatchExecution(pipeline: pipeline, batch: prepared, timeout: .seconds(3600))
+                guard let results = execution.wait(timeout: .seconds(3600)) else { throw ValidationError("a batch did not finish") }
+                for result in results { _ = try result.get() }
+            }
+            let elapsed = clock.now - start
+            if repetition > 0 {  // pass 0 is the warm-up
+                rates.append(Double(files.count) / seconds(elapsed))
+                prepareShare.append(seconds(preparing) / seconds(elapsed))
+            }
+        }
+        let mean = rates.reduce(0, +) / Double(rates.count)
+        let deviation = (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(rates.count - 1, 1))).squareRoot()
+        let share = prepareShare.reduce(0, +) / Double(prepareShare.count)
+        print(String(format: "{\"engine\": \"quern\", \"model\": \"%@\", \"threads\": %d, \"batch\": %d, \"images\": %d, \"images_per_second\": {\"mean\": %.2f, \"stdev\": %.2f}, \"prepare_share\": %.3f}",
+                     pipeline.identity.name, ComputeThreads.count, batch, files.count, mean, deviation, share))
+    }
+
+    private func pngFiles() throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ValidationError("\(path): no such file or folder")
+            }
+            if isDirectory.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+                files += names.map { path + "/" + $0 }
+            } else {
+                files.append(path)
+            }
+        }
+        return files
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        let (whole, fraction) = duration.components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}
