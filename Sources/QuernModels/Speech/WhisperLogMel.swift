@@ -1,0 +1,226 @@
+import Foundation
+import QuernTensor
+
+/// Whisper's log-mel spectrogram, computed exactly as faster-whisper 1.2.1's
+/// `FeatureExtractor` does (and, with 30 s of padding, as Hugging Face's
+/// `WhisperFeatureExtractor` does):
+///
+/// 1. `paddingSamples` zeros are appended to the signal (length N);
+/// 2. the signal is reflect-padded by n_fft/2 on both sides (numpy "reflect":
+///    the edge sample is not repeated) and cut into frames of n_fft every hop;
+///    of the 1 + N/hop frames the LAST is dropped → N/hop frames (integer
+///    division);
+/// 3. each frame times a periodic Hann window (0.5 − 0.5·cos(2πn/n_fft)) goes
+///    through a real DFT — here one GEMM against a precomputed window·cos /
+///    window·sin basis — and becomes a power spectrum |X|² of n_fft/2+1 bins;
+/// 4. 80 Slaney-scale, Slaney-normalised triangular filters (0 Hz … sr/2,
+///    computed from the formula in `melFilters`) map it to mel bands;
+/// 5. log10(max(mel, 1e-10)); then max(x, M − 8) where M is the maximum over
+///    the WHOLE result (every frame of the padded signal, not per window);
+///    then (x + 4) / 4.
+///
+/// How faster-whisper's `transcribe()` uses it, which a decoder must copy to
+/// see the same numbers:
+/// - the whole decoded signal is processed in one call with the default
+///   `padding=160` — `compute(samples, paddingSamples: 160)` — giving
+///   samples.count/160 + 1 frames, with the −8 clamp relative to the maximum
+///   of the whole file;
+/// - `content_frames` = frames − 1 = samples.count / 160
+///   (`contentFrames(sampleCount:)`); the extra frame is never used;
+/// - each 30 s window at frame offset `seek` takes
+///   `segment_size = min(3000, content_frames − seek)` frames
+///   `features[:, seek ..< seek + segment_size]` and pads them to 3000 frames
+///   with ZEROS in the feature domain (`pad_or_trim`), not with the
+///   log-mel of silence — `window(_:seek:contentFrames:)` does this;
+/// - Hugging Face's extractor (the whisper-tiny-random fixture) instead pads
+///   the audio itself to 480000 samples: `compute(samples, paddingSamples:
+///   480000 − samples.count)` → exactly 3000 frames.
+public struct WhisperLogMel: Sendable {
+    public let melBins: Int
+    public let sampleRate: Int
+    public let fftSize: Int
+    public let hopLength: Int
+    /// Frequency bins of the one-sided spectrum, fftSize/2 + 1.
+    public let frequencyBins: Int
+    /// Mel filter bank [melBins, frequencyBins] (OpenAI's `mel_80` orientation;
+    /// Hugging Face stores the transpose).
+    public let filters: Tensor
+    /// [fftSize, 2·frequencyBins]: column k is window·cos(2πkn/N), column
+    /// frequencyBins + k is −window·sin(2πkn/N), so frames · basis = [Re | Im].
+    let basis: Tensor
+
+    /// Frames in one 30 s Whisper window.
+    public static let windowFrames = 3000
+
+    public init(melBins: Int = 80, sampleRate: Int = 16_000, fftSize: Int = 400, hopLength: Int = 160) {
+        precondition(melBins > 0 && sampleRate > 0 && fftSize > 1 && hopLength > 0, "invalid log-mel configuration")
+        self.melBins = melBins
+        self.sampleRate = sampleRate
+        self.fftSize = fftSize
+        self.hopLength = hopLength
+        frequencyBins = fftSize / 2 + 1
+        let filterValues = Self.melFilters(melBins: melBins, sampleRate: sampleRate, fftSize: fftSize)
+        filters = Tensor(zeros: [melBins, frequencyBins])
+        filters.withMutableBuffer { destination in
+            for index in 0..<filterValues.count { destination[index] = Float(filterValues[index]) }
+        }
+        basis = Self.windowedDFTBasis(fftSize: fftSize, bins: frequencyBins)
+    }
+
+    /// faster-whisper's `content_frames` for a signal of `sampleCount` samples
+    /// processed with the default 160 samples of padding.
+    public func contentFrames(sampleCount: Int) -> Int { sampleCount / hopLength }
+
+    /// The log-mel features [melBins, (samples.count + paddingSamples) / hopLength].
+    public func compute(_ samples: [Float], paddingSamples: Int) -> Tensor {
+        let length = samples.count + max(0, paddingSamples)
+        let frameCount = length / hopLength
+        let output = Tensor(zeros: [melBins, frameCount])
+        guard frameCount > 0 else { return output }
+
+        let frames = framedSignal(samples, paddedLength: length, frameCount: frameCount)
+        let spectrum = matmul(frames, basis)                       // [frames, 2·bins]: Re | Im
+        let power = Tensor(zeros: [frameCount, frequencyBins])
+        let bins = frequencyBins
+        spectrum.withPointer { complex in
+            power.withMutablePointer { destination in
+                parallelFor(frameCount, grain: 64) { range in
+                    for frame in range {
+                        let row = complex + frame * 2 * bins, out = destination + frame * bins
+                        for bin in 0..<bins {
+                            let real = row[bin], imaginary = row[bins + bin]
+                            out[bin] = real * real + imaginary * imaginary
+                        }
+                    }
+                }
+            }
+        }
+        GEMM.run(MatrixView(filters), MatrixView(power), transposeB: true, into: MatrixView(output))
+        Self.logCompress(output)
+        return output
+    }
+
+    /// One 30 s window of features as faster-whisper's `generate_segments`
+    /// slices it: frames seek ..< seek + min(windowFrames, contentFrames − seek)
+    /// of `features`, then zeros up to `windowFrames`. Returns
+    /// [melBins, windowFrames].
+    public func window(_ features: Tensor, seek: Int, contentFrames: Int,
+                       windowFrames: Int = WhisperLogMel.windowFrames) -> Tensor {
+        precondition(features.rank == 2 && features.shape[0] == melBins, "features must be [\(melBins), frames]")
+        let available = min(contentFrames, features.shape[1])
+        let start = max(0, min(seek, available))
+        let taken = min(windowFrames, available - start)
+        let window = Tensor(zeros: [melBins, windowFrames])
+        guard taken > 0 else { return window }
+        let stride = features.shape[1]
+        features.withPointer { source in
+            window.withMutablePointer { destination in
+                for mel in 0..<melBins {
+                    (destination + mel * windowFrames).update(from: source + mel * stride + start, count: taken)
+                }
+            }
+        }
+        return window
+    }
+
+    /// Frames [frameCount, fftSize] of the zero-extended, reflect-padded signal.
+    private func framedSignal(_ samples: [Float], paddedLength: Int, frameCount: Int) -> Tensor {
+        let frames = Tensor(zeros: [frameCount, fftSize])
+        let half = fftSize / 2, size = fftSize, hop = hopLength
+        samples.withUnsafeBufferPointer { signal in
+            frames.withMutablePointer { destination in
+                parallelFor(frameCount, grain: 64) { range in
+                    for frame in range {
+                        let out = destination + frame * size
+                        let first = frame * hop - half       // index in the unpadded signal
+                        if first >= 0 && first + size <= signal.count {
+                            out.update(from: signal.baseAddress! + first, count: size)
+                            continue
+                        }
+                        for offset in 0..<size {
+                            let index = Self.reflect(first + offset, length: paddedLength)
+                            out[offset] = index < signal.count ? signal[index] : 0
+                        }
+                    }
+                }
+            }
+        }
+        return frames
+    }
+
+    /// numpy's "reflect" index for a signal of `length` (edge not repeated;
+    /// pads longer than the signal keep reflecting, as np.pad does).
+    static func reflect(_ index: Int, length: Int) -> Int {
+        guard length > 1 else { return 0 }
+        if index >= 0 && index < length { return index }
+        let period = 2 * (length - 1)
+        var folded = index % period
+        if folded < 0 { folded += period }
+        return folded < length ? folded : period - folded
+    }
+
+    /// log10 with the 1e-10 floor, the (global max − 8) floor, then (x + 4)/4.
+    private static func logCompress(_ mel: Tensor) {
+        mel.withMutableBuffer { values in
+            var maximum = -Float.infinity
+            for index in values.indices {
+                let logValue = log10f(max(values[index], 1e-10))
+                values[index] = logValue
+                maximum = max(maximum, logValue)
+            }
+            let floor = maximum - 8
+            for index in values.indices { values[index] = (max(values[index], floor) + 4) / 4 }
+        }
+    }
+
+    /// The DFT basis with the periodic Hann window folded in.
+    static func windowedDFTBasis(fftSize: Int, bins: Int) -> Tensor {
+        let basis = Tensor(zeros: [fftSize, 2 * bins])
+        basis.withMutablePointer { destination in
+            for n in 0..<fftSize {
+                let window = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(fftSize))
+                for k in 0..<bins {
+                    // Reduce k·n modulo N first so the angle is exact.
+                    let angle = 2 * Double.pi * Double((k * n) % fftSize) / Double(fftSize)
+                    destination[n * 2 * bins + k] = Float(window * cos(angle))
+                    destination[n * 2 * bins + bins + k] = Float(-window * sin(angle))
+                }
+            }
+        }
+        return basis
+    }
+
+    /// Slaney mel filters [melBins × (fftSize/2+1)], row-major, as librosa's
+    /// `filters.mel(htk=False, norm="slaney")` defines them: mel scale linear
+    /// (200/3 Hz per mel) below 1 kHz and logarithmic (27 mels per factor
+    /// 6.4) above; band edges evenly spaced in mel from 0 to sr/2; triangles
+    /// scaled by 2 / (upper edge − lower edge) for constant energy per band.
+    public static func melFilters(melBins: Int, sampleRate: Int, fftSize: Int) -> [Double] {
+        let bins = fftSize / 2 + 1
+        let linearStep = 200.0 / 3, logRegionStartHz = 1000.0
+        let logRegionStartMel = logRegionStartHz / linearStep
+        let logStep = log(6.4) / 27
+
+        func melFromHz(_ hz: Double) -> Double {
+            hz >= logRegionStartHz ? logRegionStartMel + log(hz / logRegionStartHz) / logStep : hz / linearStep
+        }
+        func hzFromMel(_ mel: Double) -> Double {
+            mel >= logRegionStartMel ? logRegionStartHz * exp(logStep * (mel - logRegionStartMel)) : linearStep * mel
+        }
+
+        let maxMel = melFromHz(Double(sampleRate) / 2)
+        let edges = (0..<(melBins + 2)).map { hzFromMel(maxMel * Double($0) / Double(melBins + 1)) }
+        var weights = [Double](repeating: 0, count: melBins * bins)
+        for band in 0..<melBins {
+            let lower = edges[band], center = edges[band + 1], upper = edges[band + 2]
+            let normalisation = 2 / (upper - lower)
+            for bin in 0..<bins {
+                let frequency = Double(bin) * Double(sampleRate) / Double(fftSize)
+                let rising = (frequency - lower) / (center - lower)
+                let falling = (upper - frequency) / (upper - center)
+                weights[band * bins + bin] = max(0, min(rising, falling)) * normalisation
+            }
+        }
+        return weights
+    }
+}
