@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+extension Integration {
+    /// PNG files through `quern run` with the real open_nsfw model: results
+    /// validate against the schema, carry labels, the embedding, the image's
+    /// facts and the preprocessing; broken files are error results.
+    @Suite struct ImageRun {
+        static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+        static var models: String { ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? repository + "/models" }
+        static var corpus: String { repository + "/Tests/QuernModelTests/Images/Corpus" }
+
+        @Test func pngFilesBecomeSchemaValidResults() throws {
+            guard FileManager.default.fileExists(atPath: Self.models + "/open-nsfw/open-nsfw.onnx") else {
+                Issue.record("open_nsfw is missing from \(Self.models): run scripts/fetch-models.sh"); return
+            }
+            let files = ["good/photo-chelsea-rgb.png", "good/palette4-adam7.png", "good/gray16.png",
+                         "broken/idat-crc.png", "broken/zlib-not-enough-data.png", "broken/jpeg-named-png.png"]
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try QuernBinary.path)
+            process.arguments = ["run", "--models", Self.models] + files.map { Self.corpus + "/" + $0 }
+            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") }
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 1, "broken files make the exit status 1")
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            #expect(lines.count == files.count)
+
+            let scratch = try Scratch()
+            for (index, line) in lines.enumerated() {
+                try Data(line.utf8).write(to: scratch.outbox.appendingPathComponent("r\(index).json"))
+            }
+            if let problems = try SchemaValidator.problems(in: [scratch.outbox.path]) { Issue.record("schema: \(problems)") }
+
+            let documents = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            guard documents.count == files.count else { return }
+            for document in documents.prefix(3) {
+                let result = document["result"] as? [String: Any]
+                let labels = result?["labels"] as? [[String: Any]] ?? []
+                #expect(labels.compactMap { $0["label"] as? String }.sorted() == ["nsfw", "sfw"])
+                #expect((result?["embedding"] as? [Any])?.count == 1024)
+                #expect(((result?["preprocessing"] as? [String: Any])?["name"] as? String) == "open_nsfw")
+            }
+            let palette = (documents[1]["result"] as? [String: Any])?["image"] as? [String: Any]
+            #expect(palette?["color_type"] as? String == "palette" && palette?["bit_depth"] as? Int == 4 && palette?["interlaced"] as? Bool == true)
+            let codes = documents.suffix(3).map { ($0["error"] as? [String: Any])?["code"] as? String }
+            #expect(codes == ["input.corrupt", "input.corrupt", "input.unrecognized"])
+        }
+    }
+}
