@@ -1,0 +1,49 @@
+import Foundation
+import QuernMedia
+import QuernPipelines
+import Testing
+
+/// The image pipeline on other ResNet layouts (the tiny fixtures): labels
+/// from a Hugging Face config's id2label, torchvision's preprocessing when the
+/// model brings none, and a preprocessing description given as data.
+@Suite struct ImagePipelineModelTests {
+    static var fixtures: String {
+        ProcessInfo.processInfo.environment["QUERN_FIXTURES"] ?? ImageTestSupport.repository + "/../shared/fixtures"
+    }
+
+    static func classify(_ pipeline: ImageClassificationPipeline, _ file: String, topK: Int) async throws -> ClassificationOutput {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ImageTestSupport.corpus + "/good/" + file)))
+        let prepared = try pipeline.prepare(Job(request: .classify(image: bytes, topK: topK, threshold: nil)))
+        let result = try await pipeline.run([prepared], context: PipelineContext(deadline: .now + .seconds(60)))[0].get()
+        guard case let .classification(output) = result else { throw QuernError(.internalError, "not a classification") }
+        return output
+    }
+
+    @Test func huggingFaceFolderUsesItsLabels() async throws {
+        let folder = Self.fixtures + "/resnet18-tiny/hf"
+        let pipeline = try ImageClassificationPipeline(path: folder, modelsDirectory: ImageTestSupport.models)
+        #expect(pipeline.preprocessing == .torchvisionImageNet)
+        let output = try await Self.classify(pipeline, "photo-rocket-rgb.png", topK: 3)
+        #expect(output.labels.count == 3)
+        #expect(output.labels.allSatisfy { $0.label == "class_\($0.index)" })
+        #expect(zip(output.labels, output.labels.dropFirst()).allSatisfy { $0.score >= $1.score })
+        #expect(output.preprocessing?.name == "torchvision_imagenet")
+        #expect(output.preprocessing?.steps.contains("resized 160×240 to 256×384 (Pillow bilinear)") == true)
+    }
+
+    @Test func torchvisionStateDictWithDataDescribedPreprocessing() async throws {
+        let file = Self.fixtures + "/resnet50-tiny/model.safetensors"
+        let custom = try ImagePreprocessing(json: Data("""
+            {"name": "small", "resize": {"mode": "exact", "width": 64, "height": 48}, "resample": "bicubic",
+             "channel_order": "rgb", "rescale": {"mode": "divide", "factor": 255},
+             "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
+            """.utf8))
+        let pipeline = try ImageClassificationPipeline(path: file, modelsDirectory: ImageTestSupport.models, preprocessing: custom)
+        let output = try await Self.classify(pipeline, "gray-alpha8.png", topK: 100)
+        #expect(output.labels.count >= 2 && output.labels.count <= 100)
+        let total = output.labels.reduce(Float(0)) { $0 + $1.score }
+        #expect(abs(total - 1) < 1e-4, "every class reported, probabilities sum to 1")
+        #expect(output.preprocessing?.name == "small")
+        #expect(output.preprocessing?.steps.contains("resized 37×29 to 64×48 (Pillow bicubic)") == true)
+    }
+}
