@@ -50,11 +50,11 @@ struct ImageBenchCommand: ParsableCommand {
             for first in stride(from: 0, to: files.count, by: batch) {
                 let chunk = files[first..<min(first + batch, files.count)]
                 let prepareStart = clock.now
-                var prepared: [any Sendable] = []
-                for file in chunk {
-                    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
-                    prepared.append(try pipeline.prepare(Job(request: .classify(image: bytes, topK: nil, threshold: nil))))
+                let jobs = try chunk.map { file in
+                    Job(request: .classify(image: [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))), topK: nil, threshold: nil))
                 }
+                // As the daemon's compute lane does: the whole batch prepared at once.
+                let prepared = try pipeline.prepareBatch(jobs).map { try $0.result.get() }
                 preparing += clock.now - prepareStart
                 if prepareOnly { continue }
                 let execution = BatchExecution(pipeline: pipeline, batch: prepared, timeout: .seconds(3600))

@@ -40,16 +40,13 @@ struct ComputeLane: Sendable {
         var timings = batch.map(\.intake.timings)
         var prepared: [Prepared] = []
         var failures: [Outcome] = []
-        for (index, work) in batch.enumerated() {
+        let inputs = pipeline.prepareBatch(batch.map(\.job))
+        for (index, (work, input)) in zip(batch, inputs).enumerated() {
             timings[index].queued += Double(laneStart.uptimeNanoseconds &- work.intake.readyAt) / 1e9
-            let started = DispatchTime.now()
-            do throws(QuernError) {
-                let input = try pipeline.prepare(work.job)
-                timings[index].decode += FileProcessor.seconds(since: started)
-                prepared.append(Prepared(index: index, input: input, timings: timings[index]))
-            } catch {
-                timings[index].decode += FileProcessor.seconds(since: started)
-                failures.append((index, .failure(error), timings[index]))
+            timings[index].decode += input.seconds
+            switch input.result {
+            case let .success(input): prepared.append(Prepared(index: index, input: input, timings: timings[index]))
+            case let .failure(error): failures.append((index, .failure(error), timings[index]))
             }
         }
         if !failures.isEmpty { hooks.deliver(failures) }

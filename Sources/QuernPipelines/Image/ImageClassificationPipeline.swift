@@ -13,11 +13,12 @@ import QuernTensor
 /// network once per stack.
 public struct ImageClassificationPipeline: Pipeline {
     public struct Prepared: Sendable {
-        let pixels: Tensor
-        let image: ClassificationOutput.ImageFacts
-        let steps: [String]
-        let topK: Int
-        let threshold: Float?
+        /// [3, H, W], preprocessed for the model.
+        public let pixels: Tensor
+        public let image: ClassificationOutput.ImageFacts
+        public let steps: [String]
+        public let topK: Int
+        public let threshold: Float?
     }
 
     public let identity: ModelIdentity
@@ -106,6 +107,20 @@ public struct ImageClassificationPipeline: Pipeline {
         } catch {
             throw Self.resultError(error)
         }
+    }
+
+    /// Decoding is single-threaded (zlib, libpng's row filters), so the jobs
+    /// of a batch are decoded side by side, one per compute thread; the
+    /// resize inside each then runs on its own thread.
+    public func prepareBatch(_ jobs: [Job]) -> [(result: Result<Prepared, QuernError>, seconds: Double)] {
+        guard jobs.count > 1, ComputeThreads.count > 1 else { return jobs.map(timedPrepare) }
+        var outcomes = [(result: Result<Prepared, QuernError>, seconds: Double)?](repeating: nil, count: jobs.count)
+        outcomes.withUnsafeMutableBufferPointer { slots in
+            parallelFor(jobs.count) { range in
+                for index in range { slots[index] = timedPrepare(jobs[index]) }
+            }
+        }
+        return outcomes.map { $0 ?? (.failure(QuernError(.internalError, "an image was not prepared")), 0) }
     }
 
     /// The result error for a decoding failure, by kind.

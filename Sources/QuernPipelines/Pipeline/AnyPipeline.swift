@@ -5,6 +5,7 @@ public struct AnyPipeline: Sendable {
     public let tasks: Set<TaskName>
     public let maxBatchSize: Int
     private let prepareJob: @Sendable (Job) throws(QuernError) -> any Sendable
+    private let prepareJobs: @Sendable ([Job]) -> [(result: Result<any Sendable, QuernError>, seconds: Double)]
     private let runBatch: @Sendable ([any Sendable], PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>]
 
     public init<P: Pipeline>(_ pipeline: P) {
@@ -12,6 +13,7 @@ public struct AnyPipeline: Sendable {
         tasks = pipeline.tasks
         maxBatchSize = max(1, pipeline.maxBatchSize)
         prepareJob = { (job: Job) throws(QuernError) -> any Sendable in try pipeline.prepare(job) }
+        prepareJobs = { jobs in pipeline.prepareBatch(jobs).map { ($0.result.map { $0 as any Sendable }, $0.seconds) } }
         runBatch = { (batch: [any Sendable], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] in
             var typed: [P.Prepared] = []
             typed.reserveCapacity(batch.count)
@@ -26,6 +28,16 @@ public struct AnyPipeline: Sendable {
     }
 
     public func prepare(_ job: Job) throws(QuernError) -> any Sendable { try prepareJob(job) }
+
+    /// Every job of a batch prepared (possibly side by side), with the seconds each took.
+    public func prepareBatch(_ jobs: [Job]) -> [(result: Result<any Sendable, QuernError>, seconds: Double)] {
+        let prepared = prepareJobs(jobs)
+        guard prepared.count == jobs.count else {
+            let failure = QuernError(.pipelineFailed, "\(identity.name) prepared \(prepared.count) inputs for \(jobs.count) jobs")
+            return Array(repeating: (.failure(failure), 0), count: jobs.count)
+        }
+        return prepared
+    }
 
     /// Runs a batch and checks the pipeline kept its promise of one result per job.
     public func run(_ batch: [any Sendable], context: PipelineContext) async -> [Result<TaskOutput, QuernError>] {

@@ -44,12 +44,30 @@ public protocol Pipeline: Sendable {
     var maxBatchSize: Int { get }
 
     func prepare(_ job: Job) throws(QuernError) -> Prepared
+    /// Prepares the jobs of one batch, each with the seconds it took. The
+    /// default prepares them one after another; a pipeline whose preparation
+    /// is heavy and single-threaded (PNG decoding) prepares them side by side
+    /// on the compute threads.
+    func prepareBatch(_ jobs: [Job]) -> [(result: Result<Prepared, QuernError>, seconds: Double)]
     /// One result per prepared job, in order. Throwing fails the whole batch.
     func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>]
 }
 
 extension Pipeline {
     public var maxBatchSize: Int { 1 }
+
+    public func prepareBatch(_ jobs: [Job]) -> [(result: Result<Prepared, QuernError>, seconds: Double)] {
+        jobs.map(timedPrepare)
+    }
+
+    /// `prepare` with its duration, for `prepareBatch`.
+    public func timedPrepare(_ job: Job) -> (result: Result<Prepared, QuernError>, seconds: Double) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = Result { () throws(QuernError) in try prepare(job) }
+        let (whole, fraction) = (clock.now - start).components
+        return (result, Double(whole) + Double(fraction) / 1e18)
+    }
 }
 
 extension Pipeline where Prepared == Job {

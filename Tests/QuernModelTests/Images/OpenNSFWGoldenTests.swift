@@ -68,6 +68,24 @@ import Testing
         print("open_nsfw vs ONNX Runtime over \(files.count) files: max |Δp| \(worstProbability), max relative Δfeature \(worstFeature)")
     }
 
+    @Test func batchPreparationSideBySideEqualsOneByOne() throws {
+        let pipeline = try Self.requirePipeline()
+        let files = Array(ImageTestSupport.goodFiles.prefix(8))
+        let jobs = try files.map { try Self.job($0.path) }
+        let together = pipeline.prepareBatch(jobs)
+        #expect(together.count == files.count)
+        for (file, outcome) in zip(files, together) {
+            let prepared = try outcome.result.get()
+            #expect(ImageTestSupport.sha256(of: prepared.pixels) == file.inputSHA256, "\(file.file)")
+        }
+        var broken = jobs
+        broken[3] = try Self.job(ImageTestSupport.corpus + "/broken/zlib-too-much-data.png")
+        let mixed = pipeline.prepareBatch(broken)
+        #expect(mixed.enumerated().allSatisfy { index, outcome in
+            if case .failure = outcome.result { return index == 3 } else { return index != 3 }
+        })
+    }
+
     @Test func resultStatesWhatWasDone() async throws {
         let pipeline = try Self.requirePipeline()
         let prepared = try pipeline.prepare(try Self.job(ImageTestSupport.corpus + "/good/rgba16-adam7.png", topK: 1))
