@@ -47,3 +47,16 @@ import Testing
         #expect(output.preprocessing?.steps.contains("resized 37×29 to 64×48 (Pillow bicubic)") == true)
     }
 }
+
+/// The `classify` request's options: `top_k` and `threshold`.
+@Suite struct ClassifyRequestTests {
+    @Test func thresholdAndTopKAreParsed() throws {
+        let job = try RequestParser.parse(Array(#"{"task": "classify", "input": "iVBORw0KGgo=", "top_k": 3, "threshold": 0.25}"#.utf8))
+        #expect(job.request == .classify(image: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], topK: 3, threshold: 0.25))
+        for bad in [#""threshold": 1.5"#, #""threshold": -0.1"#, #""threshold": "high""#] {
+            #expect(throws: QuernError.self, "\(bad)") {
+                try RequestParser.parse(Array(#"{"task": "classify", "input": "iVBORw0KGgo=", \#(bad)}"#.utf8))
+            }
+        }
+    }
+}
