@@ -86,9 +86,10 @@ public final class WhisperTranscriber: @unchecked Sendable {
 
     /// Transcribes a log-mel [melBins, frames] computed over the whole file
     /// as faster-whisper's FeatureExtractor does (160 padding samples, so the
-    /// last frame is not content). `encoded` sees each window's encoder
-    /// states (for timing or inspection).
-    public func transcribe(features: Tensor) throws(ModelError) -> WhisperTranscript {
+    /// last frame is not content).
+    /// `isCancelled` is asked between windows; a cancelled transcription
+    /// stops there and returns what it has.
+    public func transcribe(features: Tensor, isCancelled: () -> Bool = { false }) throws(ModelError) -> WhisperTranscript {
         let config = model.config
         guard features.rank == 2, features.shape[0] == config.melBins else {
             throw ModelError(.invalidConfig, "features must be [\(config.melBins), frames], got \(features.shape)")
@@ -99,7 +100,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
         var segments: [WhisperSegment] = []
         var windows = 0, silentWindows = 0
         var embeddingSum = [Double](repeating: 0, count: config.width), embeddingFrames = 0
-        while seek < contentFrames {
+        while seek < contentFrames && !isCancelled() {
             let timeOffset = Double(seek) * Self.secondsPerFrame
             let segmentSize = min(windowFrames, contentFrames - seek)
             let window = Tensor(zeros: [config.melBins, windowFrames])

@@ -84,7 +84,7 @@ public struct InputInspector: Sendable {
         case let .complete(prompt, _): try checkTextLength([prompt])
         case let .embed(inputs): try checkTextLength(inputs)
         case let .classify(image, topK, threshold): return try imageJob(image, topK: topK, threshold: threshold, model: job.model)
-        case let .transcribe(audio): return try audioJob(audio, model: job.model)
+        case let .transcribe(audio, subtitles): return try audioJob(audio, subtitles: subtitles, model: job.model)
         }
         return job
     }
@@ -95,7 +95,7 @@ public struct InputInspector: Sendable {
         return Job(request: .classify(image: bytes, topK: topK, threshold: threshold), model: model)
     }
 
-    private func audioJob(_ bytes: [UInt8], model: String?) throws(QuernError) -> Job {
+    private func audioJob(_ bytes: [UInt8], subtitles: [SubtitleFormat] = [], model: String?) throws(QuernError) -> Job {
         guard bytes.count <= limits.maxBytes else { throw tooManyBytes(bytes.count) }
         var seconds: Double?
         if WAVProbe.matches(bytes) { seconds = try WAVProbe.inspect(bytes) }
@@ -106,7 +106,7 @@ public struct InputInspector: Sendable {
         guard duration <= limits.maxAudioSeconds else {
             throw QuernError(.inputTooLarge, "the audio lasts \(Int(duration.rounded())) s, more than the limit of \(Int(limits.maxAudioSeconds)) s (raise --max-audio-seconds)")
         }
-        return Job(request: .transcribe(audio: bytes), model: model)
+        return Job(request: .transcribe(audio: bytes, subtitles: subtitles), model: model)
     }
 
     private func checkTextLength(_ texts: [String]) throws(QuernError) {

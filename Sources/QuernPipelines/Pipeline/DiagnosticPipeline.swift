@@ -56,7 +56,7 @@ public struct DiagnosticPipeline: Pipeline {
     static func measure(_ job: Job) -> DiagnosticOutput {
         switch job.request {
         case let .classify(image, _, _): return DiagnosticOutput(bytes: image.count, lines: nil, characters: nil)
-        case let .transcribe(audio): return DiagnosticOutput(bytes: audio.count, lines: nil, characters: nil)
+        case let .transcribe(audio, _): return DiagnosticOutput(bytes: audio.count, lines: nil, characters: nil)
         default:
             let text = text(of: job) ?? ""
             let lines = text.isEmpty ? 0 : text.utf8.lazy.filter { $0 == 0x0A }.count + (text.hasSuffix("\n") ? 0 : 1)

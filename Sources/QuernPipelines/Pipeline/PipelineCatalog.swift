@@ -51,6 +51,11 @@ public enum PipelineCatalog {
         } catch {
             registry.markUnavailable([.classify], reason: error.message)
         }
+        do throws(QuernError) {
+            registry.register(try TranscriptionPipeline(directory: try DefaultModel.speechRecognizer.path(in: options.modelsDirectory)))
+        } catch {
+            registry.markUnavailable([.transcribe], reason: error.message)
+        }
         return registry
     }
 }
@@ -63,6 +68,8 @@ public enum DefaultModel: String, CaseIterable, Sendable {
     case sentenceEmbedding = "all-minilm-l6-v2"
     /// open_nsfw (ONNX), the image classifier for PNG files.
     case imageClassifier = "open-nsfw/open-nsfw.onnx"
+    /// Whisper tiny.en (CTranslate2 folder), the speech recogniser for audio files.
+    case speechRecognizer = "whisper-tiny-en"
 
     /// The model's path, or an error saying how to fetch it.
     public func path(in modelsDirectory: String) throws(QuernError) -> String {

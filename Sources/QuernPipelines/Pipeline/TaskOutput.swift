@@ -220,22 +220,69 @@ public struct TranscriptionOutput: Sendable, Equatable {
         public var start: Double
         public var end: Double
         public var text: String
+        /// Of the decoding window the segment came from (as faster-whisper reports them).
+        public var averageLogProbability: Double?
+        public var noSpeechProbability: Double?
+        /// zlib ratio of the window's text; above 2.4 suggests a repetition loop.
+        public var compressionRatio: Double?
 
-        public init(start: Double, end: Double, text: String) {
+        public init(start: Double, end: Double, text: String, averageLogProbability: Double? = nil,
+                    noSpeechProbability: Double? = nil, compressionRatio: Double? = nil) {
             self.start = start
             self.end = end
             self.text = text
+            self.averageLogProbability = averageLogProbability
+            self.noSpeechProbability = noSpeechProbability
+            self.compressionRatio = compressionRatio
         }
     }
 
     public var text: String
     public var segments: [Segment]
     public var language: String
+    public var durationSeconds: Double?
+    /// The encoder states averaged over the frames that hold audio.
+    public var embedding: [Float]?
+    /// What decoding did or recovered (downmix, resampling, a truncated file).
+    public var notes: [String]
+    /// Subtitle files the request asked for, by format (`srt`, `vtt`).
+    public var subtitles: [(format: String, text: String)]
 
-    public init(text: String, segments: [Segment], language: String) {
+    public init(text: String, segments: [Segment], language: String, durationSeconds: Double? = nil, embedding: [Float]? = nil,
+                notes: [String] = [], subtitles: [(format: String, text: String)] = []) {
         self.text = text
         self.segments = segments
         self.language = language
+        self.durationSeconds = durationSeconds
+        self.embedding = embedding
+        self.notes = notes
+        self.subtitles = subtitles
+    }
+
+    public static func == (a: TranscriptionOutput, b: TranscriptionOutput) -> Bool {
+        a.text == b.text && a.segments == b.segments && a.language == b.language && a.durationSeconds == b.durationSeconds
+            && a.embedding == b.embedding && a.notes == b.notes
+            && a.subtitles.map(\.format) == b.subtitles.map(\.format) && a.subtitles.map(\.text) == b.subtitles.map(\.text)
+    }
+
+    var json: JSONValue {
+        let segments = segments.map { segment in
+            var members: [(key: String, value: JSONValue)] = [
+                ("start", .double(segment.start)), ("end", .double(segment.end)), ("text", .string(segment.text)),
+            ]
+            if let value = segment.averageLogProbability { members.append(("avg_logprob", .double(value))) }
+            if let value = segment.noSpeechProbability { members.append(("no_speech_prob", .double(value))) }
+            if let value = segment.compressionRatio { members.append(("compression_ratio", .double(value))) }
+            return JSONValue.object(members)
+        }
+        var members: [(key: String, value: JSONValue)] = [
+            ("text", .string(text)), ("language", .string(language)), ("segments", .array(segments)),
+        ]
+        if let durationSeconds { members.append(("duration_s", .double(durationSeconds))) }
+        if let embedding { members.append(("embedding", .array(embedding.map(JSONValue.float)))) }
+        if !notes.isEmpty { members.append(("notes", .array(notes.map(JSONValue.string)))) }
+        if !subtitles.isEmpty { members.append(("subtitles", .object(subtitles.map { ($0.format, JSONValue.string($0.text)) }))) }
+        return .object(members)
     }
 }
 
@@ -304,10 +351,7 @@ public enum TaskOutput: Sendable, Equatable {
         case let .classification(output):
             return output.json
         case let .transcription(output):
-            let segments = output.segments.map { segment in
-                JSONValue.object([("start", .double(segment.start)), ("end", .double(segment.end)), ("text", .string(segment.text))])
-            }
-            return .object([("text", .string(output.text)), ("language", .string(output.language)), ("segments", .array(segments))])
+            return output.json
         case let .diagnostic(output):
             var members: [(key: String, value: JSONValue)] = [("bytes", .int(output.bytes))]
             if let lines = output.lines { members.append(("lines", .int(lines))) }

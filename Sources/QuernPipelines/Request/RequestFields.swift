@@ -12,7 +12,7 @@ enum RequestFields {
         case .complete: return common.union(sampling).union(["prompt"])
         case .embed: return common.union(["input"])
         case .classify: return common.union(["input", "top_k", "threshold"])
-        case .transcribe: return common.union(["input"])
+        case .transcribe: return common.union(["input", "subtitles"])
         }
     }
 

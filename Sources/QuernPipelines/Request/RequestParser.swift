@@ -42,7 +42,7 @@ public enum RequestParser {
             let threshold = try fields.optionalNumber("threshold", range: 0...1).map { Float($0) }
             return Job(request: .classify(image: try base64Media(fields), topK: topK, threshold: threshold), model: model)
         case .transcribe:
-            return Job(request: .transcribe(audio: try base64Media(fields)), model: model)
+            return Job(request: .transcribe(audio: try base64Media(fields), subtitles: try SubtitleFormat.parse(fields)), model: model)
         }
     }
 

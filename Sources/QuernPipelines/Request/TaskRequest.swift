@@ -37,8 +37,9 @@ public enum TaskRequest: Sendable, Equatable {
     /// PNG bytes, already checked by `PNGProbe` (structure and pixel limit);
     /// labels scoring below `threshold` (0…1) are left out of the result.
     case classify(image: [UInt8], topK: Int?, threshold: Float?)
-    /// Audio bytes in a format libsndfile reads, already probed for length.
-    case transcribe(audio: [UInt8])
+    /// Audio bytes in a format libsndfile reads, already probed for length;
+    /// the subtitle formats to produce beside the transcript.
+    case transcribe(audio: [UInt8], subtitles: [SubtitleFormat] = [])
 
     public var task: TaskName {
         switch self {

@@ -87,7 +87,7 @@ import Testing
         let inspection = inspect(Array(#"{"task": "classify", "input": "\#(base64)"}"#.utf8), name: "r.json")
         #expect(code(inspection) == .inputCorrupt)
         let good = inspect(Array(#"{"task": "transcribe", "input": "\#(Fixtures.wav().base64)"}"#.utf8), name: "r.json")
-        if case let .success(job) = good.outcome, case let .transcribe(audio) = job.request {
+        if case let .success(job) = good.outcome, case let .transcribe(audio, _) = job.request {
             #expect(audio == Fixtures.wav())
         } else {
             Issue.record("transcribe request failed: \(good.outcome)")

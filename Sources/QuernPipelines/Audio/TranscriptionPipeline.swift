@@ -1,0 +1,101 @@
+import Foundation
+import QuernMedia
+import QuernModels
+import QuernTensor
+
+/// Speech transcription (task `transcribe`; audio files dropped in the
+/// inbox): libsndfile decoding to 16 kHz mono → Whisper's log-mel → the
+/// Whisper encoder and greedy decoder as faster-whisper runs them → text,
+/// timestamped segments, the audio's embedding (encoder states averaged over
+/// the frames holding audio), the decoder's notes and, when asked, SRT/VTT.
+///
+/// `prepare` decodes and computes the log-mel (decode time); `run` encodes
+/// and decodes the 30 s windows (inference).
+public struct TranscriptionPipeline: Pipeline {
+    public struct Prepared: Sendable {
+        let features: Tensor
+        let durationSeconds: Double
+        let notes: [String]
+        let subtitles: [SubtitleFormat]
+    }
+
+    public let identity: ModelIdentity
+    public let tasks: Set<TaskName> = [.transcribe]
+    let transcriber: WhisperTranscriber
+    let logMel: WhisperLogMel
+    let limits: AudioLimits
+
+    /// Loads the Whisper folder at `directory` (CTranslate2 `model.bin` or
+    /// Hugging Face safetensors, with tokenizer.json and the suppress lists).
+    public init(directory: String, limits: AudioLimits = .standard) throws(QuernError) {
+        do {
+            transcriber = try WhisperTranscriber.load(directory: directory)
+        } catch {
+            throw QuernError(.internalError, "cannot load the speech model at \(directory): \(error)")
+        }
+        logMel = WhisperLogMel(melBins: transcriber.model.config.melBins)
+        self.limits = limits
+        let weights = FileManager.default.fileExists(atPath: directory + "/model.bin") ? directory + "/model.bin" : directory + "/model.safetensors"
+        identity = ModelIdentity(name: URL(fileURLWithPath: directory).lastPathComponent, weightsSHA256: try FileChecksum.sha256(of: weights))
+    }
+
+    public func prepare(_ job: Job) throws(QuernError) -> Prepared {
+        if let requested = job.model, requested != identity.name {
+            throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon transcribes speech with \"\(identity.name)\")")
+        }
+        guard case let .transcribe(bytes, subtitles) = job.request else {
+            throw QuernError(.internalError, "the speech pipeline received a \(job.request.task.rawValue) job")
+        }
+        let audio: DecodedAudio
+        do {
+            audio = try AudioDecoder.decode(bytes, targetSampleRate: logMel.sampleRate, limits: limits)
+        } catch {
+            throw Self.resultError(error)
+        }
+        // faster-whisper's FeatureExtractor pads the signal with one hop (160
+        // samples), so the last frame is not content.
+        let features = logMel.compute(audio.samples, paddingSamples: logMel.hopLength)
+        return Prepared(features: features, durationSeconds: audio.durationSeconds, notes: audio.notes, subtitles: subtitles)
+    }
+
+    /// The result error for a decoding failure, by kind.
+    static func resultError(_ error: MediaError) -> QuernError {
+        switch error.kind {
+        case .unrecognized: return QuernError(.inputUnrecognized, "not audio libsndfile can read: \(error.message)")
+        case .corrupt: return QuernError(.inputCorrupt, error.message)
+        case .tooLarge: return QuernError(.inputTooLarge, error.message)
+        case .empty: return QuernError(.inputEmpty, error.message)
+        case .unsupported: return QuernError(.unsupported, error.message)
+        }
+    }
+
+    public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
+        var results: [Result<TaskOutput, QuernError>] = []
+        for item in batch {
+            try context.checkCancellation()
+            let transcript: WhisperTranscript
+            do {
+                transcript = try transcriber.transcribe(features: item.features, isCancelled: { Task.isCancelled })
+            } catch {
+                results.append(.failure(QuernError(.pipelineFailed, "the speech model failed: \(error)")))
+                continue
+            }
+            try context.checkCancellation()
+            let segments = transcript.segments.map { segment in
+                TranscriptionOutput.Segment(
+                    start: segment.start, end: segment.end, text: segment.text,
+                    averageLogProbability: segment.averageLogProbability, noSpeechProbability: segment.noSpeechProbability,
+                    compressionRatio: segment.compressionRatio)
+            }
+            var notes = item.notes
+            if transcript.silentWindows > 0 {
+                notes.append("\(transcript.silentWindows) of \(transcript.windows) 30 s windows skipped as silence (no-speech probability > 0.6, average log-probability ≤ −1)")
+            }
+            let subtitles = item.subtitles.map { format in (format: format.rawValue, text: format.render(segments)) }
+            results.append(.success(.transcription(TranscriptionOutput(
+                text: transcript.text, segments: segments, language: "en", durationSeconds: item.durationSeconds,
+                embedding: transcript.embedding, notes: notes, subtitles: subtitles))))
+        }
+        return results
+    }
+}

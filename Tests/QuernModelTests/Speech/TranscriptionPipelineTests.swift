@@ -1,0 +1,91 @@
+import Foundation
+import QuernMedia
+import QuernModels
+import QuernPipelines
+import Testing
+
+/// The transcription pipeline end to end on the real tiny.en model.
+@Suite("Transcription pipeline (whisper-tiny-en)", .serialized)
+struct TranscriptionPipelineTests {
+    static let pipeline: Result<TranscriptionPipeline, QuernError> = Result { () throws(QuernError) in
+        try TranscriptionPipeline(directory: LanguageTestPaths.models + "/whisper-tiny-en")
+    }
+
+    static func transcribe(_ request: TaskRequest) async throws -> TranscriptionOutput {
+        let pipeline = try pipeline.get()
+        let prepared = try pipeline.prepare(Job(request: request))
+        let results = try await pipeline.run([prepared], context: PipelineContext(deadline: .now + .seconds(600)))
+        guard case let .success(.transcription(output)) = try #require(results.first) else {
+            Issue.record("no transcription: \(String(describing: results.first))")
+            throw QuernError(.internalError, "no transcription")
+        }
+        return output
+    }
+
+    @Test func speechGivesTextSegmentsEmbeddingAndSubtitles() async throws {
+        let corpus = try #require(WhisperTestCorpus.folder, "the speech corpus could not be generated (espeak-ng, sox)")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: corpus + "/speech20_gb_tiny.wav")))
+        let output = try await Self.transcribe(.transcribe(audio: bytes, subtitles: [.srt, .vtt]))
+        #expect(output.text.lowercased().contains("good morning"))
+        #expect(output.language == "en")
+        #expect(!output.segments.isEmpty)
+        #expect(output.segments.allSatisfy { $0.start <= $0.end && $0.averageLogProbability != nil && $0.noSpeechProbability != nil })
+        #expect(output.embedding?.count == 384)
+        #expect(output.embedding?.allSatisfy(\.isFinite) == true)
+        let duration = try #require(output.durationSeconds)
+        #expect(duration > 1 && duration < 4)
+        let srt = try #require(output.subtitles.first { $0.format == "srt" }?.text)
+        let vtt = try #require(output.subtitles.first { $0.format == "vtt" }?.text)
+        #expect(srt.hasPrefix("1\n00:00:00,000 --> 00:00:0"))
+        #expect(vtt.hasPrefix("WEBVTT\n\n00:00:00.000 --> 00:00:0"))
+        let json = JSONWriter.string(TaskOutput.transcription(output).json, style: .compact)
+        for key in ["\"duration_s\"", "\"avg_logprob\"", "\"no_speech_prob\"", "\"compression_ratio\"", "\"embedding\"", "\"subtitles\""] {
+            #expect(json.contains(key), "result JSON lacks \(key)")
+        }
+    }
+
+    @Test func stereoResampledFileReportsWhatDecodingDid() async throws {
+        let corpus = try #require(WhisperTestCorpus.folder)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: corpus + "/fmt_stereo_44100.wav")))
+        let output = try await Self.transcribe(.transcribe(audio: bytes))
+        #expect(output.text.lowercased().contains("truck"))
+        #expect(output.notes.contains { $0.contains("mono") })
+        #expect(output.notes.contains { $0.contains("16000") })
+        #expect(output.subtitles.isEmpty)
+    }
+
+    @Test func silenceGivesNoSegments() async throws {
+        let corpus = try #require(WhisperTestCorpus.folder)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: corpus + "/silence_5s.wav")))
+        let output = try await Self.transcribe(.transcribe(audio: bytes))
+        #expect(output.segments.isEmpty && output.text.isEmpty)
+    }
+
+    @Test func undecodableAudioIsAnInputError() throws {
+        let pipeline = try Self.pipeline.get()
+        let garbage: [UInt8] = Array("RIFF....WAVEfmt this is not audio at all".utf8)
+        #expect { _ = try pipeline.prepare(Job(request: .transcribe(audio: garbage))) } throws: { error in
+            guard let error = error as? QuernError else { return false }
+            return [.inputCorrupt, .inputUnrecognized, .inputEmpty].contains(error.code)
+        }
+        #expect(throws: QuernError.self) { _ = try pipeline.prepare(Job(request: .transcribe(audio: []), model: "another-model")) }
+    }
+
+    @Test func subtitlesFieldIsValidated() throws {
+        let audio = Data([1, 2, 3]).base64EncodedString()
+        let good = try RequestParser.parse(Array(#"{"task": "transcribe", "input": "\#(audio)", "subtitles": ["vtt", "srt"]}"#.utf8))
+        #expect(good.request == .transcribe(audio: [1, 2, 3], subtitles: [.vtt, .srt]))
+        let single = try RequestParser.parse(Array(#"{"task": "transcribe", "input": "\#(audio)", "subtitles": "srt"}"#.utf8))
+        #expect(single.request == .transcribe(audio: [1, 2, 3], subtitles: [.srt]))
+        for bad in [#""subtitles": ["ass"]"#, #""subtitles": ["srt", "srt"]"#, #""subtitles": 3"#] {
+            #expect(throws: QuernError.self) { try RequestParser.parse(Array("{\"task\": \"transcribe\", \"input\": \"\(audio)\", \(bad)}".utf8)) }
+        }
+        #expect(throws: QuernError.self) { try RequestParser.parse(Array(#"{"task": "embed", "input": "x", "subtitles": ["srt"]}"#.utf8)) }
+    }
+
+    @Test func subtitleTimestampsRoundToMilliseconds() {
+        let segments = [TranscriptionOutput.Segment(start: 3661.2345, end: 3662.5, text: " Hello.")]
+        #expect(SubtitleFormat.srt.render(segments) == "1\n01:01:01,235 --> 01:01:02,500\nHello.\n")
+        #expect(SubtitleFormat.vtt.render(segments) == "WEBVTT\n\n01:01:01.235 --> 01:01:02.500\nHello.\n")
+    }
+}
