@@ -87,6 +87,9 @@ public final class ResNet: Sendable {
         guard pixels.rank == 4, pixels.shape[1] == inputChannels else {
             throw ModelError(.invalidInput, "a ResNet takes [N, \(inputChannels), H, W] pixels, got \(pixels.shape)")
         }
+        guard pixels.shape[0] >= 1, pixels.shape[2] >= 1, pixels.shape[3] >= 1 else {
+            throw ModelError(.invalidInput, "a ResNet needs at least one image of at least 1x1 pixels, got \(pixels.shape)")
+        }
         let (finalHeight, finalWidth) = outputMapSize(height: pixels.shape[2], width: pixels.shape[3])
         guard finalHeight >= 1, finalWidth >= 1 else {
             throw ModelError(.invalidInput, "an image of \(pixels.shape[2])x\(pixels.shape[3]) is too small for this ResNet")
@@ -100,6 +103,15 @@ public final class ResNet: Sendable {
         let features = ResNetExecution.features(of: pixels, network: self)
         let logits = linear(features, weight: head.weight, bias: head.bias)
         return ResNetOutput(logits: logits, probabilities: softmax(logits), features: features)
+    }
+
+    /// Runs the network once and returns each step's name and wall time in
+    /// seconds (for `quern bench resnet --layers`).
+    public func profile(_ pixels: Tensor) throws(ModelError) -> [(step: String, seconds: Double)] {
+        _ = try run(pixels)
+        var steps: [(step: String, seconds: Double)] = []
+        _ = ResNetExecution.features(of: pixels, network: self) { steps.append(($0, $1)) }
+        return steps
     }
 
     /// Height and width of the last stage's map for an input of the given size.
@@ -143,16 +155,21 @@ public final class ResNet: Sendable {
     }
 }
 
-/// A convolution with BatchNorm folded in: weight [O, I, kh, kw], bias [O],
+/// A convolution with BatchNorm folded in, packed for the NHWC kernel,
 /// and whether a ReLU follows.
 struct ResNetConv: Sendable {
-    let weight: Tensor
-    let bias: Tensor
-    let window: Window2D
+    let packed: PackedConvolution
     let relu: Bool
 
-    var outputChannels: Int { weight.shape[0] }
-    var inputChannels: Int { weight.shape[1] }
+    /// `weight` [O, I, kh, kw] and `bias` [O], BatchNorm already folded.
+    init(weight: Tensor, bias: Tensor, window: Window2D, relu: Bool) {
+        packed = PackedConvolution(weight: weight, bias: bias, window: window)
+        self.relu = relu
+    }
+
+    var window: Window2D { packed.window }
+    var outputChannels: Int { packed.outputChannels }
+    var inputChannels: Int { packed.inputChannels }
 }
 
 /// One residual block: out = relu(branch(x) + shortcut(x)). The branch's

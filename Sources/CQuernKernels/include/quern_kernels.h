@@ -36,6 +36,38 @@ const char *quern_kernels_variant(void);
 /// Returns 0 when the CPU can run it.
 int quern_kernels_force_variant(const char *name);
 
+/// Output pixels and channels of one register tile of quern_conv_nhwc_run.
+#define QUERN_CONV_TILE_PIXELS 12
+#define QUERN_CONV_PANEL 32
+
+/// One NHWC convolution (see conv_nhwc.c). `indirection` holds, for each
+/// output pixel (all images in a row), `taps` pointers to `channels` input
+/// values each; `packed` holds ceil(out_channels/32) panels of
+/// [taps·channels][32] weights; `bias` is padded to whole panels; `residual`
+/// (or NULL) and `output` are [pixels][out_channels].
+typedef struct {
+    const float *const *indirection;
+    int taps;
+    int channels;
+    const float *packed;
+    const float *bias;
+    const float *residual;
+    float *output;
+    int out_channels;
+    int relu;
+    /// Copy each tile's taps into contiguous rows first (for few channels per tap).
+    int gather;
+} quern_conv_job;
+
+/// Output pixels [pixel_begin, pixel_end) × panels [panel_begin, panel_end).
+void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end);
+
+/// Fills `table` ([batch·out_h·out_w][kernel_h·kernel_w]) with the input row
+/// each output pixel reads at each tap, `zeros` (≥ channels zeros) in the padding.
+void quern_conv_build_indirection(const float *input, int batch, int height, int width, int channels, int kernel_h, int kernel_w,
+                                  int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                                  int out_h, int out_w, const float *zeros, const float **table);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,241 @@
+// Direct NHWC convolution through an indirection table (the tensor core's
+// conv2dNHWC): out[p, o] = Σ_t Σ_c in_t(p)[c] · W[t, c, o] + bias[o]
+// (+ residual[p, o]) (ReLU), where in_t(p) points at the C input values that
+// output pixel p sees at kernel tap t (or at a zero row in the padding).
+//
+// Why not im2col + sgemm: in NHWC the rows a tap reads are already
+// contiguous, so the table replaces the im2col copy, 1×1 convolutions need
+// no copy at all, and bias, residual and ReLU happen while the tile is still
+// in registers. The weights are packed once at load into panels of 32
+// output channels, [K][32], zero-padded.
+//
+// Register tile: 12 output pixels × 32 channels = 24 zmm accumulators; each
+// step broadcasts 12 inputs against two weight vectors. The AVX2 variant
+// runs the same tile 3 pixels at a time (12 ymm accumulators).
+#include "quern_kernels.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define QUERN_X86 1
+#endif
+
+enum { MR = QUERN_CONV_TILE_PIXELS, NR = QUERN_CONV_PANEL };
+
+// ---- Portable reference ----------------------------------------------------
+
+static void tile_scalar(const float *const *rows, int taps, int channels, const float *w, float acc[MR][NR]) {
+    for (int r = 0; r < MR; r++)
+        for (int j = 0; j < NR; j++) acc[r][j] = 0;
+    for (int t = 0; t < taps; t++) {
+        for (int c = 0; c < channels; c++) {
+            const float *wk = w + ((size_t)t * channels + c) * NR;
+            for (int r = 0; r < MR; r++) {
+                float a = rows[r * taps + t][c];
+                for (int j = 0; j < NR; j++) acc[r][j] += a * wk[j];
+            }
+        }
+    }
+}
+
+static void epilogue_scalar(float acc[MR][NR], int mr, int nr, const float *bias, const float *residual, long residual_stride,
+                            float *out, long out_stride, int relu) {
+    for (int r = 0; r < mr; r++) {
+        for (int j = 0; j < nr; j++) {
+            float v = acc[r][j] + bias[j];
+            if (residual) v += residual[r * residual_stride + j];
+            if (relu && v < 0) v = 0;
+            out[r * out_stride + j] = v;
+        }
+    }
+}
+
+#ifdef QUERN_X86
+
+// ---- AVX-512 ---------------------------------------------------------------
+
+#define AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+
+AVX512 static void tile_avx512(const float *const *rows, int taps, int channels, const float *w, const float *bias,
+                               const float *residual, long residual_stride, float *out, long out_stride, int mr, int nr, int relu) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+    __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+    __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+    __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+    __m512 c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(), c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps();
+    __m512 ca0 = _mm512_setzero_ps(), ca1 = _mm512_setzero_ps(), cb0 = _mm512_setzero_ps(), cb1 = _mm512_setzero_ps();
+    for (int t = 0; t < taps; t++) {
+        const float *a0 = rows[0 * taps + t], *a1 = rows[1 * taps + t], *a2 = rows[2 * taps + t], *a3 = rows[3 * taps + t];
+        const float *a4 = rows[4 * taps + t], *a5 = rows[5 * taps + t], *a6 = rows[6 * taps + t], *a7 = rows[7 * taps + t];
+        const float *a8 = rows[8 * taps + t], *a9 = rows[9 * taps + t], *aa = rows[10 * taps + t], *ab = rows[11 * taps + t];
+        for (int c = 0; c < channels; c++) {
+            const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+            _mm_prefetch((const char *)(w + 8 * NR), _MM_HINT_T0);
+            w += NR;
+            __m512 b;
+#define STEP(p, x0, x1)              \
+    b = _mm512_set1_ps(p[c]);        \
+    x0 = _mm512_fmadd_ps(b, w0, x0); \
+    x1 = _mm512_fmadd_ps(b, w1, x1);
+            STEP(a0, c00, c01) STEP(a1, c10, c11) STEP(a2, c20, c21) STEP(a3, c30, c31)
+            STEP(a4, c40, c41) STEP(a5, c50, c51) STEP(a6, c60, c61) STEP(a7, c70, c71)
+            STEP(a8, c80, c81) STEP(a9, c90, c91) STEP(aa, ca0, ca1) STEP(ab, cb0, cb1)
+#undef STEP
+        }
+    }
+    const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16), zero = _mm512_setzero_ps();
+    __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51},
+                         {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {ca0, ca1}, {cb0, cb1}};
+    for (int r = 0; r < mr; r++) {
+        __m512 v0 = _mm512_add_ps(acc[r][0], bias0), v1 = _mm512_add_ps(acc[r][1], bias1);
+        if (residual) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + r * residual_stride));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + r * residual_stride + 16));
+        }
+        if (relu) {
+            v0 = _mm512_max_ps(v0, zero);
+            v1 = _mm512_max_ps(v1, zero);
+        }
+        _mm512_mask_storeu_ps(out + r * out_stride, m0, v0);
+        _mm512_mask_storeu_ps(out + r * out_stride + 16, m1, v1);
+    }
+}
+
+// ---- AVX2: the same tile, three pixels at a time ------------------------------
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static void tile_avx2(const float *const *rows, int taps, int channels, const float *w, float acc[MR][NR]) {
+    for (int r0 = 0; r0 < MR; r0 += 3) {
+        __m256 x[3][4];
+        for (int r = 0; r < 3; r++)
+            for (int j = 0; j < 4; j++) x[r][j] = _mm256_setzero_ps();
+        const float *wk = w;
+        for (int t = 0; t < taps; t++) {
+            const float *a0 = rows[(r0 + 0) * taps + t], *a1 = rows[(r0 + 1) * taps + t], *a2 = rows[(r0 + 2) * taps + t];
+            for (int c = 0; c < channels; c++) {
+                const __m256 w0 = _mm256_loadu_ps(wk), w1 = _mm256_loadu_ps(wk + 8), w2 = _mm256_loadu_ps(wk + 16), w3 = _mm256_loadu_ps(wk + 24);
+                wk += NR;
+                __m256 b = _mm256_broadcast_ss(a0 + c);
+                x[0][0] = _mm256_fmadd_ps(b, w0, x[0][0]); x[0][1] = _mm256_fmadd_ps(b, w1, x[0][1]);
+                x[0][2] = _mm256_fmadd_ps(b, w2, x[0][2]); x[0][3] = _mm256_fmadd_ps(b, w3, x[0][3]);
+                b = _mm256_broadcast_ss(a1 + c);
+                x[1][0] = _mm256_fmadd_ps(b, w0, x[1][0]); x[1][1] = _mm256_fmadd_ps(b, w1, x[1][1]);
+                x[1][2] = _mm256_fmadd_ps(b, w2, x[1][2]); x[1][3] = _mm256_fmadd_ps(b, w3, x[1][3]);
+                b = _mm256_broadcast_ss(a2 + c);
+                x[2][0] = _mm256_fmadd_ps(b, w0, x[2][0]); x[2][1] = _mm256_fmadd_ps(b, w1, x[2][1]);
+                x[2][2] = _mm256_fmadd_ps(b, w2, x[2][2]); x[2][3] = _mm256_fmadd_ps(b, w3, x[2][3]);
+            }
+        }
+        for (int r = 0; r < 3; r++)
+            for (int j = 0; j < 4; j++) _mm256_storeu_ps(acc[r0 + r] + 8 * j, x[r][j]);
+    }
+}
+
+#endif
+
+// ---- Dispatch ----------------------------------------------------------------
+
+static int level(void) {
+    const char *name = quern_kernels_variant();
+    return strcmp(name, "avx512") == 0 ? 2 : strcmp(name, "avx2") == 0 ? 1 : 0;
+}
+
+static void run_tile(int variant, const float *const *tile_rows, int taps, int channels, const float *w, const float *bias,
+                     const float *residual, long stride, float *out, int mr, int nr, int relu) {
+#ifdef QUERN_X86
+    if (variant == 2) {
+        tile_avx512(tile_rows, taps, channels, w, bias, residual, stride, out, stride, mr, nr, relu);
+        return;
+    }
+#endif
+    float acc[MR][NR];
+#ifdef QUERN_X86
+    if (variant == 1)
+        tile_avx2(tile_rows, taps, channels, w, acc);
+    else
+#endif
+        tile_scalar(tile_rows, taps, channels, w, acc);
+    epilogue_scalar(acc, mr, nr, bias, residual, stride, out, stride, relu);
+    (void)variant;
+}
+
+void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end) {
+    const int taps = job->taps, channels = job->channels;
+    const long k = (long)taps * channels;
+    const long stride = job->out_channels;
+    const int variant = level();
+    if (job->gather) {
+        // Few channels per tap (a stem on RGB): copy each tile's taps into
+        // contiguous rows of k values once, then run every panel as a single
+        // tap of k channels (the packed weights are already in that order).
+        float *scratch = (float *)malloc(sizeof(float) * MR * (size_t)k);
+        if (!scratch) return;
+        const float *rows[MR];
+        for (long p = pixel_begin; p < pixel_end; p += MR) {
+            const int mr = pixel_end - p < MR ? (int)(pixel_end - p) : MR;
+            for (int r = 0; r < MR; r++) {
+                const float *const *source = job->indirection + (p + (r < mr ? r : mr - 1)) * taps;
+                for (int t = 0; t < taps; t++) memcpy(scratch + r * k + (long)t * channels, source[t], sizeof(float) * channels);
+                rows[r] = scratch + r * k;
+            }
+            for (int panel = panel_begin; panel < panel_end; panel++) {
+                const int nr = job->out_channels - panel * NR < NR ? job->out_channels - panel * NR : NR;
+                run_tile(variant, rows, 1, (int)k, job->packed + (size_t)panel * k * NR, job->bias + (size_t)panel * NR,
+                         job->residual ? job->residual + p * stride + panel * NR : NULL, stride, job->output + p * stride + panel * NR,
+                         mr, nr, job->relu);
+            }
+        }
+        free(scratch);
+        return;
+    }
+    // Short tiles need their own rows table (the last pixel's rows repeated).
+    const float *stack_rows[MR * 64];
+    const float **rows = taps <= 64 ? stack_rows : (const float **)malloc(sizeof(const float *) * MR * (size_t)taps);
+    if (!rows) return;
+    for (int panel = panel_begin; panel < panel_end; panel++) {
+        const float *w = job->packed + (size_t)panel * k * NR;
+        const float *bias = job->bias + (size_t)panel * NR;
+        const int nr = job->out_channels - panel * NR < NR ? job->out_channels - panel * NR : NR;
+        for (long p = pixel_begin; p < pixel_end; p += MR) {
+            const int mr = pixel_end - p < MR ? (int)(pixel_end - p) : MR;
+            const float *const *tile_rows = job->indirection + p * taps;
+            if (mr < MR) {
+                for (int r = 0; r < MR; r++)
+                    for (int t = 0; t < taps; t++) rows[r * taps + t] = job->indirection[(p + (r < mr ? r : mr - 1)) * taps + t];
+                tile_rows = rows;
+            }
+            run_tile(variant, tile_rows, taps, channels, w, bias, job->residual ? job->residual + p * stride + panel * NR : NULL,
+                     stride, job->output + p * stride + panel * NR, mr, nr, job->relu);
+        }
+    }
+    if (rows != stack_rows) free(rows);
+}
+
+void quern_conv_build_indirection(const float *input, int batch, int height, int width, int channels, int kernel_h, int kernel_w,
+                                  int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                                  int out_h, int out_w, const float *zeros, const float **table) {
+    const int taps = kernel_h * kernel_w;
+    for (int n = 0; n < batch; n++) {
+        const float *image = input + (size_t)n * height * width * channels;
+        for (int y = 0; y < out_h; y++) {
+            for (int x = 0; x < out_w; x++) {
+                const float **entry = table + (((size_t)n * out_h + y) * out_w + x) * taps;
+                for (int i = 0; i < kernel_h; i++) {
+                    const int sy = y * stride_h - pad_top + i * dilation_h;
+                    for (int j = 0; j < kernel_w; j++) {
+                        const int sx = x * stride_w - pad_left + j * dilation_w;
+                        entry[i * kernel_w + j] = (sy >= 0 && sy < height && sx >= 0 && sx < width)
+                                                      ? image + ((size_t)sy * width + sx) * channels
+                                                      : zeros;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import QuernModels
+import QuernTensor
+
+/// `quern bench resnet`: the image model alone (no decoding or
+/// preprocessing) on the deterministic pattern images of
+/// tools/goldens/make_resnet_goldens.py, at each batch size and thread
+/// count asked for. Prints one JSON object per (threads, batch), the way
+/// scripts/bench-images-model.py reads them next to ONNX Runtime's.
+struct ResNetBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resnet", abstract: "Measures ResNet images/s on fixed input tensors (model only).")
+
+    @Option(help: ArgumentHelp("The ResNet (.onnx, torchvision .safetensors or a Hugging Face folder).", valueName: "path"))
+    var model: String = "models/open-nsfw/open-nsfw.onnx"
+
+    @Option(help: "Batch sizes, comma-separated.")
+    var batches: String = "1,8"
+
+    @Option(name: .customLong("thread-counts"), help: "Thread counts, comma-separated.")
+    var threadCounts: String = "1,2"
+
+    @Option(help: "Input height and width.")
+    var size: Int = 224
+
+    @Option(help: "Seconds to measure each configuration (after one warm-up batch).")
+    var seconds: Double = 3
+
+    @Flag(help: "Print each layer's time (one image, each thread count) instead.")
+    var layers = false
+
+    func run() throws {
+        try BLAS.load()
+        let network = try ResNet.load(path: model)
+        let batchSizes = batches.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let threads = threadCounts.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        guard !batchSizes.isEmpty, !threads.isEmpty, size > 0 else { throw ValidationError("need batch sizes, thread counts and a size") }
+        let patterns = [(3, 5, 101), (7, 1, 37), (1, 11, 211)]
+        func input(_ batch: Int) throws -> Tensor {
+            var values: [Float] = []
+            values.reserveCapacity(batch * 3 * size * size)
+            for image in 0..<batch {
+                let (a, b, c) = patterns[image % patterns.count]
+                for ch in 0..<network.inputChannels {
+                    for y in 0..<size { for x in 0..<size { values.append(Float((y * a + x * b + ch * c + (y * x) / 7) % 256 - 128)) } }
+                }
+            }
+            return try Tensor(shape: [batch, network.inputChannels, size, size], values: values)
+        }
+        for count in threads {
+            ComputeThreads.configure(threads: count)
+            if layers {
+                let steps = try network.profile(try input(1))
+                let total = steps.map(\.seconds).reduce(0, +)
+                print("== \(count) thread(s): \(String(format: "%.2f", total * 1000)) ms per image")
+                for (name, time) in steps {
+                    print(name.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: "%8.3f ms  %5.1f %%", time * 1000, 100 * time / total))
+                }
+                continue
+            }
+            for batch in batchSizes {
+                let pixels = try input(batch)
+                _ = try network.run(pixels)
+                var runs: [Double] = []
+                let start = DispatchTime.now().uptimeNanoseconds
+                var elapsed = 0.0
+                repeat {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try network.run(pixels)
+                    runs.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                    elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                } while elapsed < seconds
+                let rates = runs.map { Double(batch) / $0 }.sorted()
+                let median = rates[rates.count / 2]
+                print(String(format: "{\"engine\": \"quern\", \"threads\": %d, \"batch\": %d, \"runs\": %d, \"images_per_second\": %.2f, \"best_images_per_second\": %.2f}",
+                             count, batch, runs.count, median, rates[rates.count - 1]))
+            }
+        }
+    }
+}

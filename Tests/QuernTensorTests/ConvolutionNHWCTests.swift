@@ -1,0 +1,58 @@
+import QuernTensor
+import Testing
+
+/// conv2dNHWC (indirection table + register-tiled kernel, bias/residual/ReLU
+/// epilogue) against the double-precision NCHW reference, on every kernel
+/// variant this CPU can run; and the NHWC pools against the NCHW ones.
+@Suite(.serialized) struct ConvolutionNHWCTests {
+    static let cases: [ConvolutionTests.Case] = ConvolutionTests.cases.filter { $0.groups == 1 } + [
+        // Output channels past a whole panel of 32, pixels not a multiple of the 12-pixel tile.
+        .init(input: [2, 5, 7, 5], out: 40, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1), dilation: (1, 1), groups: 1, bias: true),
+        // The Caffe-style max-pool-like asymmetric padding on a stride-2 1×1 and a wide 7×7 stem.
+        .init(input: [1, 24, 13, 11], out: 33, kernel: (1, 1), stride: (2, 2), padding: (0, 0, 0, 0), dilation: (1, 1), groups: 1, bias: true),
+        .init(input: [2, 3, 23, 19], out: 64, kernel: (7, 7), stride: (2, 2), padding: (3, 3, 3, 3), dilation: (1, 1), groups: 1, bias: true),
+        .init(input: [1, 96, 7, 7], out: 100, kernel: (3, 3), stride: (2, 2), padding: (1, 1, 1, 1), dilation: (1, 1), groups: 1, bias: false),
+    ]
+
+    static func nhwc(_ x: Tensor) -> Tensor { permute(x, [0, 2, 3, 1]) }
+    static func nchw(_ x: Tensor) -> Tensor { permute(x, [0, 3, 1, 2]) }
+
+    @Test(arguments: cases)
+    func matchesDoubleReferenceOnEveryVariant(c: ConvolutionTests.Case) {
+        let window = Window2D(kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)
+        let x = tensor(c.input, seed: 21)
+        let w = tensor([c.out, c.input[1], c.kernel.0, c.kernel.1], seed: 22)
+        let b = c.bias ? tensor([c.out], seed: 23) : nil
+        let ref = ConvReference.conv(Reference.values(x), c.input, Reference.values(w), w.shape, b.map(Reference.values), window, groups: 1)
+        let packed = PackedConvolution(weight: w, bias: b, window: window)
+        let residual = tensor(ref.shape, seed: 24)
+        let residualValues = Reference.values(residual)
+        for variant in ["avx512", "avx2", "scalar"] {
+            guard QuantKernels.force(variant) else { continue }
+            defer { QuantKernels.force("auto") }
+            let y = Self.nchw(conv2dNHWC(Self.nhwc(x), packed, relu: false))
+            #expect(y.shape == ref.shape)
+            expectClose(y.scalars, ref.values, scale: ref.scale, "\(variant) \(c)")
+            // Residual and ReLU in the epilogue.
+            let fused = Self.nchw(conv2dNHWC(Self.nhwc(x), packed, residual: Self.nhwc(residual), relu: true))
+            let expected = zip(ref.values, residualValues).map { max($0 + $1, 0) }
+            expectClose(fused.scalars, expected, scale: zip(ref.scale, residualValues).map { $0 + abs($1) }, "\(variant) fused \(c)")
+        }
+    }
+
+    @Test func poolsMatchTheNCHWPools() {
+        let x = tensor([2, 37, 9, 8], seed: 25)
+        for window in [Window2D(kernel: 3, stride: 2, padding: 1), Window2D(kernel: (3, 3), stride: (2, 2), padding: (0, 0, 1, 1))] {
+            #expect(Self.nchw(maxPool2dNHWC(Self.nhwc(x), window: window)).scalars == maxPool2d(x, window: window).scalars)
+        }
+        expectClose(globalAveragePoolNHWC(Self.nhwc(x)).scalars, Reference.values(globalAveragePool(x)))
+        let whole = Window2D(kernel: (9, 8))
+        expectClose(averagePoolSingleWindowNHWC(Self.nhwc(x), window: whole, countIncludePad: false).scalars, Reference.values(globalAveragePool(x)))
+        let padded = Window2D(kernel: (3, 3), stride: (3, 3), padding: (1, 1, 0, 0))
+        for includePad in [true, false] {
+            let reference = avgPool2d(x, window: padded, countIncludePad: includePad)
+            let firstWindow = (0..<(2 * 37)).map { reference[flat: $0 * reference.shape[2] * reference.shape[3]] }
+            expectClose(averagePoolSingleWindowNHWC(Self.nhwc(x), window: padded, countIncludePad: includePad).scalars, firstWindow.map(Double.init))
+        }
+    }
+}
