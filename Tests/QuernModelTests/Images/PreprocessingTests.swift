@@ -52,6 +52,17 @@ import Testing
         }
     }
 
+    @Test func extremeAspectRatiosStaySmall() throws {
+        // A 20000×1 strip: torchvision's Resize(256) makes it 5,120,000×256
+        // virtually; only the 224×224 centre crop is computed.
+        let strip = RGBImage(width: 20000, height: 1, pixels: (0..<60000).map { UInt8($0 % 251) })
+        let prepared = try ImagePreprocessing.torchvisionImageNet.apply(to: strip)
+        #expect(prepared.pixels.shape == [3, 224, 224])
+        var uncropped = ImagePreprocessing.torchvisionImageNet
+        uncropped.crop = nil
+        #expect(throws: MediaError.self) { try uncropped.apply(to: strip) }
+    }
+
     @Test func descriptionRoundTripsThroughJSON() throws {
         for preset in ImagePreprocessing.presets.values {
             let json = try JSONEncoder().encode(preset)

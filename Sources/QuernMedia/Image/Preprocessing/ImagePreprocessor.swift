@@ -9,6 +9,9 @@ public struct PreprocessedImage: Sendable {
 }
 
 extension ImagePreprocessing {
+    /// The largest model input `apply` makes (64 megapixels).
+    public static let maximumOutputPixels = 1 << 26
+
     /// The output size (width, height) for a source of `width × height`.
     public func resizedSize(width: Int, height: Int) -> (width: Int, height: Int) {
         guard let resize else { return (width, height) }
@@ -55,9 +58,16 @@ extension ImagePreprocessing {
 
     /// Resize, crop, reorder, rescale and normalise `image` into a [3, H, W] tensor.
     public func apply(to image: RGBImage) throws(MediaError) -> PreprocessedImage {
+        try validate()
         var steps: [String] = []
         let target = resizedSize(width: image.width, height: image.height)
         let window = try cropWindow(width: target.width, height: target.height)
+        // Only the crop is computed, but an uncropped resize of an extreme
+        // aspect ratio (a 100000×1 strip to shorter side 256) would be huge.
+        let outputPixels = window.map { $0.columns.count * $0.rows.count } ?? target.width * target.height
+        guard outputPixels <= Self.maximumOutputPixels else {
+            throw MediaError(.tooLarge, "preprocessing \(name) would make a \(target.width)×\(target.height) model input from a \(image.width)×\(image.height) image")
+        }
         let cropped: RGBImage
         if target.width != image.width || target.height != image.height {
             cropped = PillowResize.resize(image, width: target.width, height: target.height, filter: resample, window: window)

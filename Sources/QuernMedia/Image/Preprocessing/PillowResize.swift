@@ -34,13 +34,13 @@ public enum PillowResize {
         // Source rows the output rows of the window read.
         let vertical = resizeRows
             ? ResampleCoefficients(sourceSize: image.height, sourceStart: 0, sourceEnd: Float(image.height),
-                                   outputSize: height, filter: filter)
+                                   outputSize: height, positions: window.rows, filter: filter)
             : nil
         let firstSourceRow: Int
         let endSourceRow: Int
         if let vertical {
-            firstSourceRow = window.rows.map { vertical.starts[$0] }.min() ?? 0
-            endSourceRow = window.rows.map { vertical.starts[$0] + vertical.counts[$0] }.max() ?? 0
+            firstSourceRow = vertical.starts.min() ?? 0
+            endSourceRow = zip(vertical.starts, vertical.counts).map { $0 + $1 }.max() ?? 0
         } else {
             firstSourceRow = window.rows.lowerBound
             endSourceRow = window.rows.upperBound
@@ -55,9 +55,9 @@ public enum PillowResize {
                 if resizeColumns {
                     let horizontal = ResampleCoefficients(
                         sourceSize: image.width, sourceStart: 0, sourceEnd: Float(image.width),
-                        outputSize: width, filter: filter)
+                        outputSize: width, positions: window.columns, filter: filter)
                     resampleRows(source: source, sourceWidth: image.width, rows: firstSourceRow..<endSourceRow,
-                                 coefficients: horizontal, columns: window.columns, target: target)
+                                 coefficients: horizontal, target: target)
                 } else {
                     for row in 0..<intermediateRows {
                         let from = ((firstSourceRow + row) * image.width + window.columns.lowerBound) * 3
@@ -76,21 +76,21 @@ public enum PillowResize {
         intermediate.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
                 resampleColumns(source: source, width: intermediateWidth, firstSourceRow: firstSourceRow,
-                                coefficients: vertical, rows: window.rows, target: target)
+                                coefficients: vertical, target: target)
             }
         }
         return RGBImage(width: intermediateWidth, height: window.rows.count, pixels: output)
     }
 
-    /// Horizontal pass: each output column of `columns` in each source row of
-    /// `rows`; rows are split over the compute threads. R, G and B of one tap
-    /// are one SIMD multiply-add.
+    /// Horizontal pass: each output column of the coefficients' positions in
+    /// each source row of `rows`; rows are split over the compute threads.
+    /// R, G and B of one tap are one SIMD multiply-add.
     private static func resampleRows(
         source: UnsafeBufferPointer<UInt8>, sourceWidth: Int, rows: Range<Int>,
-        coefficients: ResampleCoefficients, columns: Range<Int>, target: UnsafeMutableBufferPointer<UInt8>
+        coefficients: ResampleCoefficients, target: UnsafeMutableBufferPointer<UInt8>
     ) {
         guard let input = source.baseAddress, let output = target.baseAddress else { return }
-        let outputWidth = columns.count
+        let outputWidth = coefficients.positions.count
         let firstRow = rows.lowerBound
         coefficients.weights.withUnsafeBufferPointer { weights in
             coefficients.starts.withUnsafeBufferPointer { starts in
@@ -100,7 +100,7 @@ public enum PillowResize {
                         for rowIndex in chunk {
                             let rowStart = input + (firstRow + rowIndex) * sourceWidth * 3
                             let outputRow = output + rowIndex * outputWidth * 3
-                            for (columnIndex, column) in columns.enumerated() {
+                            for column in 0..<outputWidth {
                                 let taps = weightBase + column * coefficients.taps
                                 var sum = SIMD4<Int32>(repeating: ResampleCoefficients.roundingBias)
                                 var pixel = rowStart + starts[column] * 3
@@ -109,7 +109,7 @@ public enum PillowResize {
                                     sum &+= rgb &* SIMD4<Int32>(repeating: taps[tap])
                                     pixel += 3
                                 }
-                                let out = outputRow + columnIndex * 3
+                                let out = outputRow + column * 3
                                 out[0] = ResampleCoefficients.clip8(sum[0])
                                 out[1] = ResampleCoefficients.clip8(sum[1])
                                 out[2] = ResampleCoefficients.clip8(sum[2])
@@ -121,26 +121,26 @@ public enum PillowResize {
         }
     }
 
-    /// Vertical pass: each output row of `rows`, all samples of the row at
-    /// once (the inner loop vectorises); rows are split over the compute threads.
+    /// Vertical pass: each output row of the coefficients' positions, all
+    /// samples of the row at once (the inner loop vectorises); rows are split
+    /// over the compute threads.
     private static func resampleColumns(
         source: UnsafeBufferPointer<UInt8>, width: Int, firstSourceRow: Int,
-        coefficients: ResampleCoefficients, rows: Range<Int>, target: UnsafeMutableBufferPointer<UInt8>
+        coefficients: ResampleCoefficients, target: UnsafeMutableBufferPointer<UInt8>
     ) {
         guard let input = source.baseAddress, let output = target.baseAddress else { return }
         let samplesPerRow = width * 3
-        let firstRow = rows.lowerBound
+        let rows = coefficients.positions
         coefficients.weights.withUnsafeBufferPointer { weights in
             guard let weightBase = weights.baseAddress else { return }
             parallelFor(rows.count, grain: 8) { chunk in
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: samplesPerRow) { sums in
                     guard let sum = sums.baseAddress else { return }
                     for rowIndex in chunk {
-                        let row = firstRow + rowIndex
-                        let first = coefficients.starts[row] - firstSourceRow
+                        let first = coefficients.starts[rowIndex] - firstSourceRow
                         sum.update(repeating: ResampleCoefficients.roundingBias, count: samplesPerRow)
-                        for tap in 0..<coefficients.counts[row] {
-                            let weight = weightBase[row * coefficients.taps + tap]
+                        for tap in 0..<coefficients.counts[rowIndex] {
+                            let weight = weightBase[rowIndex * coefficients.taps + tap]
                             let sourceRow = input + (first + tap) * samplesPerRow
                             for index in 0..<samplesPerRow {
                                 sum[index] &+= Int32(sourceRow[index]) &* weight
