@@ -33,8 +33,10 @@ public struct ImageClassificationPipeline: Pipeline {
 
     /// Loads the model at `path` (an .onnx file, torchvision .safetensors or a
     /// Hugging Face folder). Without an explicit `preprocessing` it is chosen
-    /// from the model: a Hugging Face folder's preprocessor_config.json, the
-    /// open_nsfw wrapper's for open_nsfw, torchvision's ImageNet otherwise.
+    /// from the model: a description beside it (`<file>.preprocessing.json`,
+    /// or `preprocessing.json` in a folder), a Hugging Face folder's
+    /// preprocessor_config.json, the open_nsfw wrapper's for open_nsfw,
+    /// torchvision's ImageNet otherwise.
     public init(path: String, modelsDirectory: String, preprocessing: ImagePreprocessing? = nil,
                 maximumPixels: Int = PNGDecoder.defaultMaximumPixels) throws(QuernError) {
         do {
@@ -55,6 +57,12 @@ public struct ImageClassificationPipeline: Pipeline {
     }
 
     private static func defaultPreprocessing(modelPath: String, isOpenNSFW: Bool) throws(QuernError) -> ImagePreprocessing {
+        for described in [modelPath + ".preprocessing.json", modelPath + "/preprocessing.json"] {
+            guard let data = FileManager.default.contents(atPath: described) else { continue }
+            do { return try ImagePreprocessing(json: data) } catch {
+                throw QuernError(.internalError, "cannot use \(described): \(error.message)")
+            }
+        }
         if isOpenNSFW { return .openNSFW }
         let config = modelPath + "/preprocessor_config.json"
         if let data = FileManager.default.contents(atPath: config) {

@@ -31,6 +31,23 @@ import Testing
         #expect(output.preprocessing?.steps.contains("resized 160×240 to 256×384 (Pillow bilinear)") == true)
     }
 
+    @Test func preprocessingDescribedBesideTheModel() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("quern-image-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("tiny.safetensors")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/resnet18-tiny/model.safetensors", toPath: model.path)
+        var described = ImagePreprocessing.torchvisionImageNet
+        described.name = "beside_the_model"
+        described.resize = .exact(width: 40, height: 56)
+        described.crop = nil
+        try JSONEncoder().encode(described).write(to: URL(fileURLWithPath: model.path + ".preprocessing.json"))
+        let pipeline = try ImageClassificationPipeline(path: model.path, modelsDirectory: ImageTestSupport.models)
+        #expect(pipeline.preprocessing == described)
+        let output = try await Self.classify(pipeline, "rgb8.png", topK: 1)
+        #expect(output.preprocessing?.name == "beside_the_model")
+    }
+
     @Test func torchvisionStateDictWithDataDescribedPreprocessing() async throws {
         let file = Self.fixtures + "/resnet50-tiny/model.safetensors"
         let custom = try ImagePreprocessing(json: Data("""
