@@ -11,8 +11,17 @@ import QuernTensor
 ///    of the 1 + N/hop frames the LAST is dropped → N/hop frames (integer
 ///    division);
 /// 3. each frame times a periodic Hann window (0.5 − 0.5·cos(2πn/n_fft)) goes
-///    through a real DFT — here one GEMM against a precomputed window·cos /
-///    window·sin basis — and becomes a power spectrum |X|² of n_fft/2+1 bins;
+///    through a real DFT and becomes a power spectrum |X|² of n_fft/2+1 bins.
+///    The DFT is a GEMM against a precomputed window·cos / window·sin basis,
+///    after folding each frame about its centre: the window and the cosines
+///    are even and the sines odd about n_fft/2, so Re X = (x[n] + x[N−n]) ·
+///    cos-basis and Im X = (x[n] − x[N−n]) · sin-basis — half the work of the
+///    plain [frames, 400] × [400, 402] product. Measured on 2 threads of a
+///    busy machine for 30 s (3001 frames): the DFT GEMMs 15 ms folded against
+///    23–34 ms plain, the whole log-mel 28 ms against 35 ms (faster-whisper's
+///    NumPy FFT path: 61 ms). A radix FFT would need ~25 MFLOP instead of
+///    0.5 GFLOP but was not written: the BLAS product already leaves the
+///    log-mel a small fraction of a window's encoder time;
 /// 4. 80 Slaney-scale, Slaney-normalised triangular filters (0 Hz … sr/2,
 ///    computed from the formula in `melFilters`) map it to mel bands;
 /// 5. log10(max(mel, 1e-10)); then max(x, M − 8) where M is the maximum over
@@ -45,14 +54,29 @@ public struct WhisperLogMel: Sendable {
     /// Mel filter bank [melBins, frequencyBins] (OpenAI's `mel_80` orientation;
     /// Hugging Face stores the transpose).
     public let filters: Tensor
-    /// [fftSize, 2·frequencyBins]: column k is window·cos(2πkn/N), column
-    /// frequencyBins + k is −window·sin(2πkn/N), so frames · basis = [Re | Im].
+    /// How the DFT is laid out as GEMMs (see the type's comment).
+    enum DFTMethod: Sendable {
+        /// frames [F, N] · basis [N, 2·bins]: column k window·cos(2πkn/N),
+        /// column bins + k −window·sin(2πkn/N).
+        case direct
+        /// Frames folded about n = N/2 (even N only): columns 0…N/2 hold
+        /// x[n] + x[N−n] (x[0] and x[N/2] alone), columns N/2+1…N−1 hold
+        /// x[n] − x[N−n] for n = 1…N/2−1; basis rows 0…N/2 are window·cos,
+        /// rows N/2+1…N−1 −window·sin.
+        case folded
+    }
+    let method: DFTMethod
     let basis: Tensor
 
     /// Frames in one 30 s Whisper window.
     public static let windowFrames = 3000
 
     public init(melBins: Int = 80, sampleRate: Int = 16_000, fftSize: Int = 400, hopLength: Int = 160) {
+        self.init(melBins: melBins, sampleRate: sampleRate, fftSize: fftSize, hopLength: hopLength,
+                  method: fftSize % 2 == 0 ? .folded : .direct)
+    }
+
+    init(melBins: Int, sampleRate: Int, fftSize: Int, hopLength: Int, method: DFTMethod) {
         precondition(melBins > 0 && sampleRate > 0 && fftSize > 1 && hopLength > 0, "invalid log-mel configuration")
         self.melBins = melBins
         self.sampleRate = sampleRate
@@ -64,7 +88,12 @@ public struct WhisperLogMel: Sendable {
         filters.withMutableBuffer { destination in
             for index in 0..<filterValues.count { destination[index] = Float(filterValues[index]) }
         }
-        basis = Self.windowedDFTBasis(fftSize: fftSize, bins: frequencyBins)
+        precondition(method == .direct || fftSize % 2 == 0, "the folded DFT needs an even fftSize")
+        self.method = method
+        switch method {
+        case .direct: basis = Self.windowedDFTBasis(fftSize: fftSize, bins: frequencyBins)
+        case .folded: basis = Self.foldedDFTBasis(fftSize: fftSize, bins: frequencyBins)
+        }
     }
 
     /// faster-whisper's `content_frames` for a signal of `sampleCount` samples
@@ -79,7 +108,7 @@ public struct WhisperLogMel: Sendable {
         guard frameCount > 0 else { return output }
 
         let frames = framedSignal(samples, paddedLength: length, frameCount: frameCount)
-        let spectrum = matmul(frames, basis)                       // [frames, 2·bins]: Re | Im
+        let spectrum = realDFT(frames)                               // [frames, 2·bins]: Re | Im
         let power = Tensor(zeros: [frameCount, frequencyBins])
         let bins = frequencyBins
         spectrum.withPointer { complex in
@@ -123,29 +152,66 @@ public struct WhisperLogMel: Sendable {
         return window
     }
 
-    /// Frames [frameCount, fftSize] of the zero-extended, reflect-padded signal.
+    /// [Re | Im] of every frame's windowed DFT, by one or two GEMMs.
+    private func realDFT(_ frames: Tensor) -> Tensor {
+        let frameCount = frames.shape[0], bins = frequencyBins, size = fftSize
+        let spectrum = Tensor(zeros: [frameCount, 2 * bins])
+        switch method {
+        case .direct:
+            GEMM.run(MatrixView(frames), MatrixView(basis), into: MatrixView(spectrum))
+        case .folded:
+            let half = size / 2
+            GEMM.run(MatrixView(frames, rows: frameCount, columns: half + 1, rowStride: size),
+                     MatrixView(basis, rows: half + 1, columns: bins),
+                     into: MatrixView(spectrum, rows: frameCount, columns: bins, rowStride: 2 * bins))
+            GEMM.run(MatrixView(frames, offset: half + 1, rows: frameCount, columns: half - 1, rowStride: size),
+                     MatrixView(basis, offset: (half + 1) * bins, rows: half - 1, columns: bins),
+                     into: MatrixView(spectrum, offset: bins, rows: frameCount, columns: bins, rowStride: 2 * bins))
+        }
+        return spectrum
+    }
+
+    /// Frames [frameCount, fftSize] of the zero-extended, reflect-padded
+    /// signal, folded about their centre for `.folded`.
     private func framedSignal(_ samples: [Float], paddedLength: Int, frameCount: Int) -> Tensor {
         let frames = Tensor(zeros: [frameCount, fftSize])
-        let half = fftSize / 2, size = fftSize, hop = hopLength
+        let half = fftSize / 2, size = fftSize, hop = hopLength, folded = method == .folded
         samples.withUnsafeBufferPointer { signal in
             frames.withMutablePointer { destination in
                 parallelFor(frameCount, grain: 64) { range in
+                    var edgeFrame = [Float](repeating: 0, count: size)
                     for frame in range {
                         let out = destination + frame * size
                         let first = frame * hop - half       // index in the unpadded signal
                         if first >= 0 && first + size <= signal.count {
-                            out.update(from: signal.baseAddress! + first, count: size)
+                            let source = signal.baseAddress! + first
+                            if folded { Self.fold(source, into: out, size: size) } else { out.update(from: source, count: size) }
                             continue
                         }
                         for offset in 0..<size {
                             let index = Self.reflect(first + offset, length: paddedLength)
-                            out[offset] = index < signal.count ? signal[index] : 0
+                            edgeFrame[offset] = index < signal.count ? signal[index] : 0
+                        }
+                        edgeFrame.withUnsafeBufferPointer { source in
+                            if folded { Self.fold(source.baseAddress!, into: out, size: size) } else { out.update(from: source.baseAddress!, count: size) }
                         }
                     }
                 }
             }
         }
         return frames
+    }
+
+    /// The `.folded` layout of one frame (see `DFTMethod`).
+    @inline(__always)
+    private static func fold(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, size: Int) {
+        let half = size / 2
+        out[0] = x[0]
+        out[half] = x[half]
+        for n in 1..<half {
+            out[n] = x[n] + x[size - n]
+            out[half + n] = x[n] - x[size - n]
+        }
     }
 
     /// numpy's "reflect" index for a signal of `length` (edge not repeated;
@@ -184,6 +250,24 @@ public struct WhisperLogMel: Sendable {
                     let angle = 2 * Double.pi * Double((k * n) % fftSize) / Double(fftSize)
                     destination[n * 2 * bins + k] = Float(window * cos(angle))
                     destination[n * 2 * bins + bins + k] = Float(-window * sin(angle))
+                }
+            }
+        }
+        return basis
+    }
+
+    /// The `.folded` basis [fftSize, bins]: rows 0…N/2 window·cos, rows
+    /// N/2+1…N−1 −window·sin for n = 1…N/2−1.
+    static func foldedDFTBasis(fftSize: Int, bins: Int) -> Tensor {
+        let half = fftSize / 2
+        let basis = Tensor(zeros: [fftSize, bins])
+        basis.withMutablePointer { destination in
+            for n in 0...half {
+                let window = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(fftSize))
+                for k in 0..<bins {
+                    let angle = 2 * Double.pi * Double((k * n) % fftSize) / Double(fftSize)
+                    destination[n * bins + k] = Float(window * cos(angle))
+                    if n >= 1 && n < half { destination[(half + n) * bins + k] = Float(-window * sin(angle)) }
                 }
             }
         }

@@ -110,6 +110,17 @@ struct WhisperLogMelTests {
         #expect(worstMean.0 < 2e-4)
     }
 
+    /// The folded DFT against the plain one, edge frames included.
+    @Test func foldedAndDirectDFTAgree() {
+        let samples = (0..<16_123).map { Float(sin(Double($0) * 0.013) * 0.4 + cos(Double($0) * 1.9) * 0.1) }
+        let folded = WhisperLogMel().compute(samples, paddingSamples: 160).scalars
+        let direct = WhisperLogMel(melBins: 80, sampleRate: 16_000, fftSize: 400, hopLength: 160, method: .direct)
+            .compute(samples, paddingSamples: 160).scalars
+        #expect(folded.count == direct.count)
+        let largest = zip(folded, direct).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(largest < 1e-4, "folded vs direct DFT: \(largest)")
+    }
+
     @Test func windowsAreSlicedAsFasterWhisperDoes() {
         let mel = WhisperLogMel()
         let samples = (0..<(16_000 * 35)).map { Float(sin(Double($0) * 0.05)) * 0.1 }
