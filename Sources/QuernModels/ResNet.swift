@@ -100,7 +100,7 @@ public final class ResNet: Sendable {
                 throw ModelError(.invalidInput, "this ResNet's \(window.kernel.height)x\(window.kernel.width) average pool needs a final map of that size; an image of \(pixels.shape[2])x\(pixels.shape[3]) gives \(finalHeight)x\(finalWidth)")
             }
         }
-        let features = ResNetExecution.features(of: pixels, network: self)
+        let features = ResNetExecution.features(ofBatch: pixels, network: self)
         let logits = linear(features, weight: head.weight, bias: head.bias)
         return ResNetOutput(logits: logits, probabilities: softmax(logits), features: features)
     }
@@ -155,21 +155,39 @@ public final class ResNet: Sendable {
     }
 }
 
-/// A convolution with BatchNorm folded in, packed for the NHWC kernel,
-/// and whether a ReLU follows.
+/// A convolution with BatchNorm folded in, prepared for the NHWC kernels
+/// (Winograd for stride-1 3×3, the direct kernel otherwise), and whether a
+/// ReLU follows.
 struct ResNetConv: Sendable {
-    let packed: PackedConvolution
+    enum Kernel: Sendable {
+        case direct(PackedConvolution)
+        case winograd(WinogradConvolution)
+    }
+
+    let kernel: Kernel
+    let window: Window2D
+    let inputChannels: Int
+    let outputChannels: Int
     let relu: Bool
 
     /// `weight` [O, I, kh, kw] and `bias` [O], BatchNorm already folded.
     init(weight: Tensor, bias: Tensor, window: Window2D, relu: Bool) {
-        packed = PackedConvolution(weight: weight, bias: bias, window: window)
+        kernel = WinogradConvolution.supports(window)
+            ? .winograd(WinogradConvolution(weight: weight, bias: bias, window: window))
+            : .direct(PackedConvolution(weight: weight, bias: bias, window: window))
+        self.window = window
+        inputChannels = weight.shape[1]
+        outputChannels = weight.shape[0]
         self.relu = relu
     }
 
-    var window: Window2D { packed.window }
-    var outputChannels: Int { packed.outputChannels }
-    var inputChannels: Int { packed.inputChannels }
+    /// Runs on NHWC `x`, adding `residual` (same shape as the output) before the ReLU.
+    func callAsFunction(_ x: Tensor, residual: Tensor? = nil, relu: Bool) -> Tensor {
+        switch kernel {
+        case .direct(let packed): conv2dNHWC(x, packed, residual: residual, relu: relu)
+        case .winograd(let prepared): conv2dNHWC(x, prepared, residual: residual, relu: relu)
+        }
+    }
 }
 
 /// One residual block: out = relu(branch(x) + shortcut(x)). The branch's

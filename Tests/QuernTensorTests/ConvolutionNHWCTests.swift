@@ -40,6 +40,37 @@ import Testing
         }
     }
 
+    static let winogradCases: [ConvolutionTests.Case] = [
+        .init(input: [1, 3, 9, 7], out: 4, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1), dilation: (1, 1), groups: 1, bias: true),
+        .init(input: [2, 37, 7, 7], out: 40, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1), dilation: (1, 1), groups: 1, bias: true),
+        .init(input: [1, 16, 10, 9], out: 33, kernel: (3, 3), stride: (1, 1), padding: (0, 2, 1, 0), dilation: (1, 1), groups: 1, bias: false),
+        .init(input: [1, 64, 14, 14], out: 64, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1), dilation: (1, 1), groups: 1, bias: true),
+        .init(input: [1, 2, 1, 1], out: 3, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1), dilation: (1, 1), groups: 1, bias: true),
+    ]
+
+    @Test(arguments: winogradCases)
+    func winogradMatchesDoubleReferenceOnEveryVariant(c: ConvolutionTests.Case) {
+        let window = Window2D(kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)
+        #expect(WinogradConvolution.supports(window))
+        let x = tensor(c.input, seed: 31)
+        let w = tensor([c.out, c.input[1], 3, 3], seed: 32)
+        let b = c.bias ? tensor([c.out], seed: 33) : nil
+        let ref = ConvReference.conv(Reference.values(x), c.input, Reference.values(w), w.shape, b.map(Reference.values), window, groups: 1)
+        let prepared = WinogradConvolution(weight: w, bias: b, window: window)
+        let residual = tensor(ref.shape, seed: 34)
+        let residualValues = Reference.values(residual)
+        for variant in ["avx512", "avx2", "scalar"] {
+            guard QuantKernels.force(variant) else { continue }
+            defer { QuantKernels.force("auto") }
+            let y = Self.nchw(conv2dNHWC(Self.nhwc(x), prepared, relu: false))
+            #expect(y.shape == ref.shape)
+            expectClose(y.scalars, ref.values, scale: ref.scale, "winograd \(variant) \(c)")
+            let fused = Self.nchw(conv2dNHWC(Self.nhwc(x), prepared, residual: Self.nhwc(residual), relu: true))
+            expectClose(fused.scalars, zip(ref.values, residualValues).map { max($0 + $1, 0) },
+                        scale: zip(ref.scale, residualValues).map { $0 + abs($1) }, "winograd \(variant) fused \(c)")
+        }
+    }
+
     @Test func poolsMatchTheNCHWPools() {
         let x = tensor([2, 37, 9, 8], seed: 25)
         for window in [Window2D(kernel: 3, stride: 2, padding: 1), Window2D(kernel: (3, 3), stride: (2, 2), padding: (0, 0, 1, 1))] {

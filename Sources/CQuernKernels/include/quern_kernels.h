@@ -68,6 +68,18 @@ void quern_conv_build_indirection(const float *input, int batch, int height, int
                                   int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
                                   int out_h, int out_w, const float *zeros, const float **table);
 
+/// Winograd F(2×2, 3×3) input transform of one NHWC image (see winograd.c):
+/// tiles [tile_begin, tile_end) of the tiles_h × tiles_w grid of 2×2 output
+/// tiles into `transformed` [16][tiles][channels].
+void quern_winograd_input(const float *input, int height, int width, int channels, int pad_top, int pad_left, int tiles_h,
+                          int tiles_w, const float *zeros, float *transformed, long tile_begin, long tile_end);
+
+/// Winograd output transform of `products` [16][tiles][out_channels] into the
+/// NHWC image `output` [out_h][out_w][out_channels], adding the bias and the
+/// residual (or NULL), then ReLU when `relu`.
+void quern_winograd_output(const float *products, int tiles_h, int tiles_w, int out_h, int out_w, int out_channels, const float *bias,
+                           const float *residual, float *output, int relu, long tile_begin, long tile_end);
+
 #ifdef __cplusplus
 }
 #endif
