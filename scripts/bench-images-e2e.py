@@ -56,6 +56,7 @@ def write_corpus(folder):
 
 
 def python_pass(session, paths, batch):
+    """One pass; without a session, decoding and preprocessing only."""
     means = np.array([104, 117, 123], dtype=np.float32)
     for first in range(0, len(paths), batch):
         inputs = []
@@ -63,7 +64,18 @@ def python_pass(session, paths, batch):
             image = Image.open(path).convert("RGB")
             image = image.resize((256, 256), resample=Image.Resampling.BILINEAR).crop((16, 16, 240, 240))
             inputs.append(np.array(image, dtype=np.float32)[:, :, ::-1] - means)
-        session.run(["outputs"], {"input:0": np.stack(inputs)})
+        if session is not None:
+            session.run(["outputs"], {"input:0": np.stack(inputs)})
+
+
+def python_prepare_rate(paths, repetitions):
+    python_pass(None, paths, 1)  # warm-up
+    rates = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        python_pass(None, paths, 1)
+        rates.append(len(paths) / (time.perf_counter() - start))
+    return rates
 
 
 def python_rate(model, paths, threads, batch, repetitions):
@@ -80,9 +92,9 @@ def python_rate(model, paths, threads, batch, repetitions):
     return rates
 
 
-def quern_rate(binary, model, models, paths, threads, batch, repetitions):
+def quern_rate(binary, model, models, paths, threads, batch, repetitions, prepare_only=False):
     command = [binary, "bench", "images", "--model", model, "--models", models, "--threads", str(threads),
-               "--batch", str(batch), "--repetitions", str(repetitions)] + paths
+               "--batch", str(batch), "--repetitions", str(repetitions)] + (["--prepare-only"] if prepare_only else []) + paths
     report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     return report["images_per_second"]["mean"], report["prepare_share"]
 
@@ -117,9 +129,24 @@ def main():
     for row in rows:
         print(f"| {row['threads']} | {row['batch']} | {row['quern_images_per_second']:.1f} | "
               f"{row['python_images_per_second']:.1f} | {row['ratio']:.2f}× | {100 * row['quern_prepare_share']:.0f} % |")
+    # Decoding and preprocessing alone (no model): Pillow is single-threaded;
+    # Quern decodes a batch's files side by side on its compute threads.
+    python_prepare = statistics.mean(python_prepare_rate(paths, args.repetitions))
+    prepare_rows = []
+    for threads in [int(t) for t in args.threads.split(",")]:
+        for batch in [int(b) for b in args.batches.split(",")]:
+            quern, _ = quern_rate(args.quern, model, args.models, paths, threads, batch, args.repetitions, prepare_only=True)
+            prepare_rows.append({"threads": threads, "batch": batch, "quern_images_per_second": quern,
+                                 "python_images_per_second": python_prepare, "ratio": quern / python_prepare})
+    print("\nDecode + preprocess only (file → model input):")
+    print("| threads | batch | Quern img/s | Pillow + numpy img/s | ratio |")
+    print("|---|---|---|---|---|")
+    for row in prepare_rows:
+        print(f"| {row['threads']} | {row['batch']} | {row['quern_images_per_second']:.1f} | "
+              f"{row['python_images_per_second']:.1f} | {row['ratio']:.2f}× |")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"files": len(paths), "rows": rows}, handle, indent=1)
+            json.dump({"files": len(paths), "rows": rows, "prepare_only": prepare_rows}, handle, indent=1)
 
 
 if __name__ == "__main__":
