@@ -67,7 +67,29 @@ import Testing
         }
     }
 
-    @Test func everySingleBitFlipIsAnErrorOrTheSameImage() throws {
+    @Test func randomDamageToEveryVariantIsAnError() throws {
+        // Deterministic pseudo-random byte changes (1–4 per copy) anywhere
+        // after the signature of every good file: CRCs cover every chunk, so
+        // each damaged copy must fail cleanly, whatever the variant.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        for file in ImageTestSupport.goodFiles where !file.file.hasPrefix("photo-") {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file.path)))
+            for _ in 0..<25 {
+                var damaged = bytes
+                for _ in 0...(next() % 4) {
+                    let position = 8 + next() % (bytes.count - 8)
+                    damaged[position] ^= UInt8(1 + next() % 255)
+                }
+                #expect(throws: MediaError.self, "\(file.file)") { try PNGDecoder().decode(damaged) }
+            }
+        }
+    }
+
+    @Test func everySingleBitFlipIsAnError() throws {
         // CRCs and Adler-32 cover every byte after the signature, so a flipped
         // bit anywhere is an error — strict mode leaves no byte unchecked.
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ImageTestSupport.corpus + "/good/palette4-adam7.png")))
