@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Creates the Python environment that runs the reference (sentence-transformers
-# on CPU PyTorch) for the embedding goldens and the embedding benchmark.
+# Creates the Python environment that runs the reference engines for the
+# golden generators and the benchmark scripts: sentence-transformers on CPU
+# PyTorch (embeddings), ONNX Runtime + Pillow (images), faster-whisper /
+# CTranslate2 + soxr (audio).
 # It lives outside the repository: $QUERN_REFERENCE_VENV, default
 # ~/.cache/quern/venv-reference. Idempotent.
 #
-# Usage: tools/goldens/setup-reference-venv.sh [--bench]   (--bench adds ONNX Runtime)
+# Usage: tools/goldens/setup-reference-venv.sh [--bench] [--images] [--audio] [--all]
+#   --bench   ONNX Runtime for the embedding benchmark's extra column
+#   --images  Pillow, scikit-image, ONNX Runtime (make_image_goldens.py, make_resnet_goldens.py, bench-images-*.py)
+#   --audio   faster-whisper, soxr, scipy (make_audio_goldens.py, make_whisper_goldens.py, bench-whisper.py)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 venv=${QUERN_REFERENCE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/quern/venv-reference}
@@ -29,9 +34,18 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     fi
 fi
 "$pip" install --quiet -r "$here/requirements.txt"
-if [ "${1:-}" = "--bench" ]; then
-    "$pip" install --quiet -r "$here/requirements-bench.txt"
-fi
+for option in "$@"; do
+    case "$option" in
+        --bench) sets=(bench) ;;
+        --images) sets=(images) ;;
+        --audio) sets=(audio) ;;
+        --all) sets=(bench images audio) ;;
+        *) echo "setup-reference-venv.sh: unknown option $option" >&2; exit 2 ;;
+    esac
+    for set in "${sets[@]}"; do
+        "$pip" install --quiet -r "$here/requirements-$set.txt"
+    done
+done
 # A CUDA torchvision breaks `import transformers` next to the CPU torch.
 "$pip" uninstall --yes --quiet torchvision 2>/dev/null || true
 
