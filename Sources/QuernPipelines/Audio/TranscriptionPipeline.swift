@@ -21,7 +21,7 @@ public struct TranscriptionPipeline: Pipeline {
 
     public let identity: ModelIdentity
     public let tasks: Set<TaskName> = [.transcribe]
-    let transcriber: WhisperTranscriber
+    public let transcriber: WhisperTranscriber
     let logMel: WhisperLogMel
     let limits: AudioLimits
 

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import QuernModels
+import QuernPipelines
+import QuernTensor
+
+/// `quern transcribe`: audio files to transcripts through the transcription
+/// pipeline (JSON lines), or with `--bench` the measurements
+/// scripts/bench-whisper.py puts next to faster-whisper's: the encoder's time
+/// for one 30 s window, the whole-corpus transcription time (decode, log-mel,
+/// encode, decode) as a real-time factor, and the peak resident memory.
+struct TranscribeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcribe", abstract: "Transcribes audio files (Whisper tiny.en by default), or measures transcription with --bench.")
+
+    @Argument(help: ArgumentHelp("Audio files.", valueName: "file"))
+    var files: [String]
+
+    @Option(help: ArgumentHelp("A Whisper model folder (default: whisper-tiny-en in --models).", valueName: "dir"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Model directory (QUERN_MODELS, default ./models).", valueName: "dir"))
+    var models: String?
+
+    @Flag(help: "Measure instead of printing transcripts.")
+    var bench = false
+
+    @Option(help: "With --bench: timed passes (after one warm-up); the best is reported.")
+    var repetitions = 3
+
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        _ = try compute.prepare()
+        guard !files.isEmpty, repetitions >= 1 else { throw ValidationError("give at least one file; --repetitions must be at least 1") }
+        let modelsDirectory = models ?? ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "./models"
+        let directory = try model ?? DefaultModel.speechRecognizer.path(in: modelsDirectory)
+        let speech = try TranscriptionPipeline(directory: directory)
+        let pipeline = AnyPipeline(speech)
+        let clock = ContinuousClock()
+
+        func transcribeAll(print: Bool) throws -> Double {
+            var audioSeconds = 0.0
+            for file in files {
+                let job = Job(request: .transcribe(audio: [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))))
+                let prepared = try pipeline.prepareBatch([job]).map { try $0.result.get() }
+                let execution = BatchExecution(pipeline: pipeline, batch: prepared, timeout: .seconds(3600))
+                guard let results = execution.wait(timeout: .seconds(3600)) else { throw ValidationError("\(file) did not finish") }
+                for result in results {
+                    guard case let .transcription(output) = try result.get() else { continue }
+                    audioSeconds += output.durationSeconds ?? 0
+                    if print {
+                        let line = JSONValue.object([("file", .string(file)), ("result", TaskOutput.transcription(output).json)])
+                        Swift.print(JSONWriter.string(line, style: .compact))
+                    }
+                }
+            }
+            return audioSeconds
+        }
+
+        guard bench else {
+            _ = try transcribeAll(print: true)
+            return
+        }
+        // The encoder's cost does not depend on the sound: one window of a
+        // 30 s tone's log-mel.
+        let tone = (0..<480_000).map { Float(0.1 * sin(2 * Double.pi * 440 * Double($0) / 16_000)) }
+        let window = WhisperLogMel().compute(tone, paddingSamples: 0)
+        var encoderBest = Double.infinity
+        for repetition in 0...max(repetitions, 5) {
+            let start = clock.now
+            _ = try speech.transcriber.model.encode(window)
+            if repetition > 0 { encoderBest = min(encoderBest, seconds(clock.now - start)) }
+        }
+        var transcribeBest = Double.infinity
+        var audioSeconds = 0.0
+        for repetition in 0...repetitions {
+            let start = clock.now
+            audioSeconds = try transcribeAll(print: false)
+            if repetition > 0 { transcribeBest = min(transcribeBest, seconds(clock.now - start)) }
+        }
+        let report = JSONValue.object([
+            ("engine", .string("quern")), ("model", .string(speech.identity.name)), ("threads", .int(ComputeThreads.count)),
+            ("files", .int(files.count)), ("audio_seconds", .double(audioSeconds)),
+            ("encoder_30s_ms", .double(encoderBest * 1000)), ("transcribe_seconds", .double(transcribeBest)),
+            ("real_time_factor", .double(transcribeBest / max(audioSeconds, 1e-9))), ("peak_rss_mb", .double(Self.peakResidentMegabytes())),
+        ])
+        print(JSONWriter.string(report, style: .compact))
+    }
+
+    /// VmHWM of /proc/self/status (0 where there is no procfs).
+    static func peakResidentMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kilobytes / 1024
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        let (whole, fraction) = duration.components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}
