@@ -92,6 +92,7 @@ public enum PillowResize {
         guard let input = source.baseAddress, let output = target.baseAddress else { return }
         let outputWidth = coefficients.positions.count
         let firstRow = rows.lowerBound
+        let inputEnd = input + source.count
         coefficients.weights.withUnsafeBufferPointer { weights in
             coefficients.starts.withUnsafeBufferPointer { starts in
                 coefficients.counts.withUnsafeBufferPointer { counts in
@@ -104,10 +105,19 @@ public enum PillowResize {
                                 let taps = weightBase + column * coefficients.taps
                                 var sum = SIMD4<Int32>(repeating: ResampleCoefficients.roundingBias)
                                 var pixel = rowStart + starts[column] * 3
-                                for tap in 0..<counts[column] {
-                                    let rgb = SIMD4<Int32>(Int32(pixel[0]), Int32(pixel[1]), Int32(pixel[2]), 0)
-                                    sum &+= rgb &* SIMD4<Int32>(repeating: taps[tap])
+                                let count = counts[column]
+                                // Four bytes load as one (R, G, B, next R); the weight's fourth
+                                // lane is 0. The buffer's very last pixel has no fourth byte.
+                                let wide = count == 0 || pixel + count * 3 < inputEnd ? count : count - 1
+                                for tap in 0..<wide {
+                                    let bytes = UnsafeRawPointer(pixel).loadUnaligned(as: SIMD4<UInt8>.self)
+                                    let weight = taps[tap]
+                                    sum &+= SIMD4<Int32>(truncatingIfNeeded: bytes) &* SIMD4<Int32>(weight, weight, weight, 0)
                                     pixel += 3
+                                }
+                                if wide < count {
+                                    let rgb = SIMD4<Int32>(Int32(pixel[0]), Int32(pixel[1]), Int32(pixel[2]), 0)
+                                    sum &+= rgb &* SIMD4<Int32>(repeating: taps[wide])
                                 }
                                 let out = outputRow + column * 3
                                 out[0] = ResampleCoefficients.clip8(sum[0])
