@@ -49,33 +49,29 @@ public enum AudioDecoder {
         }
 
         var notes: [String] = []
-        let (mono, readError) = try readMono(file, channels: channels, sourceRate: sourceRate,
-                                             maxFrames: maxFrames, limits: limits, expected: declaredFrames)
-        let decodedFrames = mono.count
+        let resampler = Resampler(inputRate: sourceRate, outputRate: targetSampleRate)
+        let read = try readConverted(file, channels: channels, resampler: resampler, maxFrames: maxFrames,
+                                     limits: limits)
+        let decodedFrames = read.frames
         var isComplete = true
         if let declaredFrames, decodedFrames < declaredFrames {
             isComplete = false
             notes.append("header declares \(declaredFrames) frames; \(decodedFrames) decoded (\(seconds(decodedFrames, sourceRate)) of \(seconds(declaredFrames, sourceRate)) s)")
         }
-        if let readError {
+        if let readError = read.error {
             isComplete = false
             notes.append("decoding stopped after \(decodedFrames) frames: \(readError)")
         }
         guard decodedFrames > 0 else {
             if let declaredFrames, declaredFrames > 0 {
-                throw MediaError(.corrupt, "the header declares \(declaredFrames) frames but none could be decoded\(readError.map { ": " + $0 } ?? "")")
+                throw MediaError(.corrupt, "the header declares \(declaredFrames) frames but none could be decoded\(read.error.map { ": " + $0 } ?? "")")
             }
             throw MediaError(.empty, "the file holds no audio frames")
         }
-
-        var samples = mono
-        let replaced = replaceNonFinite(&samples)
-        if replaced > 0 { notes.append("replaced \(replaced) non-finite samples (NaN or infinity) with 0") }
+        if read.nonFinite > 0 { notes.append("replaced \(read.nonFinite) non-finite samples (NaN or infinity) with 0") }
         if channels > 1 { notes.append("downmixed \(channels) channels to mono (mean)") }
-        if sourceRate != targetSampleRate {
-            samples = Resampler(inputRate: sourceRate, outputRate: targetSampleRate).process(samples)
-            notes.append("resampled \(sourceRate) → \(targetSampleRate) Hz")
-        }
+        if sourceRate != targetSampleRate { notes.append("resampled \(sourceRate) → \(targetSampleRate) Hz") }
+        let samples = read.samples
 
         let source = AudioSourceInfo(
             container: file.formatName(file.majorFormat), encoding: file.formatName(file.subtype),
@@ -85,46 +81,65 @@ public enum AudioDecoder {
                             isComplete: isComplete)
     }
 
-    /// Reads every frame, averaging the channels as it goes so the
-    /// multichannel signal is never held whole. Stops with `.tooLarge` as
-    /// soon as the decoded length passes the limit (for streams whose header
-    /// gave no length, or gave a wrong one).
-    private static func readMono(
-        _ file: SoundFile, channels: Int, sourceRate: Int, maxFrames: Int, limits: AudioLimits, expected: Int?
-    ) throws(MediaError) -> (samples: [Float], error: String?) {
-        var mono: [Float] = []
-        mono.reserveCapacity(min(expected ?? 0, maxFrames))
+    /// What reading produced: samples at the target rate, frames decoded at
+    /// the source rate, NaN/infinity samples zeroed, and the error that
+    /// stopped reading early, if any.
+    private struct ReadResult {
+        var samples: [Float]
+        var frames: Int
+        var nonFinite: Int
+        var error: String?
+    }
+
+    /// Reads every frame, averaging the channels and resampling block by
+    /// block, so neither the multichannel nor the source-rate signal is ever
+    /// held whole. Stops with `.tooLarge` as soon as the decoded length passes
+    /// the limit (for streams whose header gave no length, or a wrong one).
+    private static func readConverted(
+        _ file: SoundFile, channels: Int, resampler: Resampler, maxFrames: Int, limits: AudioLimits
+    ) throws(MediaError) -> ReadResult {
+        var stream = StreamingResampler(resampler)
         var interleaved = [Float](repeating: 0, count: chunkFrames * channels)
-        let divisor = Float(channels)
+        var mono = [Float](repeating: 0, count: chunkFrames)
+        var frames = 0, nonFinite = 0
         while true {
             let read = interleaved.withUnsafeMutableBufferPointer { buffer in
                 file.readFrames(into: buffer.baseAddress!, frames: chunkFrames)
             }
             guard read > 0 else { break }
-            guard mono.count + read <= maxFrames else {
+            guard frames + read <= maxFrames else {
                 throw MediaError(.tooLarge, "the audio runs past the limit of \(limits.maxSeconds) s")
             }
-            if channels == 1 {
-                mono.append(contentsOf: interleaved[0..<read])
-            } else {
-                interleaved.withUnsafeBufferPointer { buffer in
-                    for frame in 0..<read {
-                        var sum: Float = 0
-                        let base = frame * channels
-                        for channel in 0..<channels { sum += buffer[base + channel] }
-                        mono.append(sum / divisor)
-                    }
+            frames += read
+            nonFinite += interleaved.withUnsafeBufferPointer { source in
+                mono.withUnsafeMutableBufferPointer { destination in
+                    downmix(source.baseAddress!, frames: read, channels: channels, into: destination.baseAddress!)
                 }
             }
+            mono.withUnsafeBufferPointer { stream.append(UnsafeBufferPointer(rebasing: $0[0..<read])) }
         }
-        return (mono, file.readError)
+        return ReadResult(samples: stream.finish(), frames: frames, nonFinite: nonFinite, error: file.readError)
     }
 
-    /// Sets NaN and ±infinity (possible in float WAV data) to 0; returns how many.
-    private static func replaceNonFinite(_ samples: inout [Float]) -> Int {
+    /// Mean of the channels of `frames` interleaved frames into `mono`, with
+    /// NaN and ±infinity (possible in float WAV data) set to 0; returns how
+    /// many values were replaced.
+    private static func downmix(_ interleaved: UnsafePointer<Float>, frames: Int, channels: Int,
+                                into mono: UnsafeMutablePointer<Float>) -> Int {
+        if channels == 1 {
+            mono.update(from: interleaved, count: frames)
+        } else {
+            let divisor = Float(channels)
+            for frame in 0..<frames {
+                let base = interleaved + frame * channels
+                var sum: Float = 0
+                for channel in 0..<channels { sum += base[channel] }
+                mono[frame] = sum / divisor
+            }
+        }
         var replaced = 0
-        for index in samples.indices where !samples[index].isFinite {
-            samples[index] = 0
+        for index in 0..<frames where !mono[index].isFinite {
+            mono[index] = 0
             replaced += 1
         }
         return replaced

@@ -102,41 +102,51 @@ public struct Resampler: Sendable {
     /// The whole signal converted; output sample n is the filtered input at
     /// time n · inputRate / outputRate.
     public func process(_ input: [Float]) -> [Float] {
-        if upFactor == downFactor { return input }
-        let outputCount = outputCount(forInputCount: input.count)
-        guard outputCount > 0 else { return [] }
-        // Zeros on both sides so every output reads a full window.
-        var padded = [Float](repeating: 0, count: input.count + 2 * taps)
-        padded.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: taps).update(from: input, count: input.count) }
-        var output = [Float](repeating: 0, count: outputCount)
+        var stream = StreamingResampler(self)
+        input.withUnsafeBufferPointer { stream.append($0) }
+        return stream.finish()
+    }
+
+    /// True when the rates are equal and samples pass through unchanged.
+    var isIdentity: Bool { upFactor == downFactor }
+
+    /// First input sample output n reads (its window is `taps` long).
+    func windowStart(ofOutput n: Int) -> Int { n * downFactor / upFactor - reach + 1 }
+
+    /// The last output whose whole window ends before input index `end`.
+    func lastOutput(withWindowBefore end: Int) -> Int {
+        // windowStart(n) + taps ≤ end  ⇔  ⌊n·M/L⌋ ≤ end − reach − 1.
+        let wholeLimit = end - reach - 1
+        guard wholeLimit >= 0 else { return -1 }
+        return ((wholeLimit + 1) * upFactor - 1) / downFactor
+    }
+
+    /// Outputs `outputs` into `destination[0...]`, reading input index i at
+    /// `source[i − sourceStart]`; every window must lie inside `source`.
+    func compute(outputs: Range<Int>, source: UnsafePointer<Float>, sourceStart: Int,
+                 into destination: UnsafeMutablePointer<Float>) {
         let exact = phases == upFactor
-        padded.withUnsafeBufferPointer { source in
-            table.withUnsafeBufferPointer { coefficients in
-                output.withUnsafeMutableBufferPointer { destination in
-                    let sourceBase = source.baseAddress!, coefficientBase = coefficients.baseAddress!
-                    let destinationBase = destination.baseAddress!
-                    parallelFor(outputCount, grain: 4096) { range in
-                        for n in range {
-                            let position = n * downFactor
-                            let whole = position / upFactor, remainder = position % upFactor
-                            // Window start: `taps` of padding, then reach − 1 samples back.
-                            let window = sourceBase + (whole + taps - reach + 1)
-                            if exact {
-                                destinationBase[n] = vectorDot(coefficientBase + remainder * taps, window, count: taps)
-                            } else {
-                                let place = Double(remainder) * Double(phases) / Double(upFactor)
-                                let phase = min(Int(place), phases - 1)
-                                let weight = Float(place - Double(phase))
-                                let lower = vectorDot(coefficientBase + phase * taps, window, count: taps)
-                                let upper = vectorDot(coefficientBase + (phase + 1) * taps, window, count: taps)
-                                destinationBase[n] = lower + weight * (upper - lower)
-                            }
-                        }
+        table.withUnsafeBufferPointer { coefficients in
+            let coefficientBase = coefficients.baseAddress!
+            parallelFor(outputs.count, grain: 4096) { range in
+                for offset in range {
+                    let n = outputs.lowerBound + offset
+                    let position = n * downFactor
+                    let whole = position / upFactor, remainder = position % upFactor
+                    let window = source + (whole - reach + 1 - sourceStart)
+                    if exact {
+                        destination[offset] = vectorDot(coefficientBase + remainder * taps, window, count: taps)
+                    } else {
+                        let place = Double(remainder) * Double(phases) / Double(upFactor)
+                        let phase = min(Int(place), phases - 1)
+                        let weight = Float(place - Double(phase))
+                        let lower = vectorDot(coefficientBase + phase * taps, window, count: taps)
+                        let upper = vectorDot(coefficientBase + (phase + 1) * taps, window, count: taps)
+                        destination[offset] = lower + weight * (upper - lower)
                     }
                 }
             }
         }
-        return output
     }
 
     static func gcd(_ a: Int, _ b: Int) -> Int {

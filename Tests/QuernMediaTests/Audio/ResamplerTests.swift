@@ -87,6 +87,26 @@ struct ResamplerTests {
         }
     }
 
+    /// Block-by-block conversion (as the decoder feeds it) equals the
+    /// whole-signal result, whatever the block sizes.
+    @Test(arguments: [44100, 48000, 8000, 22050, 44101])
+    func streamingEqualsWhole(rate: Int) {
+        let input = Self.testSignal(rate: rate, seconds: 0.37)
+        let resampler = Resampler(inputRate: rate, outputRate: 16_000)
+        let whole = resampler.process(input)
+        var stream = StreamingResampler(resampler)
+        var offset = 0, block = 1
+        while offset < input.count {
+            let end = min(input.count, offset + block)
+            input[offset..<end].withUnsafeBufferPointer { stream.append($0) }
+            offset = end
+            block = block * 3 + 7          // 1, 10, 37, 118, … sizes, small and large
+        }
+        let streamed = stream.finish()
+        #expect(streamed.count == whole.count)
+        #expect(streamed == whole)
+    }
+
     @Test func identityAndCounts() {
         let samples: [Float] = [0.1, -0.2, 0.3]
         #expect(Resampler(inputRate: 16_000, outputRate: 16_000).process(samples) == samples)
