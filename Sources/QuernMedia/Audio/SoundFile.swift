@@ -1,4 +1,5 @@
 import CSndFile
+import Synchronization
 
 /// An audio file opened by libsndfile straight from memory, through its
 /// virtual I/O callbacks: nothing touches the disk. Owns the libsndfile
@@ -15,6 +16,11 @@ final class SoundFile {
         self.stream = stream
     }
 
+    /// libsndfile reports why an open failed through one process-wide error
+    /// slot (`sf_error(NULL)`), so opens are serialised to keep each failure's
+    /// reason its own. Decoding itself runs unlocked.
+    private static let openLock = Mutex<Void>(())
+
     /// Opens `bytes` for reading, or says why libsndfile could not.
     static func open(_ bytes: [UInt8]) throws(MediaError) -> SoundFile {
         let stream = MemoryByteStream(bytes)
@@ -29,10 +35,15 @@ final class SoundFile {
         var info = SF_INFO()
         // libsndfile copies the callback table; `stream` is retained by the
         // SoundFile returned, so the context pointer stays valid until close.
-        let opened = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque())
+        let context = Unmanaged.passUnretained(stream).toOpaque()
+        let (opened, code, reason) = withExtendedLifetime(stream) {
+            openLock.withLock { _ -> (OpaquePointer?, Int, String) in
+                let handle = sf_open_virtual(&io, Int32(SFM_READ), &info, context)
+                if handle != nil { return (handle, 0, "") }
+                return (nil, Int(sf_error(nil)), String(cString: sf_strerror(nil)))
+            }
+        }
         guard let handle = opened else {
-            let code = Int(sf_error(nil))
-            let reason = String(cString: sf_strerror(nil))
             switch code {
             case Int(SF_ERR_UNRECOGNISED_FORMAT):
                 throw MediaError(.unrecognized, "not an audio file libsndfile recognises (\(reason))")
