@@ -63,7 +63,10 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     let pixels = n * oh * ow
     if pixels == 0 || conv.outputChannels == 0 { return output }
     let taps = conv.taps
-    let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: pixels * taps)
+    // Few channels per tap (a stem on RGB): tiles gather their im2col rows
+    // from the input directly; otherwise an indirection table of row pointers.
+    let gathering = taps > 1 && c < 16 && window.dilation == (1, 1)
+    let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: gathering ? 1 : pixels * taps)
     defer { table.deallocate() }
     let zeros = Tensor(zeros: [max(c, 1)])
     let tile = Int(QUERN_CONV_TILE_PIXELS)
@@ -79,18 +82,32 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     let panelsPerGroup = (panels + panelGroups - 1) / panelGroups
     input.withPointer { src in
         zeros.withPointer { zero in
-            quern_conv_build_indirection(
-                src, Int32(n), Int32(h), Int32(w), Int32(c), Int32(window.kernel.height), Int32(window.kernel.width),
-                Int32(window.stride.height), Int32(window.stride.width), Int32(window.padding.top), Int32(window.padding.left),
-                Int32(window.dilation.height), Int32(window.dilation.width), Int32(oh), Int32(ow), zero, table)
+            if !gathering {
+                quern_conv_build_indirection(
+                    src, Int32(n), Int32(h), Int32(w), Int32(c), Int32(window.kernel.height), Int32(window.kernel.width),
+                    Int32(window.stride.height), Int32(window.stride.width), Int32(window.padding.top), Int32(window.padding.left),
+                    Int32(window.dilation.height), Int32(window.dilation.width), Int32(oh), Int32(ow), zero, table)
+            }
+            let geometry = quern_conv_geometry(
+                input: src, height: Int32(h), width: Int32(w), kernel_h: Int32(window.kernel.height), kernel_w: Int32(window.kernel.width),
+                stride_h: Int32(window.stride.height), stride_w: Int32(window.stride.width), pad_top: Int32(window.padding.top),
+                pad_left: Int32(window.padding.left), out_h: Int32(oh), out_w: Int32(ow))
             conv.packed.withPointer { packed in
                 conv.bias.withPointer { bias in
                     output.withMutablePointer { out in
                         let run = { (residualPointer: UnsafePointer<Float>?) in
-                            var job = quern_conv_job(
-                                indirection: UnsafePointer(table), taps: Int32(taps), channels: Int32(c), packed: packed, bias: bias,
-                                residual: residualPointer, output: out, out_channels: Int32(conv.outputChannels), relu: relu ? 1 : 0,
-                                gather: taps > 1 && c < 16 ? 1 : 0)
+                            var job = quern_conv_job()
+                            job.indirection = UnsafePointer(table)
+                            job.taps = Int32(taps)
+                            job.channels = Int32(c)
+                            job.packed = packed
+                            job.bias = bias
+                            job.residual = residualPointer
+                            job.output = out
+                            job.out_channels = Int32(conv.outputChannels)
+                            job.relu = relu ? 1 : 0
+                            job.gather = gathering ? 1 : 0
+                            job.geometry = geometry
                             parallelFor(chunks * panelGroups, grain: 1) { range in
                                 for item in range {
                                     let chunk = item / panelGroups, group = item % panelGroups

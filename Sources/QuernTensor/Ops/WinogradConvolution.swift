@@ -100,9 +100,16 @@ public func conv2dNHWC(_ input: Tensor, _ conv: WinogradConvolution, residual: T
                     let packed = conv.products[product]
                     packed.packed.withPointer { weights in
                         packed.bias.withPointer { noBias in
-                            var job = quern_conv_job(
-                                indirection: UnsafePointer(table + product * tiles), taps: 1, channels: Int32(c), packed: weights,
-                                bias: noBias, residual: nil, output: m + product * tiles * o, out_channels: Int32(o), relu: 0, gather: 0)
+                            let rows: UnsafePointer<UnsafePointer<Float>?> = UnsafePointer(table + product * tiles)
+                            let destination: UnsafeMutablePointer<Float> = m + product * tiles * o
+                            var job = quern_conv_job()
+                            job.indirection = rows
+                            job.taps = 1
+                            job.channels = Int32(c)
+                            job.packed = weights
+                            job.bias = noBias
+                            job.output = destination
+                            job.out_channels = Int32(o)
                             quern_conv_nhwc_run(&job, first, last, Int32(firstPanel), Int32(lastPanel))
                         }
                     }
