@@ -88,12 +88,46 @@ public final class WhisperModel: @unchecked Sendable {
         }
     }
 
+    /// x · Wᵀ + b. The encoder's weights are float32 tensors for sgemm; the
+    /// decoder's keep their stored type in a `WeightMatrix` (float16 for a
+    /// CTranslate2 file: the same values CTranslate2 converts to float32, at
+    /// half the memory traffic of a token-by-token step, which reads every
+    /// weight once).
     struct Linear {
-        let weight: Tensor
+        enum Weights {
+            case dense(Tensor)
+            case matrix(WeightMatrix)
+        }
+        let weights: Weights
         let bias: Tensor?
-        /// A decoding step's few rows skip sgemm's packing of the weights.
+
+        init(weight: Tensor, bias: Tensor?) {
+            weights = .dense(weight)
+            self.bias = bias
+        }
+
+        init(matrix: WeightMatrix, bias: Tensor?) {
+            weights = .matrix(matrix)
+            self.bias = bias
+        }
+
         func callAsFunction(_ x: Tensor) -> Tensor {
-            x.leadingCount <= fewRowsLinearLimit ? fewRowsLinear(x, weight: weight, bias: bias) : linear(x, weight: weight, bias: bias)
+            switch weights {
+            case let .dense(weight):
+                // A decoding step's few rows skip sgemm's packing of the weights.
+                return x.leadingCount <= fewRowsLinearLimit ? fewRowsLinear(x, weight: weight, bias: bias) : linear(x, weight: weight, bias: bias)
+            case let .matrix(matrix):
+                let rows = x.leadingCount
+                let y = matrix.multiply(x.reshaped([rows, matrix.columns]))
+                if let bias { for row in 0..<rows { y.row(row).addInPlace(bias) } }
+                return y.reshaped(Array(x.shape.dropLast()) + [matrix.rows])
+            }
+        }
+
+        /// The same layer with its weights in a `WeightMatrix` (float32 kept).
+        func asMatrix() throws(TensorError) -> Linear {
+            guard case let .dense(weight) = weights else { return self }
+            return Linear(matrix: try WeightMatrix(weight), bias: bias)
         }
     }
 
@@ -132,12 +166,12 @@ public final class WhisperModel: @unchecked Sendable {
         var encoderPositions: Tensor
         var encoderBlocks: [EncoderBlock]
         var encoderNorm: Norm
-        var tokenEmbeddings: Tensor
+        var tokenEmbeddings: WeightMatrix
         var decoderPositions: Tensor
         var decoderBlocks: [DecoderBlock]
         var decoderNorm: Norm
         /// [vocabulary, width]; the token embeddings themselves when tied.
-        var outputProjection: Tensor
+        var outputProjection: WeightMatrix
     }
 
     public let config: Config
@@ -209,6 +243,7 @@ public final class WhisperModel: @unchecked Sendable {
 /// self-attention KV caches of the tokens decoded so far.
 public final class WhisperDecoderSession: @unchecked Sendable {
     let model: WhisperModel
+    /// [heads, frames, dimension] per layer.
     let crossKeys: [Tensor]
     let crossValues: [Tensor]
     let caches: [KVCache]
@@ -217,10 +252,13 @@ public final class WhisperDecoderSession: @unchecked Sendable {
         let c = model.config
         let heads = c.decoderHeads, dimension = c.width / heads, frames = encoderStates.shape[0]
         var keys: [Tensor] = [], values: [Tensor] = []
+        // Head-major [heads, frames, dimension], so that each step's single
+        // query reads every head's keys and values as contiguous rows.
         for block in model.weights.decoderBlocks {
-            let keyValue = block.crossKeyValue(encoderStates)
-            keys.append(keyValue.columns(0..<c.width).reshaped([frames, heads, dimension]))
-            values.append(keyValue.columns(c.width..<2 * c.width).reshaped([frames, heads, dimension]))
+            let keyValue = block.crossKeyValue(encoderStates).reshaped([frames, 2 * heads, dimension])
+            let headMajor = permute(keyValue, [1, 0, 2])
+            keys.append(headMajor.rows(0..<heads))
+            values.append(headMajor.rows(heads..<2 * heads))
         }
         self.model = model
         crossKeys = keys
@@ -250,10 +288,8 @@ public final class WhisperDecoderSession: @unchecked Sendable {
             throw ModelError(.tokenOutOfRange, "token id \(token) is outside the vocabulary of \(c.vocabularySize)")
         }
         let heads = c.decoderHeads, dimension = c.width / heads, epsilon = c.layerNormEpsilon
-        let hidden = Tensor(zeros: [length, c.width])
-        for (row, token) in tokens.enumerated() {
-            hidden.row(row).assign(w.tokenEmbeddings.row(token))
-        }
+        let hidden: Tensor
+        do { hidden = try w.tokenEmbeddings.gatherRows(tokens) } catch { throw ModelError(.tokenOutOfRange, error.description) }
         hidden.addInPlace(w.decoderPositions.rows(start..<start + length))
         for (index, block) in w.decoderBlocks.enumerated() {
             var normed = layerNorm(hidden, gamma: block.selfAttentionNorm.gamma, beta: block.selfAttentionNorm.beta, epsilon: epsilon)
@@ -269,9 +305,14 @@ public final class WhisperDecoderSession: @unchecked Sendable {
             hidden.addInPlace(block.selfOutput(selfContext.reshaped([length, c.width])))
 
             normed = layerNorm(hidden, gamma: block.crossNorm.gamma, beta: block.crossNorm.beta, epsilon: epsilon)
-            let crossQuery = block.crossQuery(normed).reshaped([length, heads, dimension])
-            let crossContext = scaledDotProductAttention(query: crossQuery, key: crossKeys[index], value: crossValues[index], causal: false)
-            hidden.addInPlace(block.crossOutput(crossContext.reshaped([length, c.width])))
+            let crossQuery = block.crossQuery(normed)
+            let crossContext = Tensor(zeros: [length, c.width])
+            for row in 0..<length {
+                let context = singleQueryAttention(query: crossQuery.row(row).reshaped([heads, dimension]),
+                                                   keys: crossKeys[index], values: crossValues[index])
+                crossContext.row(row).assign(context)
+            }
+            hidden.addInPlace(block.crossOutput(crossContext))
 
             model.applyFeedForward(block.feedForward, to: hidden)
             observe?("decoder.layers.\(index) output", hidden)
@@ -279,7 +320,6 @@ public final class WhisperDecoderSession: @unchecked Sendable {
         let rows = allLogits ? hidden : hidden.rows(length - 1..<length)
         let normed = layerNorm(rows, gamma: w.decoderNorm.gamma, beta: w.decoderNorm.beta, epsilon: epsilon)
         observe?("decoder.layer_norm output", normed)
-        return normed.leadingCount <= fewRowsLinearLimit
-            ? fewRowsLinear(normed, weight: w.outputProjection) : linear(normed, weight: w.outputProjection)
+        return w.outputProjection.multiply(normed)
     }
 }

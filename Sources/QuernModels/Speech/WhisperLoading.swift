@@ -42,9 +42,8 @@ extension WhisperModel {
             let weight = Tensor(zeros: [parts.count * h, h]), bias = Tensor(zeros: [parts.count * h])
             for (index, part) in parts.enumerated() {
                 let rows = index * h..<(index + 1) * h
-                let projection = try linear(p + part, out: h, in: h, bias: part != "k_proj")
-                weight.rows(rows).assign(projection.weight)
-                if let partBias = projection.bias { bias.rows(rows).assign(partBias) }
+                weight.rows(rows).assign(try tensor(p + part + ".weight", [h, h]))
+                if part != "k_proj" { bias.rows(rows).assign(try tensor(p + part + ".bias", [h])) }
             }
             return Linear(weight: weight, bias: bias)
         }
@@ -55,19 +54,23 @@ extension WhisperModel {
                                 attentionOutput: try linear(p + "self_attn.out_proj", out: h, in: h),
                                 feedForward: try feedForward(p))
         }
+        func matrix(_ layer: Linear) throws(FormatError) -> Linear {
+            do { return try layer.asMatrix() } catch { throw FormatError(error, file: checkpoint.path) }
+        }
         let decoderBlocks = try (0..<config.decoderLayers).map { i throws(FormatError) in
             let p = "decoder.layers.\(i)."
+            let mlp = try feedForward(p)
             return DecoderBlock(selfAttentionNorm: try norm(p + "self_attn_layer_norm"),
-                                selfQueryKeyValue: try stacked(p + "self_attn.", ["q_proj", "k_proj", "v_proj"]),
-                                selfOutput: try linear(p + "self_attn.out_proj", out: h, in: h),
+                                selfQueryKeyValue: try matrix(try stacked(p + "self_attn.", ["q_proj", "k_proj", "v_proj"])),
+                                selfOutput: try matrix(try linear(p + "self_attn.out_proj", out: h, in: h)),
                                 crossNorm: try norm(p + "encoder_attn_layer_norm"),
-                                crossQuery: try linear(p + "encoder_attn.q_proj", out: h, in: h),
-                                crossKeyValue: try stacked(p + "encoder_attn.", ["k_proj", "v_proj"]),
-                                crossOutput: try linear(p + "encoder_attn.out_proj", out: h, in: h),
-                                feedForward: try feedForward(p))
+                                crossQuery: try matrix(try linear(p + "encoder_attn.q_proj", out: h, in: h)),
+                                crossKeyValue: try matrix(try stacked(p + "encoder_attn.", ["k_proj", "v_proj"])),
+                                crossOutput: try matrix(try linear(p + "encoder_attn.out_proj", out: h, in: h)),
+                                feedForward: FeedForward(norm: mlp.norm, up: try matrix(mlp.up), down: try matrix(mlp.down)))
         }
-        let embeddings = try tensor("decoder.embed_tokens.weight", [config.vocabularySize, h])
-        let projection = binder.contains("proj_out.weight") ? try binder.tensor("proj_out.weight", shape: [config.vocabularySize, h]) : embeddings
+        let embeddings = try binder.matrix(prefix + "decoder.embed_tokens.weight", shape: [config.vocabularySize, h])
+        let projection = binder.contains("proj_out.weight") ? try binder.matrix("proj_out.weight", shape: [config.vocabularySize, h]) : embeddings
         let weights = Weights(
             conv1: TimeMajorConv1D(weight: try tensor("encoder.conv1.weight", [h, config.melBins, 3]), bias: try tensor("encoder.conv1.bias", [h]), stride: 1, padding: 1),
             conv2: TimeMajorConv1D(weight: try tensor("encoder.conv2.weight", [h, h, 3]), bias: try tensor("encoder.conv2.bias", [h]), stride: 2, padding: 1),
@@ -138,6 +141,10 @@ extension WhisperModel {
         func feedForward(_ p: String) throws(FormatError) -> FeedForward {
             FeedForward(norm: try norm(p + "ffn/layer_norm"), up: try linear(p + "ffn/linear_0", out: f, in: h), down: try linear(p + "ffn/linear_1", out: h, in: f))
         }
+        /// A decoder layer: the weights stay as stored (memory-mapped float16).
+        func stored(_ name: String, out: Int, in inputs: Int) throws(FormatError) -> Linear {
+            Linear(matrix: try binder.matrix(name + "/weight", shape: [out, inputs]), bias: try tensor(name + "/bias", [out]))
+        }
         let encoderBlocks = try (0..<config.encoderLayers).map { i throws(FormatError) in
             let p = "encoder/layer_\(i)/"
             return EncoderBlock(attentionNorm: try norm(p + "self_attention/layer_norm"),
@@ -148,19 +155,20 @@ extension WhisperModel {
         let decoderBlocks = try (0..<config.decoderLayers).map { i throws(FormatError) in
             let p = "decoder/layer_\(i)/"
             return DecoderBlock(selfAttentionNorm: try norm(p + "self_attention/layer_norm"),
-                                selfQueryKeyValue: try linear(p + "self_attention/linear_0", out: 3 * h, in: h),
-                                selfOutput: try linear(p + "self_attention/linear_1", out: h, in: h),
+                                selfQueryKeyValue: try stored(p + "self_attention/linear_0", out: 3 * h, in: h),
+                                selfOutput: try stored(p + "self_attention/linear_1", out: h, in: h),
                                 crossNorm: try norm(p + "attention/layer_norm"),
-                                crossQuery: try linear(p + "attention/linear_0", out: h, in: h),
-                                crossKeyValue: try linear(p + "attention/linear_1", out: 2 * h, in: h),
-                                crossOutput: try linear(p + "attention/linear_2", out: h, in: h),
-                                feedForward: try feedForward(p))
+                                crossQuery: try stored(p + "attention/linear_0", out: h, in: h),
+                                crossKeyValue: try stored(p + "attention/linear_1", out: 2 * h, in: h),
+                                crossOutput: try stored(p + "attention/linear_2", out: h, in: h),
+                                feedForward: FeedForward(norm: try norm(p + "ffn/layer_norm"), up: try stored(p + "ffn/linear_0", out: f, in: h),
+                                                         down: try stored(p + "ffn/linear_1", out: h, in: f)))
         }
-        let embeddings = try tensor("decoder/embeddings/weight", [config.vocabularySize, h])
+        let embeddings = try binder.matrix("decoder/embeddings/weight", shape: [config.vocabularySize, h])
         // The projection is usually an alias of the embeddings (tied); a
         // stored one of its own is used as it is.
         let projectionName = "decoder/projection/weight"
-        let projection = binder.contains(projectionName) ? try tensor(projectionName, [config.vocabularySize, h]) : embeddings
+        let projection = binder.contains(projectionName) ? try binder.matrix(projectionName, shape: [config.vocabularySize, h]) : embeddings
         if binder.contains("decoder/projection/bias") {
             throw FormatError(.unsupportedType, file: file, "an output projection bias is not supported")
         }
