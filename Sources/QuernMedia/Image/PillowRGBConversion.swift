@@ -16,15 +16,27 @@ public struct RGBConversion: Sendable {
 
 extension DecodedPNG {
     public func convertedToRGB() -> RGBConversion {
-        let pixelCount = width * height
         var steps: [String] = []
+        let image: RGBImage
+        if channels == 3 && bytesPerSample == 1 {
+            image = RGBImage(width: width, height: height, decoded: storage)  // already RGB: no copy
+        } else {
+            image = RGBImage(width: width, height: height, pixels: reducedToRGB())
+        }
+        describe(into: &steps)
+        return RGBConversion(image: image, steps: steps)
+    }
+
+    /// Each pixel's R, G, B per Pillow's rule for this layout.
+    private func reducedToRGB() -> [UInt8] {
+        let pixelCount = width * height
         let grayClipsAt255 = colorType == .gray && bytesPerSample == 2
-        let output = [UInt8](unsafeUninitializedCapacity: pixelCount * 3) { target, initialized in
+        return [UInt8](unsafeUninitializedCapacity: pixelCount * 3) { target, initialized in
             withSamples { source in
                 guard let input = source.baseAddress, let out = target.baseAddress else { return }
                 let stride = channels * bytesPerSample
                 switch (channels, bytesPerSample) {
-                case (3, 1):
+                case (3, 1):  // a plain copy (convertedToRGB itself uses the decoded buffer in place)
                     out.update(from: input, count: pixelCount * 3)
                 case (4, 1):
                     for pixel in 0..<pixelCount {
@@ -58,6 +70,10 @@ extension DecodedPNG {
             }
             initialized = pixelCount * 3
         }
+    }
+
+    private func describe(into steps: inout [String]) {
+        let grayClipsAt255 = colorType == .gray && bytesPerSample == 2
         switch colorType {
         case .palette: steps.append("palette expanded to RGB")
         case .gray, .grayAlpha: steps.append("gray copied to R, G and B")
@@ -69,6 +85,5 @@ extension DecodedPNG {
         }
         if colorType.hasAlphaChannel { steps.append("alpha dropped (not composited)") }
         if hasTransparencyChunk { steps.append("tRNS transparency ignored") }
-        return RGBConversion(image: RGBImage(width: width, height: height, pixels: output), steps: steps)
     }
 }

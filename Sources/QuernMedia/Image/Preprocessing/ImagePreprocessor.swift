@@ -94,7 +94,7 @@ extension ImagePreprocessing {
         }
         let pixels = Tensor(zeros: [3, height, width])
         pixels.withMutableBuffer { output in
-            cropped.pixels.withUnsafeBufferPointer { source in
+            cropped.withPixels { source in
                 for channel in 0..<3 {
                     let sourceChannel = channelOrder == .bgr ? 2 - channel : channel
                     let table = tables[channel]

@@ -50,7 +50,7 @@ public enum PillowResize {
         let intermediateWidth = window.columns.count
         let intermediateRows = endSourceRow - firstSourceRow
         var intermediate = [UInt8](repeating: 0, count: intermediateWidth * intermediateRows * 3)
-        image.pixels.withUnsafeBufferPointer { source in
+        image.withPixels { source in
             intermediate.withUnsafeMutableBufferPointer { target in
                 if resizeColumns {
                     let horizontal = ResampleCoefficients(
