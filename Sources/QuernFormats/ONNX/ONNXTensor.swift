@@ -26,26 +26,28 @@ public struct ONNXTensor: @unchecked Sendable {
     /// The values as a float32 tensor of shape `dims` (float, double and
     /// integer tensors; integers must be exactly representable).
     public func floats() throws(FormatError) -> Tensor {
-        let values = Tensor(zeros: dims)
+        // The stored values must fill the declared shape before anything is
+        // allocated: a hostile shape must not become a huge allocation.
         let n = count
         if let raw = littleEndianBytes {
-            let size = dataType.byteWidth
-            guard raw.count == n * size else {
-                throw FormatError(.shapeMismatch, file: file, "tensor \(name) \(dims) holds \(raw.count) bytes, expected \(n * size)")
+            guard raw.count == n * dataType.byteWidth else {
+                throw FormatError(.shapeMismatch, file: file, "tensor \(name) \(dims) holds \(raw.count) bytes, expected \(n * dataType.byteWidth)")
             }
-            values.withMutablePointer { out in
-                for i in 0..<n { out[i] = dataType.decode(raw, index: i) }
-            }
-        } else if dataType == .float || dataType == .double {
-            guard listedFloats.count == n else {
-                throw FormatError(.shapeMismatch, file: file, "tensor \(name) \(dims) lists \(listedFloats.count) values, expected \(n)")
-            }
-            values.withMutablePointer { out in for i in 0..<n { out[i] = listedFloats[i] } }
         } else {
-            guard listedIntegers.count == n else {
-                throw FormatError(.shapeMismatch, file: file, "tensor \(name) \(dims) lists \(listedIntegers.count) values, expected \(n)")
+            let listed = dataType == .float || dataType == .double ? listedFloats.count : listedIntegers.count
+            guard listed == n else {
+                throw FormatError(.shapeMismatch, file: file, "tensor \(name) \(dims) lists \(listed) values, expected \(n)")
             }
-            values.withMutablePointer { out in for i in 0..<n { out[i] = Float(listedIntegers[i]) } }
+        }
+        let values = Tensor(zeros: dims)
+        values.withMutablePointer { out in
+            if let raw = littleEndianBytes {
+                for i in 0..<n { out[i] = dataType.decode(raw, index: i) }
+            } else if dataType == .float || dataType == .double {
+                for i in 0..<n { out[i] = listedFloats[i] }
+            } else {
+                for i in 0..<n { out[i] = Float(listedIntegers[i]) }
+            }
         }
         return values
     }

@@ -138,6 +138,12 @@ struct ProtobufWriter {
         w.message(7) { g in g.message(5) { t in t.int(1, 3); t.int(2, 1); t.string(8, "w"); t.bytes(9, [0, 0, 0, 0]) } }
         let model = try Self.parse(w.bytes)
         #expect(throws: FormatError.self) { try model.graph.initializers["w"]?.floats() }
+        // A shape of 2^32 values over 4 stored bytes is refused before anything is allocated.
+        var large = ProtobufWriter()
+        large.int(1, 7)
+        large.message(7) { g in g.message(5) { t in t.int(1, 1 << 16); t.int(1, 1 << 16); t.int(2, 1); t.string(8, "w"); t.bytes(9, [0, 0, 0, 0]) } }
+        let largeModel = try Self.parse(large.bytes)
+        #expect(throws: FormatError.self) { try largeModel.graph.initializers["w"]?.floats() }
         var huge = ProtobufWriter()
         huge.int(1, 7)
         huge.message(7) { g in g.message(5) { t in t.int(1, 1 << 30); t.int(1, 1 << 30); t.int(2, 1); t.string(8, "w") } }
