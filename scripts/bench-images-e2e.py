@@ -13,7 +13,9 @@ warm-up pass; every timed pass reads each file from disk. ORT gets
 intra_op_num_threads = inter_op_num_threads = threads; Quern gets --threads.
 Python runs batch 1 (what the wrapper does per image) and batch 8 (stacked
 inputs, one session.run per 8); Quern runs batch 1 and batch 8 (the daemon's
-batch). Ratios compare equal batch sizes.
+batch). Ratios compare equal batch sizes. The two sides alternate, one timed
+pass each per round, and each reports its best round, so a neighbour's load
+that comes and goes does not favour either.
 
   swift build -c release
   ~/.cache/quern/venv-reference/bin/python scripts/bench-images-e2e.py
@@ -23,7 +25,6 @@ Other builds or benchmarks on the machine distort the numbers: check `uptime`.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,8 +121,12 @@ def main():
     rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
         for batch in [int(b) for b in args.batches.split(",")]:
-            python = statistics.mean(python_rate(model, paths, threads, batch, args.repetitions))
-            quern, share = quern_rate(args.quern, model, args.models, paths, threads, batch, args.repetitions)
+            python, quern, share = 0.0, 0.0, 0.0
+            for _ in range(args.repetitions):
+                python = max(python, max(python_rate(model, paths, threads, batch, 1)))
+                rate, round_share = quern_rate(args.quern, model, args.models, paths, threads, batch, 1)
+                if rate > quern:
+                    quern, share = rate, round_share
             rows.append({"threads": threads, "batch": batch, "quern_images_per_second": quern,
                          "python_images_per_second": python, "ratio": quern / python, "quern_prepare_share": share})
     print("| threads | batch | Quern img/s | Pillow + ONNX Runtime img/s | ratio | Quern decode+preprocess share |")
@@ -131,11 +136,13 @@ def main():
               f"{row['python_images_per_second']:.1f} | {row['ratio']:.2f}× | {100 * row['quern_prepare_share']:.0f} % |")
     # Decoding and preprocessing alone (no model): Pillow is single-threaded;
     # Quern decodes a batch's files side by side on its compute threads.
-    python_prepare = statistics.mean(python_prepare_rate(paths, args.repetitions))
     prepare_rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
         for batch in [int(b) for b in args.batches.split(",")]:
-            quern, _ = quern_rate(args.quern, model, args.models, paths, threads, batch, args.repetitions, prepare_only=True)
+            python_prepare, quern = 0.0, 0.0
+            for _ in range(args.repetitions):
+                python_prepare = max(python_prepare, max(python_prepare_rate(paths, 1)))
+                quern = max(quern, quern_rate(args.quern, model, args.models, paths, threads, batch, 1, prepare_only=True)[0])
             prepare_rows.append({"threads": threads, "batch": batch, "quern_images_per_second": quern,
                                  "python_images_per_second": python_prepare, "ratio": quern / python_prepare})
     print("\nDecode + preprocess only (file → model input):")
