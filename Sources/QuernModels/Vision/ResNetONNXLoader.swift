@@ -117,6 +117,15 @@ enum ResNetONNXLoader {
                   pads.count == 4, dilations.count == 2, dilations.allSatisfy({ $0 >= 1 }) else {
                 throw fail(node, "needs a 2-D window (kernel_shape \(shape), strides \(strides), pads \(pads), dilations \(dilations))")
             }
+            // Bounds that keep a hostile file from asking for huge maps or loops:
+            // ResNets use windows up to 7x7 (a pooling may cover the whole final map).
+            guard (shape + strides + dilations).allSatisfy({ $0 <= 32 }) else {
+                throw fail(node, "kernel_shape \(shape), strides \(strides) or dilations \(dilations) exceed 32, outside what a ResNet uses")
+            }
+            for (index, pad) in pads.enumerated() {
+                let extent = dilations[index % 2] * (shape[index % 2] - 1) + 1
+                guard pad < extent else { throw fail(node, "padding \(pads) is not smaller than the kernel extent \(extent)") }
+            }
             if let kernel, (shape[0], shape[1]) != kernel {
                 throw fail(node, "kernel_shape \(shape) does not match its weight \(kernel)")
             }

@@ -150,6 +150,32 @@ struct ProtobufWriter {
         Self.expectFormatError(huge.bytes, "format.invalid_value", mentioning: "too large")
     }
 
+    @Test func hostileWindowsAreRefused() throws {
+        let path = FileManager.default.temporaryDirectory.path + "/quern-onnx-\(getpid())-pads.onnx"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for (pads, kernel) in [([40, 40, 40, 40], 1), ([0, 0, 0, 0], 4000)] {
+            var w = ProtobufWriter()
+            w.int(1, 7)
+            w.message(7) { g in
+                g.message(1) { n in n.string(1, "x"); n.string(1, "w"); n.string(2, "y"); n.string(4, "Conv")
+                    n.message(5) { a in a.string(1, "pads"); for p in pads { a.int(8, Int64(p)) }; a.int(20, 7) }
+                    n.message(5) { a in a.string(1, "strides"); a.int(8, Int64(kernel)); a.int(8, 1); a.int(20, 7) }
+                }
+                g.message(5) { t in t.int(1, 2); t.int(1, 3); t.int(1, 1); t.int(1, 1); t.int(2, 1); t.string(8, "w"); t.bytes(9, [UInt8](repeating: 0, count: 24)) }
+                g.message(11) { $0.string(1, "x") }
+                g.message(12) { $0.string(1, "y") }
+            }
+            try Data(w.bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                _ = try ResNet.load(path: path)
+                Issue.record("a convolution with pads \(pads) and stride \(kernel) loaded")
+            } catch {
+                #expect(error.code == "model.unsupported_architecture", "\(error)")
+                #expect(error.message.contains("padding") || error.message.contains("exceed 32"), "\(error.message)")
+            }
+        }
+    }
+
     @Test func unknownOperatorIsRefusedByName() throws {
         let path = FileManager.default.temporaryDirectory.path + "/quern-onnx-\(getpid())-lstm.onnx"
         defer { try? FileManager.default.removeItem(atPath: path) }
