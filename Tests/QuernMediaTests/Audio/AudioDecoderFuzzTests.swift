@@ -97,11 +97,15 @@ struct AudioDecoderFuzzTests {
         return seeds
     }
 
+    /// 1500 mutations by default; QUERN_FUZZ_ITERATIONS and QUERN_FUZZ_SEED
+    /// run longer or different campaigns.
     @Test func corruptedFilesNeverCrashOrLie() throws {
-        var random = Generator(state: 0x5EED_0A0D_10)
+        let environment = ProcessInfo.processInfo.environment
+        let iterations = environment["QUERN_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 1500
+        var random = Generator(state: environment["QUERN_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5EED_0A0D_10)
         let seeds = try Self.seeds()
         var outcomes: [String: Int] = [:]
-        for iteration in 0..<1500 {
+        for iteration in 0..<iterations {
             let (name, original) = seeds[iteration % seeds.count]
             let mutated = Self.mutate(original, &random)
             let label = "\(name) mutation #\(iteration)"
@@ -113,7 +117,7 @@ struct AudioDecoderFuzzTests {
             }
             Self.check(mutated, label: label)
         }
-        print("audio fuzz: 1500 corrupted files → \(outcomes.sorted { $0.key < $1.key })")
+        print("audio fuzz: \(iterations) corrupted files → \(outcomes.sorted { $0.key < $1.key })")
     }
 
     @Test func randomBytesAreNotAudio() {
