@@ -228,9 +228,8 @@ public final class WhisperTranscriber: @unchecked Sendable {
 }
 
 extension Tensor {
-    /// A [count] tensor of `values` (their count always matches).
+    /// A [count] tensor of `values` (a shape of their own count always fits).
     init(vector values: [Float]) {
-        self.init(zeros: [values.count])
-        for (index, value) in values.enumerated() { self[flat: index] = value }
+        do { self = try Tensor(shape: [values.count], values: values) } catch { self.init(zeros: [0]) }
     }
 }
