@@ -49,7 +49,7 @@ public enum AudioDecoder {
         }
 
         var notes: [String] = []
-        let resampler = Resampler(inputRate: sourceRate, outputRate: targetSampleRate)
+        let resampler = Resampler.shared(inputRate: sourceRate, outputRate: targetSampleRate)
         let read = try readConverted(file, channels: channels, resampler: resampler, maxFrames: maxFrames,
                                      limits: limits)
         let decodedFrames = read.frames

@@ -1,5 +1,6 @@
 import Foundation
 import QuernTensor
+import Synchronization
 
 /// Band-limited sample-rate conversion between any two integer rates: a
 /// polyphase windowed-sinc (Kaiser) low-pass evaluated at each output
@@ -97,6 +98,29 @@ public struct Resampler: Sendable {
     /// gives. Every such output instant lies inside the input.
     public func outputCount(forInputCount inputCount: Int) -> Int {
         (inputCount * upFactor + downFactor / 2) / downFactor
+    }
+
+    /// Filters already designed, by (input, output) rate: designing one costs
+    /// a few milliseconds of Bessel-function evaluations, and a daemon sees
+    /// the same few rates again and again. At most `cacheLimit` are kept.
+    private static let cache = Mutex<[RatePair: Resampler]>([:])
+    private static let cacheLimit = 16
+
+    private struct RatePair: Hashable {
+        let input: Int
+        let output: Int
+    }
+
+    /// The resampler for these rates, designed once and then reused.
+    public static func shared(inputRate: Int, outputRate: Int) -> Resampler {
+        let key = RatePair(input: inputRate, output: outputRate)
+        if let found = cache.withLock({ $0[key] }) { return found }
+        let designed = Resampler(inputRate: inputRate, outputRate: outputRate)
+        cache.withLock { entries in
+            if entries.count >= cacheLimit { entries.removeAll() }
+            entries[key] = designed
+        }
+        return designed
     }
 
     /// The whole signal converted; output sample n is the filtered input at
