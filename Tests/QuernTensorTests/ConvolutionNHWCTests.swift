@@ -71,6 +71,15 @@ import Testing
         }
     }
 
+    @Test func layoutConversionMatchesPermute() {
+        for shape in [[2, 3, 5, 7], [1, 37, 4, 4], [1, 1, 1, 1], [0, 3, 2, 2]] {
+            let x = tensor(shape, seed: 26)
+            let converted = nchwToNHWC(x)
+            #expect(converted.shape == [shape[0], shape[2], shape[3], shape[1]])
+            #expect(converted.scalars == permute(x, [0, 2, 3, 1]).scalars)
+        }
+    }
+
     @Test func poolsMatchTheNCHWPools() {
         let x = tensor([2, 37, 9, 8], seed: 25)
         for window in [Window2D(kernel: 3, stride: 2, padding: 1), Window2D(kernel: (3, 3), stride: (2, 2), padding: (0, 0, 1, 1))] {

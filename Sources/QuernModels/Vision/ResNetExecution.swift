@@ -38,7 +38,7 @@ enum ResNetExecution {
             }
             return value
         }
-        var x = step("input NCHW→NHWC") { permute(pixels, [0, 2, 3, 1]) }
+        var x = step("input NCHW→NHWC") { nchwToNHWC(pixels) }
         x = step(describe("stem", network.stem, x)) { network.stem(x, relu: network.stem.relu) }
         if let pool = network.stemPool { x = step("max pool") { maxPool2dNHWC(x, window: pool) } }
         for (index, block) in network.blocks.enumerated() {

@@ -203,3 +203,25 @@ public func globalAveragePoolNHWC(_ input: Tensor) -> Tensor {
     let window = Window2D(kernel: (input.shape[1], input.shape[2]))
     return averagePoolSingleWindowNHWC(input, window: window, countIncludePad: false)
 }
+
+/// [N, C, H, W] → [N, H, W, C] (what `permute(x, [0, 2, 3, 1])` gives), one
+/// plane-to-interleaved copy per image and channel instead of the generic
+/// index walk.
+public func nchwToNHWC(_ input: Tensor) -> Tensor {
+    precondition(input.rank == 4, "nchwToNHWC takes [N, C, H, W], got \(input.shape)")
+    let n = input.shape[0], c = input.shape[1], plane = input.shape[2] * input.shape[3]
+    let output = Tensor(zeros: [n, input.shape[2], input.shape[3], c])
+    if output.count == 0 { return output }
+    input.withPointer { src in
+        output.withMutablePointer { dst in
+            parallelFor(n * c, grain: 1) { planes in
+                for index in planes {
+                    let image = index / c, channel = index % c
+                    let from = src + index * plane, to = dst + image * plane * c + channel
+                    for position in 0..<plane { to[position * c] = from[position] }
+                }
+            }
+        }
+    }
+    return output
+}
