@@ -87,6 +87,7 @@ let package = Package(
             dependencies: [
                 "QuernTensor",
                 "QuernModels",
+                "QuernMedia",
                 "QuernPipelines",
                 "QuernDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -99,11 +100,14 @@ let package = Package(
             swiftSettings: kernelFlags),
         .testTarget(
             name: "QuernMediaTests", dependencies: ["QuernMedia", "QuernTensor"],
+            // Golden data is read by path at test time, not bundled.
+            exclude: ["Goldens"],
             swiftSettings: kernelFlags),
         .testTarget(
             name: "QuernDaemonTests", dependencies: ["QuernDaemon", "QuernPipelines"]),
         .testTarget(
             name: "QuernModelTests", dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines"],
+            exclude: ["Embeddings/Goldens", "Images/Corpus", "Images/Goldens", "Speech/Goldens", "Vision/Goldens"],
             swiftSettings: kernelFlags),
     ],
     swiftLanguageModes: [.v5]

@@ -6,11 +6,10 @@ side by side in one run on the same files.
 Measured (median of 7 after a warm-up): the log-mel of a 30 s signal as
 transcribe() computes it (padding=160 → 3001 frames), and decoding to 16 kHz
 mono of a 38 s 16 kHz WAV, a 44.1 kHz WAV, a 44.1 kHz stereo WAV, a FLAC and
-an MP3 from the speech corpus. Quern's numbers come from the
-AudioFrontEndSpeedTests suite of a release test build, run on the same corpus
-folder (QUERN_SPEECH_CORPUS) with QUERN_BENCH_THREADS threads.
+an MP3 from the speech corpus. Quern's numbers come from `quern bench audio`
+of a release build, run on the same files with the same thread count.
 
-  swift build --scratch-path .build -c release -Xswiftc -enable-testing --build-tests
+  swift build -c release
   ~/.cache/quern/venv-reference/bin/python scripts/bench-audio-frontend.py [--scratch-path .build] [--threads 2]
 
 Other builds on the machine distort the numbers: the load average is printed.
@@ -42,10 +41,9 @@ def median_ms(function, runs=7):
 
 
 def quern_timings(scratch, corpus, threads):
-    environment = dict(os.environ, QUERN_SPEECH_CORPUS=corpus, QUERN_BENCH_THREADS=str(threads))
-    command = ["swift", "test", "--scratch-path", scratch, "-c", "release", "-Xswiftc", "-enable-testing",
-               "--skip-build", "--filter", "AudioFrontEndSpeedTests"]
-    output = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True).stdout
+    binary = os.path.join(ROOT, scratch, "release", "quern")
+    command = [binary, "bench", "audio", "--threads", str(threads)] + [os.path.join(corpus, name) for name in FILES]
+    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     timings = {}
     for line in output.splitlines():
         match = re.search(r"speed (log-mel 30 s|decode (\S+)).*: ([0-9.]+) ms", line)
