@@ -19,8 +19,11 @@ struct WhisperTimestampRules {
 
     /// Sets the forbidden logits of step `sampled.count` to −∞. `logits` has
     /// already been through the suppress lists; `logSoftmax` is the tensor
-    /// core's, used for the timestamp-versus-text comparison.
-    func apply(to logits: inout [Float], sampled: [Int], logSoftmax: ([Float]) -> [Float]) {
+    /// core's, used for the timestamp-versus-text comparison. Returns the
+    /// log-probabilities of the final logits when that comparison computed
+    /// them and changed nothing afterwards (the caller need not compute them again).
+    @discardableResult
+    func apply(to logits: inout [Float], sampled: [Int], logSoftmax: ([Float]) -> [Float]) -> [Float]? {
         func forbid(_ range: Range<Int>) {
             if range.isEmpty { return }
             for id in range { logits[id] = -.infinity }
@@ -30,7 +33,7 @@ struct WhisperTimestampRules {
         if step == 0 {
             forbid(0..<timestampBegin)
             forbid(min(maxInitialTimestamp + 1, timestampEnd + 1)..<timestampEnd + 1)
-            return
+            return nil
         }
         let last = sampled[step - 1]
         var compareMass = false
@@ -49,13 +52,15 @@ struct WhisperTimestampRules {
                 forbid(timestampBegin..<lastTimestamp + 1)
             }
         }
-        guard compareMass else { return }
+        guard compareMass else { return nil }
         let logProbabilities = logSoftmax(logits)
         var bestText = -Float.infinity
         for id in 0..<timestampBegin where logProbabilities[id] > bestText { bestText = logProbabilities[id] }
         if logSumExp(logProbabilities[timestampBegin...timestampEnd]) > bestText {
             forbid(0..<timestampBegin)
+            return nil
         }
+        return logProbabilities
     }
 
     private func logSumExp(_ values: ArraySlice<Float>) -> Float {

@@ -203,8 +203,8 @@ public final class WhisperTranscriber: @unchecked Sendable {
         for step in 0..<maxSteps {
             for id in suppressTokens { logits[id] = -.infinity }
             if step == 0 { for id in suppressAtBegin { logits[id] = -.infinity } }
-            rules?.apply(to: &logits, sampled: sampled) { row in Self.logSoftmax(row) }
-            let logProbabilities = Self.logSoftmax(logits)
+            let computed = rules?.apply(to: &logits, sampled: sampled) { row in Self.logSoftmax(row) }
+            let logProbabilities = computed ?? Self.logSoftmax(logits)
             var best = 0
             for id in 1..<vocabulary where logProbabilities[id] > logProbabilities[best] { best = id }
             score += logProbabilities[best]
