@@ -2,6 +2,7 @@ import Foundation
 import QuernMedia
 import QuernModels
 import QuernTensor
+import Synchronization
 
 /// Image classification (task `classify`; PNG files dropped in the inbox):
 /// PNG → Pillow-exact RGB → the model's own preprocessing → ResNet → top-k
@@ -122,13 +123,14 @@ public struct ImageClassificationPipeline: Pipeline {
     /// resize inside each then runs on its own thread.
     public func prepareBatch(_ jobs: [Job]) -> [(result: Result<Prepared, QuernError>, seconds: Double)] {
         guard jobs.count > 1, ComputeThreads.count > 1 else { return jobs.map(timedPrepare) }
-        var outcomes = [(result: Result<Prepared, QuernError>, seconds: Double)?](repeating: nil, count: jobs.count)
-        outcomes.withUnsafeMutableBufferPointer { slots in
-            parallelFor(jobs.count) { range in
-                for index in range { slots[index] = timedPrepare(jobs[index]) }
+        let outcomes = Mutex([(result: Result<Prepared, QuernError>, seconds: Double)?](repeating: nil, count: jobs.count))
+        parallelFor(jobs.count) { range in
+            for index in range {
+                let outcome = timedPrepare(jobs[index])
+                outcomes.withLock { $0[index] = outcome }
             }
         }
-        return outcomes.map { $0 ?? (.failure(QuernError(.internalError, "an image was not prepared")), 0) }
+        return outcomes.withLock { $0 }.map { $0 ?? (.failure(QuernError(.internalError, "an image was not prepared")), 0) }
     }
 
     /// The result error for a decoding failure, by kind.
