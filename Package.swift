@@ -74,7 +74,7 @@ let package = Package(
         // What the daemon dispatches to: requests, kind detection, pipelines, results.
         .target(
             name: "QuernPipelines",
-            dependencies: ["CSndFile", "QuernModels", "QuernMedia", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["QuernModels", "QuernMedia", .product(name: "Logging", package: "swift-log")]),
 
         // The long-running service: inbox watching, claims, durable results, recovery.
         .target(
@@ -98,15 +98,17 @@ let package = Package(
         .testTarget(
             name: "QuernTensorTests", dependencies: ["QuernTensor"],
             swiftSettings: kernelFlags),
+        // Shared by the test targets: the speech corpus generated at test time.
+        .target(name: "QuernTestSupport", path: "Tests/QuernTestSupport"),
         .testTarget(
-            name: "QuernMediaTests", dependencies: ["QuernMedia", "QuernTensor"],
+            name: "QuernMediaTests", dependencies: ["QuernMedia", "QuernTensor", "QuernTestSupport"],
             // Golden data is read by path at test time, not bundled.
             exclude: ["Goldens"],
             swiftSettings: kernelFlags),
         .testTarget(
-            name: "QuernDaemonTests", dependencies: ["QuernDaemon", "QuernPipelines"]),
+            name: "QuernDaemonTests", dependencies: ["QuernDaemon", "QuernPipelines", "QuernMedia"]),
         .testTarget(
-            name: "QuernModelTests", dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines"],
+            name: "QuernModelTests", dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines", "QuernTestSupport"],
             exclude: ["Embeddings/Goldens", "Images/Corpus", "Images/Goldens", "Speech/Goldens", "Vision/Goldens"],
             swiftSettings: kernelFlags),
     ],

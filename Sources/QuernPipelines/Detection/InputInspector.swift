@@ -1,3 +1,5 @@
+import QuernMedia
+
 /// The kind a file was found to be, and either the job to run for it or the
 /// error its result will carry.
 public struct Inspection: Sendable {

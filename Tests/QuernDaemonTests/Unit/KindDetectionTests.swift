@@ -1,3 +1,4 @@
+import QuernMedia
 import QuernPipelines
 import Testing
 

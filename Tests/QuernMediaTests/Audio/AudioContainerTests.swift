@@ -2,6 +2,7 @@ import CSndFile
 import Foundation
 import QuernMedia
 import Testing
+import QuernTestSupport
 
 /// Containers and codecs beyond the sox-made corpus — AIFF, CAF, W64, RF64,
 /// AU, 24-bit FLAC, Ogg Opus — written here through libsndfile itself from a

@@ -1,6 +1,7 @@
 import Foundation
 import QuernMedia
 import Testing
+import QuernTestSupport
 
 /// Every file of the generated speech corpus through `AudioDecoder`, checked
 /// against what faster-whisper 1.2.1's `decode_audio` (PyAV/FFmpeg) made of it.

@@ -1,6 +1,7 @@
 import Foundation
 import QuernMedia
 import Testing
+import QuernTestSupport
 
 /// Corrupted files through the decoder: bytes flipped, headers overwritten,
 /// files cut short or padded with junk. Every outcome must be a MediaError

@@ -1,4 +1,5 @@
 import Foundation
+import QuernTestSupport
 
 /// Tests/QuernMediaTests/Goldens/audio-goldens.json, written by
 /// tools/goldens/make_audio_goldens.py from faster-whisper 1.2.1 and soxr.

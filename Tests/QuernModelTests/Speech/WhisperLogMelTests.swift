@@ -4,6 +4,7 @@ import QuernMedia
 @testable import QuernModels
 import QuernTensor
 import Testing
+import QuernTestSupport
 
 /// Whisper's log-mel against the whisper-tiny-random fixture (Hugging Face's
 /// extractor, 30 s padding) and against faster-whisper 1.2.1's

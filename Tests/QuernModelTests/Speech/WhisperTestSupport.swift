@@ -1,4 +1,5 @@
 import Foundation
+import QuernTestSupport
 
 /// Reading the speech corpus (`SpeechCorpus`) the way the Whisper goldens did.
 enum WhisperTestCorpus {

@@ -8,37 +8,37 @@ import Foundation
 /// temporary folder renamed into place, so test processes running side by
 /// side never see a half-written corpus.
 ///
-/// Self-contained (Foundation only) so other test targets can carry a copy:
-/// the Whisper tests use it from Tests/QuernModelTests/Speech/.
-enum SpeechCorpus {
-    struct Entry: Sendable {
-        let file: String
-        let kind: String
+/// A support library of the test targets (QuernMediaTests' decoder tests and
+/// QuernModelTests' log-mel and Whisper tests share this one copy).
+public enum SpeechCorpus {
+    public struct Entry: Sendable {
+        public let file: String
+        public let kind: String
         /// "decodes", or the media error code the decoder must give.
-        let expect: String
+        public let expect: String
         /// What is spoken, for speech files.
-        let text: String?
+        public let text: String?
     }
 
-    struct Unavailable: Error, CustomStringConvertible {
-        let description: String
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    /// The repository root, found from this file's path (Tests/<target>/Support/…).
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-    static var script: String { repository + "/tools/goldens/make-speech-corpus.sh" }
+    /// The repository root, found from this file's path (Tests/QuernTestSupport/…).
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    public static var script: String { repository + "/tools/goldens/make-speech-corpus.sh" }
 
     /// The corpus folder, generated once per process (and once per script version on disk).
-    static func directory() throws -> String { try prepared.get() }
+    public static func directory() throws -> String { try prepared.get() }
 
     /// The bytes of one corpus file.
-    static func bytes(_ file: String) throws -> [UInt8] {
+    public static func bytes(_ file: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: try directory() + "/" + file)))
     }
 
     /// manifest.json's entries, in generation order.
-    static func manifest() throws -> [Entry] {
+    public static func manifest() throws -> [Entry] {
         let data = try Data(contentsOf: URL(fileURLWithPath: try directory() + "/manifest.json"))
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let files = root["files"] as? [[String: Any]] else {
