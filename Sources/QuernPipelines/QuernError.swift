@@ -1,3 +1,5 @@
+import QuernMedia
+
 /// The stable machine codes of error results. Scripts match on these, so a
 /// code is never renamed or reused; new ones may be added.
 /// The list is mirrored in `schemas/result-v1.schema.json`.
@@ -42,4 +44,18 @@ public struct QuernError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+}
+
+extension QuernError {
+    /// The result error for a media decoding failure, by kind; `unrecognized`
+    /// says what the file turned out not to be (e.g. "not a PNG image").
+    public init(decoding error: MediaError, unrecognized: String) {
+        switch error.kind {
+        case .unrecognized: self.init(.inputUnrecognized, "\(unrecognized): \(error.message)")
+        case .corrupt: self.init(.inputCorrupt, error.message)
+        case .tooLarge: self.init(.inputTooLarge, error.message)
+        case .empty: self.init(.inputEmpty, error.message)
+        case .unsupported: self.init(.unsupported, error.message)
+        }
+    }
 }

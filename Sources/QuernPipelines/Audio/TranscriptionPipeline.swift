@@ -50,23 +50,12 @@ public struct TranscriptionPipeline: Pipeline {
         do {
             audio = try AudioDecoder.decode(bytes, targetSampleRate: logMel.sampleRate, limits: limits)
         } catch {
-            throw Self.resultError(error)
+            throw QuernError(decoding: error, unrecognized: "not audio libsndfile can read")
         }
         // faster-whisper's FeatureExtractor pads the signal with one hop (160
         // samples), so the last frame is not content.
         let features = logMel.compute(audio.samples, paddingSamples: logMel.hopLength)
         return Prepared(features: features, durationSeconds: audio.durationSeconds, notes: audio.notes, subtitles: subtitles)
-    }
-
-    /// The result error for a decoding failure, by kind.
-    static func resultError(_ error: MediaError) -> QuernError {
-        switch error.kind {
-        case .unrecognized: return QuernError(.inputUnrecognized, "not audio libsndfile can read: \(error.message)")
-        case .corrupt: return QuernError(.inputCorrupt, error.message)
-        case .tooLarge: return QuernError(.inputTooLarge, error.message)
-        case .empty: return QuernError(.inputEmpty, error.message)
-        case .unsupported: return QuernError(.unsupported, error.message)
-        }
     }
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {

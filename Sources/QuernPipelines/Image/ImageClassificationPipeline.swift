@@ -114,7 +114,7 @@ public struct ImageClassificationPipeline: Pipeline {
             return Prepared(pixels: prepared.pixels, image: facts, steps: decodeSteps + conversion.steps + prepared.steps,
                             topK: min(topK ?? defaultTopK, labels.count), threshold: threshold)
         } catch {
-            throw Self.resultError(error)
+            throw QuernError(decoding: error, unrecognized: "not a PNG image")
         }
     }
 
@@ -131,17 +131,6 @@ public struct ImageClassificationPipeline: Pipeline {
             }
         }
         return outcomes.withLock { $0 }.map { $0 ?? (.failure(QuernError(.internalError, "an image was not prepared")), 0) }
-    }
-
-    /// The result error for a decoding failure, by kind.
-    static func resultError(_ error: MediaError) -> QuernError {
-        switch error.kind {
-        case .unrecognized: return QuernError(.inputUnrecognized, "not a PNG image: \(error.message)")
-        case .corrupt: return QuernError(.inputCorrupt, error.message)
-        case .tooLarge: return QuernError(.inputTooLarge, error.message)
-        case .empty: return QuernError(.inputEmpty, error.message)
-        case .unsupported: return QuernError(.unsupported, error.message)
-        }
     }
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
