@@ -46,8 +46,8 @@ public struct PNGDecoder: Sendable {
         var image = quern_png_image()
         // An empty buffer may have no base address; the shim only needs one
         // when size > 0, so any valid pointer will do.
-        var placeholder: UInt8 = 0
-        let status = withUnsafePointer(to: &placeholder) { fallback in
+        var anchorByte: UInt8 = 0
+        let status = withUnsafePointer(to: &anchorByte) { fallback in
             quern_png_decode(bytes.baseAddress ?? fallback, bytes.count, UInt64(max(0, maximumPixels)), &image)
         }
         let message = Self.string(from: &image.message)
