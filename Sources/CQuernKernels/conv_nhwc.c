@@ -13,6 +13,7 @@
 // step broadcasts 12 inputs against two weight vectors. The AVX2 variant
 // runs the same tile 3 pixels at a time (12 ymm accumulators).
 #include "quern_kernels.h"
+#include "conv_tile.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -147,10 +148,10 @@ static int level(void) {
 }
 
 static void run_tile(int variant, const float *const *tile_rows, int taps, int channels, const float *w, const float *bias,
-                     const float *residual, long stride, float *out, int mr, int nr, int relu) {
+                     const float *residual, long residual_stride, float *out, long out_stride, int mr, int nr, int relu) {
 #ifdef QUERN_X86
     if (variant == 2) {
-        tile_avx512(tile_rows, taps, channels, w, bias, residual, stride, out, stride, mr, nr, relu);
+        tile_avx512(tile_rows, taps, channels, w, bias, residual, residual_stride, out, out_stride, mr, nr, relu);
         return;
     }
 #endif
@@ -161,8 +162,15 @@ static void run_tile(int variant, const float *const *tile_rows, int taps, int c
     else
 #endif
         tile_scalar(tile_rows, taps, channels, w, acc);
-    epilogue_scalar(acc, mr, nr, bias, residual, stride, out, stride, relu);
+    epilogue_scalar(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
     (void)variant;
+}
+
+int quern_conv_tile_variant(void) { return level(); }
+
+void quern_conv_tile(int variant, const float *const *rows, int channels, const float *panel, float *out, long out_stride, int mr) {
+    static const float no_bias[NR];
+    run_tile(variant, rows, 1, channels, panel, no_bias, NULL, 0, out, out_stride, mr, NR, 0);
 }
 
 // The im2col row of output pixel `pixel` (taps × channels values), read
@@ -217,7 +225,7 @@ void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel
                 const int nr = job->out_channels - panel * NR < NR ? job->out_channels - panel * NR : NR;
                 run_tile(variant, rows, 1, (int)k, job->packed + (size_t)panel * k * NR, job->bias + (size_t)panel * NR,
                          job->residual ? job->residual + p * stride + panel * NR : NULL, stride, job->output + p * stride + panel * NR,
-                         mr, nr, job->relu);
+                         stride, mr, nr, job->relu);
             }
         }
         free(scratch);
@@ -240,7 +248,7 @@ void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel
                 tile_rows = rows;
             }
             run_tile(variant, tile_rows, taps, channels, w, bias, job->residual ? job->residual + p * stride + panel * NR : NULL,
-                     stride, job->output + p * stride + panel * NR, mr, nr, job->relu);
+                     stride, job->output + p * stride + panel * NR, stride, mr, nr, job->relu);
         }
     }
     if (rows != stack_rows) free(rows);

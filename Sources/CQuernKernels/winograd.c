@@ -1,7 +1,7 @@
-// Winograd F(2×2, 3×3) transforms for stride-1 3×3 convolutions over NHWC
-// (the tensor core's WinogradConvolution). A 3×3 convolution over 2×2
-// output tiles becomes 16 independent products V[ξ] · U[ξ] of [tiles, C] by
-// [C, O] (run by the conv_nhwc kernel as 1×1 convolutions): 16 instead of
+// Winograd F(2×2, 3×3) for stride-1 3×3 convolutions over NHWC (the tensor
+// core's WinogradConvolution). A 3×3 convolution over 2×2 output tiles
+// becomes 16 independent products V[ξ] · U[ξ] of [tiles, C] by [C, O] (on
+// conv_nhwc.c's register tile): 16 instead of
 // 36 multiplications per tile and channel pair. F(2×2, 3×3) uses only the
 // points 0, ±1 and ∞, so the transforms are additions and the result stays
 // within float32 rounding of the direct convolution.
@@ -9,9 +9,16 @@
 // Input transform V = Bᵀ d B of each 4×4 input patch d, output transform
 // Y = Aᵀ M A, with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1] and
 // Aᵀ = [1 1 1 0; 0 1 −1 −1].
+//
+// Fused by blocks of tiles: a block's V stays in L2 while its products are
+// made one 32-channel panel at a time and transformed straight into the
+// output, so the 4×-larger V and M never travel through memory and a layer
+// is one parallel job instead of three.
 #include "quern_kernels.h"
+#include "conv_tile.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -70,48 +77,32 @@ AVX512 static void input_avx512(const float *rows[16], int channels, float *out,
 }
 #endif
 
-void quern_winograd_input(const float *input, int height, int width, int channels, int pad_top, int pad_left, int tiles_h,
-                          int tiles_w, const float *zeros, float *transformed, long tile_begin, long tile_end) {
-    const long tiles = (long)tiles_h * tiles_w, plane = tiles * channels;
-    const int use_wide = wide();
-    const float *rows[16];
-    for (long tile = tile_begin; tile < tile_end; tile++) {
-        patch_rows(input, height, width, channels, pad_top, pad_left, tiles_w, tile, zeros, rows);
-        float *out = transformed + tile * channels;
-#ifdef QUERN_X86
-        if (use_wide) {
-            input_avx512(rows, channels, out, plane);
-            continue;
-        }
-#endif
-        input_scalar(rows, channels, 0, out, plane);
-    }
-    (void)use_wide;
-}
-
+// Output transform of one tile at channel j: product q of the tile is at
+// products[q·q_stride + j].
 #define OUTPUT_TRANSFORM(T, LOAD, ADD, SUB, FINISH)                                                  \
     {                                                                                                \
         T m[16], s[8];                                                                               \
-        for (int q = 0; q < 16; q++) m[q] = LOAD(products + (size_t)q * plane + tile * out_channels + o); \
-        for (int j = 0; j < 4; j++) {                                                                \
-            s[0 * 4 + j] = ADD(ADD(m[0 * 4 + j], m[1 * 4 + j]), m[2 * 4 + j]);                       \
-            s[1 * 4 + j] = SUB(SUB(m[1 * 4 + j], m[2 * 4 + j]), m[3 * 4 + j]);                       \
+        for (int q = 0; q < 16; q++) m[q] = LOAD(products + (size_t)q * q_stride + j);               \
+        for (int k = 0; k < 4; k++) {                                                                \
+            s[0 * 4 + k] = ADD(ADD(m[0 * 4 + k], m[1 * 4 + k]), m[2 * 4 + k]);                       \
+            s[1 * 4 + k] = SUB(SUB(m[1 * 4 + k], m[2 * 4 + k]), m[3 * 4 + k]);                       \
         }                                                                                            \
-        for (int i = 0; i < 2; i++) {                                                                \
-            const int y = 2 * ty + i;                                                                \
-            if (y >= out_h) break;                                                                   \
-            FINISH(y, 2 * tx, ADD(ADD(s[i * 4 + 0], s[i * 4 + 1]), s[i * 4 + 2]));                   \
-            if (2 * tx + 1 < out_w) FINISH(y, 2 * tx + 1, SUB(SUB(s[i * 4 + 1], s[i * 4 + 2]), s[i * 4 + 3])); \
+        for (int i = 0; i < rows; i++) {                                                             \
+            FINISH(i, 0, ADD(ADD(s[i * 4 + 0], s[i * 4 + 1]), s[i * 4 + 2]));                        \
+            if (columns > 1) FINISH(i, 1, SUB(SUB(s[i * 4 + 1], s[i * 4 + 2]), s[i * 4 + 3]));       \
         }                                                                                            \
     }
 
-static void output_scalar(const float *products, long plane, long tile, int ty, int tx, int out_h, int out_w, int out_channels,
-                          int o, const float *bias, const float *residual, float *output, int relu) {
-    for (; o < out_channels; o++) {
-#define S_FINISH(y, x, v)                                                          \
+// `rows` × `columns` (1 or 2 each) of the tile lie inside the output;
+// `row_stride` is one output row; channels [0, count) from `products`, `bias`,
+// `residual` and `output`, which all point at the first channel.
+static void output_scalar(const float *products, long q_stride, int j, int count, int rows, int columns, const float *bias,
+                          const float *residual, float *output, long row_stride, long pixel_stride, int relu) {
+    for (; j < count; j++) {
+#define S_FINISH(i, x, v)                                                          \
     {                                                                              \
-        const size_t at = ((size_t)(y) * out_w + (x)) * out_channels + o;          \
-        float r = (v) + bias[o];                                                   \
+        const long at = (i) * row_stride + (x) * pixel_stride + j;                 \
+        float r = (v) + bias[j];                                                   \
         if (residual) r += residual[at];                                           \
         output[at] = relu && r < 0 ? 0 : r;                                        \
     }
@@ -121,15 +112,15 @@ static void output_scalar(const float *products, long plane, long tile, int ty, 
 }
 
 #ifdef QUERN_X86
-AVX512 static void output_avx512(const float *products, long plane, long tile, int ty, int tx, int out_h, int out_w, int out_channels,
-                                 const float *bias, const float *residual, float *output, int relu) {
-    int o = 0;
+AVX512 static void output_avx512(const float *products, long q_stride, int count, int rows, int columns, const float *bias,
+                                 const float *residual, float *output, long row_stride, long pixel_stride, int relu) {
+    int j = 0;
     const __m512 zero = _mm512_setzero_ps();
-    for (; o + 16 <= out_channels; o += 16) {
-        const __m512 b = _mm512_loadu_ps(bias + o);
-#define V_FINISH(y, x, v)                                                          \
+    for (; j + 16 <= count; j += 16) {
+        const __m512 b = _mm512_loadu_ps(bias + j);
+#define V_FINISH(i, x, v)                                                          \
     {                                                                              \
-        const size_t at = ((size_t)(y) * out_w + (x)) * out_channels + o;          \
+        const long at = (i) * row_stride + (x) * pixel_stride + j;                 \
         __m512 r = _mm512_add_ps((v), b);                                          \
         if (residual) r = _mm512_add_ps(r, _mm512_loadu_ps(residual + at));        \
         if (relu) r = _mm512_max_ps(r, zero);                                      \
@@ -138,23 +129,95 @@ AVX512 static void output_avx512(const float *products, long plane, long tile, i
         OUTPUT_TRANSFORM(__m512, _mm512_loadu_ps, _mm512_add_ps, _mm512_sub_ps, V_FINISH)
 #undef V_FINISH
     }
-    output_scalar(products, plane, tile, ty, tx, out_h, out_w, out_channels, o, bias, residual, output, relu);
+    output_scalar(products, q_stride, j, count, rows, columns, bias, residual, output, row_stride, pixel_stride, relu);
 }
 #endif
 
-void quern_winograd_output(const float *products, int tiles_h, int tiles_w, int out_h, int out_w, int out_channels, const float *bias,
-                           const float *residual, float *output, int relu, long tile_begin, long tile_end) {
-    const long plane = (long)tiles_h * tiles_w * out_channels;
+enum { MR = QUERN_CONV_TILE_PIXELS, NR = QUERN_CONV_PANEL };
+
+// Tiles per block: the block's 16 transformed inputs ([16][block][C]) stay
+// within about half of a 1 MiB L2 while its products are made panel by panel.
+static long block_tiles(int channels) {
+    long tiles = 8192 / (channels > 0 ? channels : 1) / MR * MR;
+    return tiles < MR ? MR : tiles > 10 * MR ? 10 * MR : tiles;
+}
+
+// Scratch of the calling thread, kept between calls (the compute threads live
+// as long as the process).
+static _Thread_local float *scratch;
+static _Thread_local size_t scratch_count;
+
+static float *thread_scratch(size_t count) {
+    if (count > scratch_count) {
+        free(scratch);
+        scratch = NULL;
+        scratch_count = 0;
+        if (posix_memalign((void **)&scratch, 64, count * sizeof(float)) != 0) return NULL;
+        scratch_count = count;
+    }
+    return scratch;
+}
+
+int quern_winograd_run(const quern_winograd_job *job, long tile_begin, long tile_end, int panel_begin, int panel_end) {
+    const int channels = job->channels, out_channels = job->out_channels;
+    const long per_image = (long)job->tiles_h * job->tiles_w;
+    const long block = block_tiles(channels);
+    const long in_plane = (long)job->height * job->width * channels, out_plane = (long)job->out_h * job->out_w * out_channels;
+    const int variant = quern_conv_tile_variant();
     const int use_wide = wide();
-    for (long tile = tile_begin; tile < tile_end; tile++) {
-        const int ty = (int)(tile / tiles_w), tx = (int)(tile % tiles_w);
+    float *const buffer = thread_scratch((size_t)16 * block * (channels + NR));
+    if (!buffer) return -1;
+    float *const transformed = buffer, *const products = buffer + (size_t)16 * block * channels;
+    for (long first = tile_begin; first < tile_end; first += block) {
+        const long count = tile_end - first < block ? tile_end - first : block;
+        const long plane = count * channels;
+        // V[ξ][t] = Bᵀ d B of each tile's 4×4 input patch.
+        for (long t = 0; t < count; t++) {
+            const long tile = first + t, image = tile / per_image;
+            const float *rows[16];
+            patch_rows(job->input + image * in_plane, job->height, job->width, channels, job->pad_top, job->pad_left, job->tiles_w,
+                       tile % per_image, job->zeros, rows);
 #ifdef QUERN_X86
-        if (use_wide) {
-            output_avx512(products, plane, tile, ty, tx, out_h, out_w, out_channels, bias, residual, output, relu);
-            continue;
-        }
+            if (use_wide) {
+                input_avx512(rows, channels, transformed + t * channels, plane);
+                continue;
+            }
 #endif
-        output_scalar(products, plane, tile, ty, tx, out_h, out_w, out_channels, 0, bias, residual, output, relu);
+            input_scalar(rows, channels, 0, transformed + t * channels, plane);
+        }
+        for (int panel = panel_begin; panel < panel_end; panel++) {
+            // M[ξ] = V[ξ] · U[ξ] for this panel's 32 channels, then Y = Aᵀ M A.
+            for (int q = 0; q < 16; q++) {
+                const float *weights = job->packed[q] + (size_t)panel * channels * NR;
+                const float *v = transformed + (size_t)q * plane;
+                for (long r0 = 0; r0 < count; r0 += MR) {
+                    const int mr = count - r0 < MR ? (int)(count - r0) : MR;
+                    const float *rows[MR];
+                    for (int r = 0; r < MR; r++) rows[r] = v + (r0 + (r < mr ? r : mr - 1)) * channels;
+                    quern_conv_tile(variant, rows, channels, weights, products + ((size_t)q * count + r0) * NR, NR, mr);
+                }
+            }
+            const int c0 = panel * NR, width = out_channels - c0 < NR ? out_channels - c0 : NR;
+            for (long t = 0; t < count; t++) {
+                const long tile = first + t, image = tile / per_image, within = tile % per_image;
+                const int ty = (int)(within / job->tiles_w), tx = (int)(within % job->tiles_w);
+                const int rows = job->out_h - 2 * ty < 2 ? 1 : 2, columns = job->out_w - 2 * tx < 2 ? 1 : 2;
+                const long at = image * out_plane + ((long)2 * ty * job->out_w + 2 * tx) * out_channels + c0;
+                const float *residual = job->residual ? job->residual + at : NULL;
+                const float *m = products + t * NR;
+                const long q_stride = count * NR, row_stride = (long)job->out_w * out_channels;
+#ifdef QUERN_X86
+                if (use_wide) {
+                    output_avx512(m, q_stride, width, rows, columns, job->bias + c0, residual, job->output + at, row_stride,
+                                  out_channels, job->relu);
+                    continue;
+                }
+#endif
+                output_scalar(m, q_stride, 0, width, rows, columns, job->bias + c0, residual, job->output + at, row_stride,
+                              out_channels, job->relu);
+            }
+        }
     }
     (void)use_wide;
+    return 0;
 }

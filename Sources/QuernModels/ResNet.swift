@@ -100,7 +100,8 @@ public final class ResNet: Sendable {
                 throw ModelError(.invalidInput, "this ResNet's \(window.kernel.height)x\(window.kernel.width) average pool needs a final map of that size; an image of \(pixels.shape[2])x\(pixels.shape[3]) gives \(finalHeight)x\(finalWidth)")
             }
         }
-        let features = ResNetExecution.features(ofBatch: pixels, network: self)
+        // Layer after layer of Quern kernels and no BLAS call until the head.
+        let features = ComputeThreads.keepingThreadsSpinning { ResNetExecution.features(ofBatch: pixels, network: self) }
         let logits = linear(features, weight: head.weight, bias: head.bias)
         return ResNetOutput(logits: logits, probabilities: softmax(logits), features: features)
     }
@@ -110,24 +111,43 @@ public final class ResNet: Sendable {
     public func profile(_ pixels: Tensor) throws(ModelError) -> [(step: String, seconds: Double)] {
         _ = try run(pixels)
         var steps: [(step: String, seconds: Double)] = []
-        _ = ResNetExecution.features(of: pixels, network: self) { steps.append(($0, $1)) }
+        ComputeThreads.keepingThreadsSpinning {
+            _ = ResNetExecution.features(of: pixels, network: self) { steps.append(($0, $1)) }
+        }
         return steps
     }
 
     /// Height and width of the last stage's map for an input of the given size.
     func outputMapSize(height: Int, width: Int) -> (Int, Int) {
+        let size = mapSize(beforeBlock: blocks.count, height: height, width: width)
+        return (size.height, size.width)
+    }
+
+    /// Height and width of block `index`'s input (past the last block: the
+    /// final map) for an input of the given size.
+    func mapSize(beforeBlock index: Int, height: Int, width: Int) -> (height: Int, width: Int) {
         var size = stem.window.outputSize(height: height, width: width)
         if let stemPool { size = stemPool.outputSize(height: size.height, width: size.width) }
-        for block in blocks {
+        for block in blocks[..<index] {
             for conv in block.branch { size = conv.window.outputSize(height: size.height, width: size.width) }
         }
-        return (size.height, size.width)
+        return size
+    }
+
+    /// The first block whose input map has at most `pixels` pixels, or
+    /// `blocks.count` when none has.
+    func firstBlock(withMapAtMost pixels: Int, height: Int, width: Int) -> Int {
+        blocks.indices.first { index in
+            let size = mapSize(beforeBlock: index, height: height, width: width)
+            return size.height * size.width <= pixels
+        } ?? blocks.count
     }
 
     /// Channels agree from layer to layer and the shortcut matches the branch.
     private func validate() throws(ModelError) {
         var channels = stem.outputChannels
         for (index, block) in blocks.enumerated() {
+            guard !block.branch.isEmpty else { throw ModelError(.invalidConfig, "block \(index) has no convolutions") }
             var branchChannels = channels
             var stride = (1, 1)
             for conv in block.branch {
@@ -195,6 +215,8 @@ struct ResNetConv: Sendable {
 struct ResNetBlock: Sendable {
     let branch: [ResNetConv]
     let shortcut: ResNetConv?
+
+    var inputChannels: Int { branch[0].inputChannels }
 }
 
 /// Pooling and the linear classifier.

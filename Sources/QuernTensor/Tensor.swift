@@ -21,6 +21,18 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         self.count = count
     }
 
+    /// A tensor whose values are not set: only for a tensor-core operation
+    /// that writes every one of them before returning it (a convolution's
+    /// output), where zeroing megabytes first would cost as much as a layer.
+    init(overwrittenShape shape: [Int]) {
+        let count: Int
+        do { count = try elementCount(of: shape) } catch { preconditionFailure("\(error)") }
+        self.shape = shape
+        self.storage = TensorStorage(count: count, zeroed: false)
+        self.offset = 0
+        self.count = count
+    }
+
     /// A tensor holding `values`, which must fill `shape` exactly.
     public init(shape: [Int], values: [Float]) throws(TensorError) {
         let count = try elementCount(of: shape)

@@ -46,6 +46,9 @@ import Testing
         .init(input: [1, 16, 10, 9], out: 33, kernel: (3, 3), stride: (1, 1), padding: (0, 2, 1, 0), dilation: (1, 1), groups: 1, bias: false),
         .init(input: [1, 64, 14, 14], out: 64, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1), dilation: (1, 1), groups: 1, bias: true),
         .init(input: [1, 2, 1, 1], out: 3, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1), dilation: (1, 1), groups: 1, bias: true),
+        // Several blocks of tiles, blocks that span two images, odd output
+        // sizes and a last panel of 8 channels.
+        .init(input: [3, 48, 25, 30], out: 40, kernel: (3, 3), stride: (1, 1), padding: (1, 0, 1, 2), dilation: (1, 1), groups: 1, bias: true),
     ]
 
     @Test(arguments: winogradCases)

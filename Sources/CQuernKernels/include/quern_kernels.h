@@ -80,17 +80,29 @@ void quern_conv_build_indirection(const float *input, int batch, int height, int
                                   int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
                                   int out_h, int out_w, const float *zeros, const float **table);
 
-/// Winograd F(2×2, 3×3) input transform of one NHWC image (see winograd.c):
-/// tiles [tile_begin, tile_end) of the tiles_h × tiles_w grid of 2×2 output
-/// tiles into `transformed` [16][tiles][channels].
-void quern_winograd_input(const float *input, int height, int width, int channels, int pad_top, int pad_left, int tiles_h,
-                          int tiles_w, const float *zeros, float *transformed, long tile_begin, long tile_end);
+/// A stride-1 3×3 convolution of an NHWC batch by Winograd F(2×2, 3×3)
+/// (see winograd.c). The output is cut into 2×2 tiles, numbered image by
+/// image, row by row: tiles_h × tiles_w per image.
+typedef struct {
+    const float *input; ///< [batch][height][width][channels]
+    int height, width, channels;
+    int pad_top, pad_left;
+    const float *zeros; ///< at least `channels` zeros (the padding's rows)
+    int tiles_h, tiles_w;
+    /// The 16 transformed weight matrices U[ξ], each packed like a 1×1
+    /// quern_conv_job's weights: ceil(out_channels/32) panels of [channels][32].
+    const float *const *packed;
+    const float *bias;     ///< out_channels values, padded to whole panels
+    const float *residual; ///< NULL or like `output`
+    float *output;         ///< [batch][out_h][out_w][out_channels]
+    int out_h, out_w, out_channels;
+    int relu;
+} quern_winograd_job;
 
-/// Winograd output transform of `products` [16][tiles][out_channels] into the
-/// NHWC image `output` [out_h][out_w][out_channels], adding the bias and the
-/// residual (or NULL), then ReLU when `relu`.
-void quern_winograd_output(const float *products, int tiles_h, int tiles_w, int out_h, int out_w, int out_channels, const float *bias,
-                           const float *residual, float *output, int relu, long tile_begin, long tile_end);
+/// Tiles [tile_begin, tile_end) × output panels [panel_begin, panel_end):
+/// each block of tiles is transformed, multiplied and transformed back while
+/// it is in cache. Returns 0, or -1 when its scratch could not be allocated.
+int quern_winograd_run(const quern_winograd_job *job, long tile_begin, long tile_end, int panel_begin, int panel_end);
 
 #ifdef __cplusplus
 }

@@ -58,10 +58,11 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     let n = input.shape[0], h = input.shape[1], w = input.shape[2], c = conv.inputChannels
     let window = conv.window
     let (oh, ow) = window.outputSize(height: h, width: w)
-    let output = Tensor(zeros: [n, oh, ow, conv.outputChannels])
-    precondition(residual == nil || residual!.shape == output.shape, "conv2dNHWC: residual \(residual!.shape) does not match \(output.shape)")
     let pixels = n * oh * ow
-    if pixels == 0 || conv.outputChannels == 0 { return output }
+    if pixels == 0 || conv.outputChannels == 0 { return Tensor(zeros: [n, oh, ow, conv.outputChannels]) }
+    // Every output value is written by the kernel's tiles.
+    let output = Tensor(overwrittenShape: [n, oh, ow, conv.outputChannels])
+    precondition(residual == nil || residual!.shape == output.shape, "conv2dNHWC: residual \(residual!.shape) does not match \(output.shape)")
     let taps = conv.taps
     // Few channels per tap (a stem on RGB): tiles gather their im2col rows
     // from the input directly; otherwise an indirection table of row pointers.
@@ -71,15 +72,8 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     let zeros = Tensor(zeros: [max(c, 1)])
     let tile = Int(QUERN_CONV_TILE_PIXELS)
     let panels = conv.panels
-    let threads = ComputeThreads.count
-    // Pixel chunks of whole tiles; when a map is too small to give every
-    // thread several chunks, the output channels are split as well.
-    let tiles = (pixels + tile - 1) / tile
-    let pixelChunks = max(1, min(tiles, (tiles + 15) / 16 > threads * 2 ? (tiles + 15) / 16 : threads * 4))
-    let tilesPerChunk = (tiles + pixelChunks - 1) / pixelChunks
-    let chunks = (tiles + tilesPerChunk - 1) / tilesPerChunk
-    let panelGroups = chunks >= threads * 2 ? 1 : min(panels, (threads * 4 + chunks - 1) / chunks)
-    let panelsPerGroup = (panels + panelGroups - 1) / panelGroups
+    let tileGroups = (pixels + tile - 1) / tile
+    let split = ConvolutionWork.split(tileGroups: tileGroups, panels: panels, threads: ComputeThreads.count)
     input.withPointer { src in
         zeros.withPointer { zero in
             if !gathering {
@@ -108,14 +102,12 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
                             job.relu = relu ? 1 : 0
                             job.gather = gathering ? 1 : 0
                             job.geometry = geometry
-                            parallelFor(chunks * panelGroups, grain: 1) { range in
+                            parallelFor(split.items, grain: 1) { range in
                                 for item in range {
-                                    let chunk = item / panelGroups, group = item % panelGroups
-                                    let firstPixel = chunk * tilesPerChunk * tile
-                                    let lastPixel = min(pixels, firstPixel + tilesPerChunk * tile)
-                                    let firstPanel = group * panelsPerGroup, lastPanel = min(panels, firstPanel + panelsPerGroup)
-                                    if firstPanel < lastPanel {
-                                        quern_conv_nhwc_run(&job, firstPixel, lastPixel, Int32(firstPanel), Int32(lastPanel))
+                                    let (groups, panelRange) = split.item(item)
+                                    let firstPixel = min(pixels, groups.lowerBound * tile), lastPixel = min(pixels, groups.upperBound * tile)
+                                    if firstPixel < lastPixel && !panelRange.isEmpty {
+                                        quern_conv_nhwc_run(&job, firstPixel, lastPixel, Int32(panelRange.lowerBound), Int32(panelRange.upperBound))
                                     }
                                 }
                             }
@@ -127,6 +119,46 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
         }
     }
     return output
+}
+
+/// How a convolution's output — register tiles of pixels × panels of 32
+/// channels — is cut into work items for the compute threads.
+struct ConvolutionWork {
+    let tileGroups: Int, panels: Int
+    /// Pieces the tiles and the panels are each cut into (evenly).
+    let chunks: Int, panelGroups: Int
+
+    var items: Int { chunks * panelGroups }
+
+    /// Tile groups and panels of work item `index`.
+    func item(_ index: Int) -> (tiles: Range<Int>, panels: Range<Int>) {
+        let chunk = index / panelGroups, group = index % panelGroups
+        return (chunk * tileGroups / chunks..<(chunk + 1) * tileGroups / chunks,
+                group * panels / panelGroups..<(group + 1) * panels / panelGroups)
+    }
+
+    /// The cut that finishes first on `threads` threads: the threads take
+    /// items in rounds, a round lasts as long as its largest item (in tile ×
+    /// panel units), and each item costs `itemOverhead` units more, plus
+    /// `perTileOverhead` for each of its tile groups (work an item repeats
+    /// for its tiles whatever its panels, like a Winograd input transform).
+    /// A small map (a 7×7 stage has 5 tile groups) is cut across panels too
+    /// instead of leaving a thread idle for a round.
+    static func split(tileGroups: Int, panels: Int, threads: Int, perTileOverhead: Double = 0) -> ConvolutionWork {
+        guard threads > 1, tileGroups * panels > 1 else { return ConvolutionWork(tileGroups: tileGroups, panels: panels, chunks: 1, panelGroups: 1) }
+        let itemOverhead = 0.05
+        var best = (cost: Double.infinity, chunks: 1, panelGroups: 1)
+        // parallelFor gives each of up to 4 items per thread its own turn.
+        for chunks in 1...min(tileGroups, threads * 4) {
+            for panelGroups in 1...min(panels, threads * 4 / chunks) {
+                let tilesPerItem = Double((tileGroups + chunks - 1) / chunks), panelsPerItem = Double((panels + panelGroups - 1) / panelGroups)
+                let rounds = Double((chunks * panelGroups + threads - 1) / threads)
+                let cost = rounds * (tilesPerItem * (panelsPerItem + perTileOverhead) + itemOverhead)
+                if cost < best.cost - 1e-9 { best = (cost, chunks, panelGroups) }
+            }
+        }
+        return ConvolutionWork(tileGroups: tileGroups, panels: panels, chunks: best.chunks, panelGroups: best.panelGroups)
+    }
 }
 
 /// Max pooling over NHWC; padded positions never win.

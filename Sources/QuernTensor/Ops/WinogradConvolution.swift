@@ -1,4 +1,5 @@
 import CQuernKernels
+import Synchronization
 
 /// A stride-1 3×3 convolution prepared for Winograd F(2×2, 3×3) over NHWC:
 /// the 16 transformed weight matrices U[ξ] = (G g Gᵀ)[ξ] ([C, O] each, packed
@@ -49,86 +50,88 @@ public struct WinogradConvolution: @unchecked Sendable {
     }
 }
 
-/// `conv2dNHWC` for a Winograd-prepared 3×3 convolution: per image, the
-/// input transform, 16 [tiles, C]·[C, O] products on the conv_nhwc kernel,
-/// and the output transform with bias, residual and ReLU.
+/// `conv2dNHWC` for a Winograd-prepared 3×3 convolution: the batch's 2×2
+/// output tiles in blocks, each block transformed, multiplied by the 16
+/// U[ξ] on the conv_nhwc kernel and transformed back with bias, residual and
+/// ReLU while it is in cache (CQuernKernels/winograd.c). One parallel job:
+/// tiles are split evenly over the threads, and output panels too when a
+/// small map has too few tiles to go round.
 public func conv2dNHWC(_ input: Tensor, _ conv: WinogradConvolution, residual: Tensor? = nil, relu: Bool) -> Tensor {
     precondition(input.rank == 4 && input.shape[3] == conv.inputChannels,
                  "conv2dNHWC takes [N, H, W, \(conv.inputChannels)], got \(input.shape)")
     let n = input.shape[0], h = input.shape[1], w = input.shape[2], c = conv.inputChannels, o = conv.outputChannels
     let (oh, ow) = conv.window.outputSize(height: h, width: w)
-    let output = Tensor(zeros: [n, oh, ow, o])
-    precondition(residual == nil || residual!.shape == output.shape, "conv2dNHWC: residual \(residual!.shape) does not match \(output.shape)")
-    if output.count == 0 { return output }
-    let tilesHigh = (oh + 1) / 2, tilesWide = (ow + 1) / 2, tiles = tilesHigh * tilesWide
-    let transformed = Tensor(zeros: [16 * tiles * c])
-    let products = Tensor(zeros: [16 * tiles * o])
-    let zeros = Tensor(zeros: [max(c, 1)])
-    let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: 16 * tiles)
-    defer { table.deallocate() }
+    precondition(residual == nil || residual!.shape == [n, oh, ow, o], "conv2dNHWC: residual \(residual!.shape) does not match \([n, oh, ow, o])")
+    if n * oh * ow * o == 0 { return Tensor(zeros: [n, oh, ow, o]) }
+    let output = Tensor(overwrittenShape: [n, oh, ow, o])
+    let tilesHigh = (oh + 1) / 2, tilesWide = (ow + 1) / 2, tiles = n * tilesHigh * tilesWide
     let tile = Int(QUERN_CONV_TILE_PIXELS), panels = (o + Int(QUERN_CONV_PANEL) - 1) / Int(QUERN_CONV_PANEL)
-    let tileGroups = (tiles + tile - 1) / tile
-    // Split each product's rows in chunks of whole tiles, and its panels when there are few rows.
-    let rowChunks = max(1, min(tileGroups, 4))
-    let groupsPerChunk = (tileGroups + rowChunks - 1) / rowChunks
-    let panelGroups = min(panels, max(1, 4 / rowChunks))
-    let panelsPerGroup = (panels + panelGroups - 1) / panelGroups
-    transformed.withMutablePointer { v in
-        for product in 0..<16 {
-            for row in 0..<tiles { table[product * tiles + row] = UnsafePointer(v + (product * tiles + row) * c) }
-        }
-    }
-    for image in 0..<n {
-        input.withPointer { src in
-            zeros.withPointer { zero in
-                transformed.withMutablePointer { v in
-                    parallelFor(tiles, grain: 8) { range in
-                        quern_winograd_input(src + image * h * w * c, Int32(h), Int32(w), Int32(c), Int32(conv.window.padding.top),
-                                             Int32(conv.window.padding.left), Int32(tilesHigh), Int32(tilesWide), zero, v,
-                                             range.lowerBound, range.upperBound)
-                    }
-                }
-            }
-        }
-        products.withMutablePointer { m in
-            parallelFor(16 * rowChunks * panelGroups, grain: 1) { range in
-                for item in range {
-                    let product = item / (rowChunks * panelGroups), chunk = (item / panelGroups) % rowChunks, group = item % panelGroups
-                    let first = chunk * groupsPerChunk * tile, last = min(tiles, first + groupsPerChunk * tile)
-                    let firstPanel = group * panelsPerGroup, lastPanel = min(panels, firstPanel + panelsPerGroup)
-                    if first >= last || firstPanel >= lastPanel { continue }
-                    let packed = conv.products[product]
-                    packed.packed.withPointer { weights in
-                        packed.bias.withPointer { noBias in
-                            let rows: UnsafePointer<UnsafePointer<Float>?> = UnsafePointer(table + product * tiles)
-                            let destination: UnsafeMutablePointer<Float> = m + product * tiles * o
-                            var job = quern_conv_job()
-                            job.indirection = rows
-                            job.taps = 1
-                            job.channels = Int32(c)
-                            job.packed = weights
-                            job.bias = noBias
-                            job.output = destination
-                            job.out_channels = Int32(o)
-                            quern_conv_nhwc_run(&job, first, last, Int32(firstPanel), Int32(lastPanel))
-                        }
-                    }
-                }
-            }
-        }
-        products.withPointer { m in
+    // Work items: whole register tiles of Winograd tiles × groups of panels;
+    // an item transforms its tiles' input for its own panels (about 1/16 of
+    // one panel's products).
+    let split = ConvolutionWork.split(tileGroups: (tiles + tile - 1) / tile, panels: panels, threads: ComputeThreads.count,
+                                      perTileOverhead: 1.0 / 16)
+    let zeros = Tensor(zeros: [max(c, 1)])
+    let weights = conv.products.map(\.packed)
+    var failed = false
+    input.withPointer { src in
+        zeros.withPointer { zero in
             conv.bias.withPointer { bias in
                 output.withMutablePointer { out in
-                    let finish = { (residualImage: UnsafePointer<Float>?) in
-                        parallelFor(tiles, grain: 8) { range in
-                            quern_winograd_output(m, Int32(tilesHigh), Int32(tilesWide), Int32(oh), Int32(ow), Int32(o), bias, residualImage,
-                                                  out + image * oh * ow * o, relu ? 1 : 0, range.lowerBound, range.upperBound)
+                    withPointers(to: weights) { packed in
+                        let run = { (residualPointer: UnsafePointer<Float>?) in
+                            var job = quern_winograd_job()
+                            job.input = src
+                            job.height = Int32(h)
+                            job.width = Int32(w)
+                            job.channels = Int32(c)
+                            job.pad_top = Int32(conv.window.padding.top)
+                            job.pad_left = Int32(conv.window.padding.left)
+                            job.zeros = zero
+                            job.tiles_h = Int32(tilesHigh)
+                            job.tiles_w = Int32(tilesWide)
+                            job.packed = packed
+                            job.bias = bias
+                            job.residual = residualPointer
+                            job.output = out
+                            job.out_h = Int32(oh)
+                            job.out_w = Int32(ow)
+                            job.out_channels = Int32(o)
+                            job.relu = relu ? 1 : 0
+                            let status = Mutex(Int32(0))
+                            parallelFor(split.items, grain: 1) { range in
+                                for item in range {
+                                    let (groups, panelRange) = split.item(item)
+                                    let first = min(tiles, groups.lowerBound * tile), last = min(tiles, groups.upperBound * tile)
+                                    if first >= last || panelRange.isEmpty { continue }
+                                    let result = quern_winograd_run(&job, first, last, Int32(panelRange.lowerBound), Int32(panelRange.upperBound))
+                                    if result != 0 { status.withLock { $0 = result } }
+                                }
+                            }
+                            failed = status.withLock { $0 } != 0
                         }
+                        if let residual { residual.withPointer { run($0) } } else { run(nil) }
                     }
-                    if let residual { residual.withPointer { finish($0 + image * oh * ow * o) } } else { finish(nil) }
                 }
             }
         }
     }
+    // The scratch is under a megabyte per thread; failing to get it means
+    // the process is out of memory, as any allocation here would.
+    precondition(!failed, "conv2dNHWC: out of memory for the Winograd scratch")
     return output
+}
+
+/// Calls `body` with a C array of the base pointers of `tensors`, valid for the call.
+private func withPointers<R>(to tensors: [Tensor], _ body: (UnsafePointer<UnsafePointer<Float>?>) -> R) -> R {
+    var pointers: [UnsafePointer<Float>?] = []
+    pointers.reserveCapacity(tensors.count)
+    func collect(_ index: Int) -> R {
+        if index == tensors.count { return pointers.withUnsafeBufferPointer { body($0.baseAddress!) } }
+        return tensors[index].withPointer { pointer in
+            pointers.append(pointer)
+            return collect(index + 1)
+        }
+    }
+    return collect(0)
 }

@@ -8,11 +8,12 @@ public final class TensorStorage: @unchecked Sendable {
     private let owner: AnyObject?
     private let owned: Bool
 
-    /// Zero-initialised storage of `count` values.
-    init(count: Int) {
+    /// Storage of `count` values, zero-initialised unless `zeroed` is false
+    /// (for an operation that writes every value before anything reads it).
+    init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * 4)
+        if zeroed { raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * 4) }
         base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         owner = nil
