@@ -173,64 +173,11 @@ void quern_conv_tile(int variant, const float *const *rows, int channels, const 
     run_tile(variant, rows, 1, channels, panel, no_bias, NULL, 0, out, out_stride, mr, NR, 0);
 }
 
-// The im2col row of output pixel `pixel` (taps × channels values), read
-// straight from the input by coordinates: a kernel row that lies inside the
-// image is one copy of kernel_w · channels contiguous values.
-static void gather_row(const quern_conv_job *job, long pixel, float *row) {
-    const quern_conv_geometry *g = &job->geometry;
-    const int channels = job->channels, kw = g->kernel_w;
-    const long plane = (long)g->out_h * g->out_w;
-    const int image = (int)(pixel / plane), y = (int)(pixel % plane / g->out_w), x = (int)(pixel % g->out_w);
-    const float *base = g->input + (size_t)image * g->height * g->width * channels;
-    const int x0 = x * g->stride_w - g->pad_left;
-    for (int i = 0; i < g->kernel_h; i++) {
-        float *to = row + (long)i * kw * channels;
-        const int sy = y * g->stride_h - g->pad_top + i;
-        if (sy < 0 || sy >= g->height) {
-            memset(to, 0, sizeof(float) * kw * channels);
-            continue;
-        }
-        const float *source_row = base + (size_t)sy * g->width * channels;
-        if (x0 >= 0 && x0 + kw <= g->width) {
-            memcpy(to, source_row + (long)x0 * channels, sizeof(float) * kw * channels);
-            continue;
-        }
-        for (int j = 0; j < kw; j++) {
-            const int sx = x0 + j;
-            for (int q = 0; q < channels; q++) to[j * channels + q] = (sx >= 0 && sx < g->width) ? source_row[(long)sx * channels + q] : 0;
-        }
-    }
-}
-
 void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end) {
     const int taps = job->taps, channels = job->channels;
     const long k = (long)taps * channels;
     const long stride = job->out_channels;
     const int variant = level();
-    if (job->gather) {
-        // Few channels per tap (a stem on RGB): copy each tile's taps into
-        // contiguous rows of k values once, then run every panel as a single
-        // tap of k channels (the packed weights are already in that order).
-        float *scratch = (float *)malloc(sizeof(float) * MR * (size_t)k);
-        if (!scratch) return;
-        const float *rows[MR];
-        for (long p = pixel_begin; p < pixel_end; p += MR) {
-            const int mr = pixel_end - p < MR ? (int)(pixel_end - p) : MR;
-            for (int r = 0; r < MR; r++) {
-                const long pixel = p + (r < mr ? r : mr - 1);
-                gather_row(job, pixel, scratch + r * k);
-                rows[r] = scratch + r * k;
-            }
-            for (int panel = panel_begin; panel < panel_end; panel++) {
-                const int nr = job->out_channels - panel * NR < NR ? job->out_channels - panel * NR : NR;
-                run_tile(variant, rows, 1, (int)k, job->packed + (size_t)panel * k * NR, job->bias + (size_t)panel * NR,
-                         job->residual ? job->residual + p * stride + panel * NR : NULL, stride, job->output + p * stride + panel * NR,
-                         stride, mr, nr, job->relu);
-            }
-        }
-        free(scratch);
-        return;
-    }
     // Short tiles need their own rows table (the last pixel's rows repeated).
     const float *stack_rows[MR * 64];
     const float **rows = taps <= 64 ? stack_rows : (const float **)malloc(sizeof(const float *) * MR * (size_t)taps);

@@ -40,21 +40,11 @@ int quern_kernels_force_variant(const char *name);
 #define QUERN_CONV_TILE_PIXELS 12
 #define QUERN_CONV_PANEL 32
 
-/// One NHWC convolution (see conv_nhwc.c). Unless `gather` is set, `indirection` holds, for each
+/// One NHWC convolution (see conv_nhwc.c). `indirection` holds, for each
 /// output pixel (all images in a row), `taps` pointers to `channels` input
 /// values each; `packed` holds ceil(out_channels/32) panels of
 /// [taps·channels][32] weights; `bias` is padded to whole panels; `residual`
 /// (or NULL) and `output` are [pixels][out_channels].
-/// Where a gathering convolution reads (dilation 1): one NHWC input and its window.
-typedef struct {
-    const float *input;
-    int height, width;
-    int kernel_h, kernel_w;
-    int stride_h, stride_w;
-    int pad_top, pad_left;
-    int out_h, out_w;
-} quern_conv_geometry;
-
 typedef struct {
     const float *const *indirection;
     int taps;
@@ -65,10 +55,6 @@ typedef struct {
     float *output;
     int out_channels;
     int relu;
-    /// Copy each tile's im2col rows from `geometry` first (few channels per
-    /// tap, dilation 1); `indirection` is then unused.
-    int gather;
-    quern_conv_geometry geometry;
 } quern_conv_job;
 
 /// Output pixels [pixel_begin, pixel_end) × panels [panel_begin, panel_end).

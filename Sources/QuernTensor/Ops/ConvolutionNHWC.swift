@@ -63,29 +63,34 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     // Every output value is written by the kernel's tiles.
     let output = Tensor(overwrittenShape: [n, oh, ow, conv.outputChannels])
     precondition(residual == nil || residual!.shape == output.shape, "conv2dNHWC: residual \(residual!.shape) does not match \(output.shape)")
-    let taps = conv.taps
-    // Few channels per tap (a stem on RGB): tiles gather their im2col rows
-    // from the input directly; otherwise an indirection table of row pointers.
-    let gathering = taps > 1 && c < 16 && window.dilation == (1, 1)
-    let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: gathering ? 1 : pixels * taps)
+    // Few channels per tap (a stem on RGB: 3 values) make short inner loops.
+    // Then each tap is a whole kernel row instead: over a zero-padded copy of
+    // the input, the kw pixels a kernel row covers are kw·C contiguous
+    // values (21 for a 7×7 stem on RGB), and the packed weights are already
+    // in that order (tap-major, then channel).
+    let byKernelRow = conv.taps > 1 && c < 16 && window.kernel.width > 1 && window.dilation.width == 1
+    let source = byKernelRow ? paddedForKernelRows(input, window: window, outputHeight: oh, outputWidth: ow) : input
+    let taps = byKernelRow ? window.kernel.height : conv.taps
+    let tapChannels = byKernelRow ? window.kernel.width * c : c
+    let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: pixels * taps)
     defer { table.deallocate() }
     let zeros = Tensor(zeros: [max(c, 1)])
     let tile = Int(QUERN_CONV_TILE_PIXELS)
-    let panels = conv.panels
-    let tileGroups = (pixels + tile - 1) / tile
-    let split = ConvolutionWork.split(tileGroups: tileGroups, panels: panels, threads: ComputeThreads.count)
-    input.withPointer { src in
+    let split = ConvolutionWork.split(tileGroups: (pixels + tile - 1) / tile, panels: conv.panels, threads: ComputeThreads.count)
+    source.withPointer { src in
         zeros.withPointer { zero in
-            if !gathering {
+            if byKernelRow {
+                // One pointer per kernel row, at the window's left edge in the padded copy.
+                quern_conv_build_indirection(
+                    src, Int32(n), Int32(source.shape[1]), Int32(source.shape[2]), Int32(c), Int32(window.kernel.height), 1,
+                    Int32(window.stride.height), Int32(window.stride.width), 0, 0, Int32(window.dilation.height), 1,
+                    Int32(oh), Int32(ow), zero, table)
+            } else {
                 quern_conv_build_indirection(
                     src, Int32(n), Int32(h), Int32(w), Int32(c), Int32(window.kernel.height), Int32(window.kernel.width),
                     Int32(window.stride.height), Int32(window.stride.width), Int32(window.padding.top), Int32(window.padding.left),
                     Int32(window.dilation.height), Int32(window.dilation.width), Int32(oh), Int32(ow), zero, table)
             }
-            let geometry = quern_conv_geometry(
-                input: src, height: Int32(h), width: Int32(w), kernel_h: Int32(window.kernel.height), kernel_w: Int32(window.kernel.width),
-                stride_h: Int32(window.stride.height), stride_w: Int32(window.stride.width), pad_top: Int32(window.padding.top),
-                pad_left: Int32(window.padding.left), out_h: Int32(oh), out_w: Int32(ow))
             conv.packed.withPointer { packed in
                 conv.bias.withPointer { bias in
                     output.withMutablePointer { out in
@@ -93,15 +98,13 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
                             var job = quern_conv_job()
                             job.indirection = UnsafePointer(table)
                             job.taps = Int32(taps)
-                            job.channels = Int32(c)
+                            job.channels = Int32(tapChannels)
                             job.packed = packed
                             job.bias = bias
                             job.residual = residualPointer
                             job.output = out
                             job.out_channels = Int32(conv.outputChannels)
                             job.relu = relu ? 1 : 0
-                            job.gather = gathering ? 1 : 0
-                            job.geometry = geometry
                             parallelFor(split.items, grain: 1) { range in
                                 for item in range {
                                     let (groups, panelRange) = split.item(item)
@@ -119,6 +122,30 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
         }
     }
     return output
+}
+
+/// `input` [N, H, W, C] placed at (top, left) padding in zeros, cut to the
+/// rows and columns the windows of an oh × ow output reach (dilation 1
+/// across), so that every window of `window` lies inside it.
+private func paddedForKernelRows(_ input: Tensor, window: Window2D, outputHeight oh: Int, outputWidth ow: Int) -> Tensor {
+    let n = input.shape[0], h = input.shape[1], w = input.shape[2], c = input.shape[3]
+    let paddedHeight = (oh - 1) * window.stride.height + (window.kernel.height - 1) * window.dilation.height + 1
+    let paddedWidth = (ow - 1) * window.stride.width + window.kernel.width
+    let padded = Tensor(zeros: [n, paddedHeight, paddedWidth, c])
+    let top = window.padding.top, left = window.padding.left
+    let columns = max(0, min(w, paddedWidth - left))
+    if columns == 0 { return padded }
+    input.withPointer { src in
+        padded.withMutablePointer { dst in
+            for image in 0..<n {
+                for y in 0..<min(h, max(0, paddedHeight - top)) {
+                    (dst + ((image * paddedHeight + y + top) * paddedWidth + left) * c)
+                        .update(from: src + ((image * h + y) * w) * c, count: columns * c)
+                }
+            }
+        }
+    }
+    return padded
 }
 
 /// How a convolution's output — register tiles of pixels × panels of 32
