@@ -107,6 +107,56 @@ AVX512 static void tile_avx512(const float *const *rows, int taps, int channels,
     }
 }
 
+// A short tile (the last pixels of a small map: 49 = 4·12 + 1) computes
+// only the rows it has, rounded up to 4 or 8, with the same per-row sums as
+// the full tile: a 7×7 map's last tile would otherwise spend 11/12 of its
+// work on copies of its one pixel.
+AVX512 static inline __attribute__((always_inline)) void tile_avx512_short(
+    const int R, const float *const *rows, int taps, int channels, const float *w, const float *bias, const float *residual,
+    long residual_stride, float *out, long out_stride, int mr, int nr, int relu) {
+    __m512 acc[8][2];
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int t = 0; t < taps; t++) {
+        const float *a[8];
+        for (int r = 0; r < R; r++) a[r] = rows[r * taps + t];
+        for (int c = 0; c < channels; c++) {
+            const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+            w += NR;
+            for (int r = 0; r < R; r++) {
+                const __m512 b = _mm512_set1_ps(a[r][c]);
+                acc[r][0] = _mm512_fmadd_ps(b, w0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(b, w1, acc[r][1]);
+            }
+        }
+    }
+    const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16), zero = _mm512_setzero_ps();
+    for (int r = 0; r < mr; r++) {
+        __m512 v0 = _mm512_add_ps(acc[r][0], bias0), v1 = _mm512_add_ps(acc[r][1], bias1);
+        if (residual) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + r * residual_stride));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + r * residual_stride + 16));
+        }
+        if (relu) {
+            v0 = _mm512_max_ps(v0, zero);
+            v1 = _mm512_max_ps(v1, zero);
+        }
+        _mm512_mask_storeu_ps(out + r * out_stride, m0, v0);
+        _mm512_mask_storeu_ps(out + r * out_stride + 16, m1, v1);
+    }
+}
+
+AVX512 static void tile_avx512_4(const float *const *rows, int taps, int channels, const float *w, const float *bias, const float *residual,
+                                 long residual_stride, float *out, long out_stride, int mr, int nr, int relu) {
+    tile_avx512_short(4, rows, taps, channels, w, bias, residual, residual_stride, out, out_stride, mr, nr, relu);
+}
+
+AVX512 static void tile_avx512_8(const float *const *rows, int taps, int channels, const float *w, const float *bias, const float *residual,
+                                 long residual_stride, float *out, long out_stride, int mr, int nr, int relu) {
+    tile_avx512_short(8, rows, taps, channels, w, bias, residual, residual_stride, out, out_stride, mr, nr, relu);
+}
+
 // ---- AVX2: the same tile, three pixels at a time ------------------------------
 
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -151,7 +201,12 @@ static void run_tile(int variant, const float *const *tile_rows, int taps, int c
                      const float *residual, long residual_stride, float *out, long out_stride, int mr, int nr, int relu) {
 #ifdef QUERN_X86
     if (variant == 2) {
-        tile_avx512(tile_rows, taps, channels, w, bias, residual, residual_stride, out, out_stride, mr, nr, relu);
+        if (mr <= 4)
+            tile_avx512_4(tile_rows, taps, channels, w, bias, residual, residual_stride, out, out_stride, mr, nr, relu);
+        else if (mr <= 8)
+            tile_avx512_8(tile_rows, taps, channels, w, bias, residual, residual_stride, out, out_stride, mr, nr, relu);
+        else
+            tile_avx512(tile_rows, taps, channels, w, bias, residual, residual_stride, out, out_stride, mr, nr, relu);
         return;
     }
 #endif

@@ -120,17 +120,26 @@ public struct ImageClassificationPipeline: Pipeline {
 
     /// Decoding is single-threaded (zlib, libpng's row filters), so the jobs
     /// of a batch are decoded side by side, one per compute thread; the
-    /// resize inside each then runs on its own thread.
+    /// resize inside each then runs on its own thread. The largest files go
+    /// first (longest-first scheduling), so a big photo does not start last
+    /// and keep one thread busy while the others wait.
     public func prepareBatch(_ jobs: [Job]) -> [(result: Result<Prepared, QuernError>, seconds: Double)] {
         guard jobs.count > 1, ComputeThreads.count > 1 else { return jobs.map(timedPrepare) }
         let outcomes = Mutex([(result: Result<Prepared, QuernError>, seconds: Double)?](repeating: nil, count: jobs.count))
+        let order = jobs.indices.sorted { Self.encodedSize(jobs[$0]) > Self.encodedSize(jobs[$1]) }
         parallelFor(jobs.count) { range in
-            for index in range {
+            for position in range {
+                let index = order[position]
                 let outcome = timedPrepare(jobs[index])
                 outcomes.withLock { $0[index] = outcome }
             }
         }
         return outcomes.withLock { $0 }.map { $0 ?? (.failure(QuernError(.internalError, "an image was not prepared")), 0) }
+    }
+
+    private static func encodedSize(_ job: Job) -> Int {
+        if case let .classify(bytes, _, _) = job.request { return bytes.count }
+        return 0
     }
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
