@@ -244,7 +244,12 @@ void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel
         for (long p = pixel_begin; p < pixel_end; p += MR) {
             const int mr = pixel_end - p < MR ? (int)(pixel_end - p) : MR;
             const float *const *tile_rows = job->indirection + p * taps;
-            if (mr < MR) {
+            const float *dense[MR];
+            if (!job->indirection) {
+                // A 1×1 stride-1 convolution: pixel p's only row is input + p·channels.
+                for (int r = 0; r < MR; r++) dense[r] = job->input + (p + (r < mr ? r : mr - 1)) * (long)channels;
+                tile_rows = dense;
+            } else if (mr < MR) {
                 for (int r = 0; r < MR; r++)
                     for (int t = 0; t < taps; t++) rows[r * taps + t] = job->indirection[(p + (r < mr ? r : mr - 1)) * taps + t];
                 tile_rows = rows;

@@ -42,11 +42,13 @@ int quern_kernels_force_variant(const char *name);
 
 /// One NHWC convolution (see conv_nhwc.c). `indirection` holds, for each
 /// output pixel (all images in a row), `taps` pointers to `channels` input
-/// values each; `packed` holds ceil(out_channels/32) panels of
+/// values each — or is NULL for a 1×1 stride-1 unpadded convolution (`taps`
+/// 1), whose pixel p reads `input` + p·channels; `packed` holds ceil(out_channels/32) panels of
 /// [taps·channels][32] weights; `bias` is padded to whole panels; `residual`
 /// (or NULL) and `output` are [pixels][out_channels].
 typedef struct {
     const float *const *indirection;
+    const float *input;
     int taps;
     int channels;
     const float *packed;

@@ -72,14 +72,18 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     let source = byKernelRow ? paddedForKernelRows(input, window: window, outputHeight: oh, outputWidth: ow) : input
     let taps = byKernelRow ? window.kernel.height : conv.taps
     let tapChannels = byKernelRow ? window.kernel.width * c : c
-    let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: pixels * taps)
+    // A 1×1 stride-1 unpadded convolution reads its input rows in order: no table.
+    let dense = window.isPointwise
+    let table = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: dense ? 1 : pixels * taps)
     defer { table.deallocate() }
     let zeros = Tensor(zeros: [max(c, 1)])
     let tile = Int(QUERN_CONV_TILE_PIXELS)
     let split = ConvolutionWork.split(tileGroups: (pixels + tile - 1) / tile, panels: conv.panels, threads: ComputeThreads.count)
     source.withPointer { src in
         zeros.withPointer { zero in
-            if byKernelRow {
+            if dense {
+                // No table to build.
+            } else if byKernelRow {
                 // One pointer per kernel row, at the window's left edge in the padded copy.
                 quern_conv_build_indirection(
                     src, Int32(n), Int32(source.shape[1]), Int32(source.shape[2]), Int32(c), Int32(window.kernel.height), 1,
@@ -96,7 +100,8 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
                     output.withMutablePointer { out in
                         let run = { (residualPointer: UnsafePointer<Float>?) in
                             var job = quern_conv_job()
-                            job.indirection = UnsafePointer(table)
+                            job.indirection = dense ? nil : UnsafePointer(table)
+                            job.input = src
                             job.taps = Int32(taps)
                             job.channels = Int32(tapChannels)
                             job.packed = packed
