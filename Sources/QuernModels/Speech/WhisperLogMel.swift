@@ -59,10 +59,8 @@ public struct WhisperLogMel: Sendable {
         /// frames [F, N] · basis [N, 2·bins]: column k window·cos(2πkn/N),
         /// column bins + k −window·sin(2πkn/N).
         case direct
-        /// Frames folded about n = N/2 (even N only): columns 0…N/2 hold
-        /// x[n] + x[N−n] (x[0] and x[N/2] alone), columns N/2+1…N−1 hold
-        /// x[n] − x[N−n] for n = 1…N/2−1; basis rows 0…N/2 are window·cos,
-        /// rows N/2+1…N−1 −window·sin.
+        /// Frames folded about n = N/2 (even N only; `FrameLayout.foldedAboutCentre`):
+        /// basis rows 0…N/2 are window·cos, rows N/2+1…N−1 −window·sin.
         case folded
     }
     let method: DFTMethod
@@ -85,9 +83,7 @@ public struct WhisperLogMel: Sendable {
         frequencyBins = fftSize / 2 + 1
         let filterValues = Self.melFilters(melBins: melBins, sampleRate: sampleRate, fftSize: fftSize)
         filters = Tensor(zeros: [melBins, frequencyBins])
-        filters.withMutableBuffer { destination in
-            for index in 0..<filterValues.count { destination[index] = Float(filterValues[index]) }
-        }
+        for index in 0..<filterValues.count { filters[flat: index] = Float(filterValues[index]) }
         precondition(method == .direct || fftSize % 2 == 0, "the folded DFT needs an even fftSize")
         self.method = method
         switch method {
@@ -107,26 +103,11 @@ public struct WhisperLogMel: Sendable {
         let output = Tensor(zeros: [melBins, frameCount])
         guard frameCount > 0 else { return output }
 
-        let frames = framedSignal(samples, paddedLength: length, frameCount: frameCount)
-        let spectrum = realDFT(frames)                               // [frames, 2·bins]: Re | Im
-        let power = Tensor(zeros: [frameCount, frequencyBins])
-        let bins = frequencyBins
-        spectrum.withPointer { complex in
-            power.withMutablePointer { destination in
-                parallelFor(frameCount, grain: 64) { range in
-                    for frame in range {
-                        let row = complex + frame * 2 * bins, out = destination + frame * bins
-                        for bin in 0..<bins {
-                            let real = row[bin], imaginary = row[bins + bin]
-                            out[bin] = real * real + imaginary * imaginary
-                        }
-                    }
-                }
-            }
-        }
+        let frames = reflectPaddedFrames(samples, paddedLength: length, frameLength: fftSize, hop: hopLength, frameCount: frameCount,
+                                         layout: method == .folded ? .foldedAboutCentre : .plain)
+        let power = powerSpectrum(realThenImaginary: realDFT(frames))   // [frames, bins]
         GEMM.run(MatrixView(filters), MatrixView(power), transposeB: true, into: MatrixView(output))
-        Self.logCompress(output)
-        return output
+        return Self.logCompressed(output)
     }
 
     /// One 30 s window of features as faster-whisper's `generate_segments`
@@ -139,17 +120,9 @@ public struct WhisperLogMel: Sendable {
         let available = min(contentFrames, features.shape[1])
         let start = max(0, min(seek, available))
         let taken = min(windowFrames, available - start)
-        let window = Tensor(zeros: [melBins, windowFrames])
-        guard taken > 0 else { return window }
-        let stride = features.shape[1]
-        features.withPointer { source in
-            window.withMutablePointer { destination in
-                for mel in 0..<melBins {
-                    (destination + mel * windowFrames).update(from: source + mel * stride + start, count: taken)
-                }
-            }
-        }
-        return window
+        guard taken > 0 else { return Tensor(zeros: [melBins, windowFrames]) }
+        let slice = features.columns(start..<start + taken)
+        return taken == windowFrames ? slice : concatenateLast([slice, Tensor(zeros: [melBins, windowFrames - taken])])
     }
 
     /// [Re | Im] of every frame's windowed DFT, by one or two GEMMs.
@@ -171,86 +144,30 @@ public struct WhisperLogMel: Sendable {
         return spectrum
     }
 
-    /// Frames [frameCount, fftSize] of the zero-extended, reflect-padded
-    /// signal, folded about their centre for `.folded`.
-    private func framedSignal(_ samples: [Float], paddedLength: Int, frameCount: Int) -> Tensor {
-        let frames = Tensor(zeros: [frameCount, fftSize])
-        let half = fftSize / 2, size = fftSize, hop = hopLength, folded = method == .folded
-        samples.withUnsafeBufferPointer { signal in
-            frames.withMutablePointer { destination in
-                parallelFor(frameCount, grain: 64) { range in
-                    var edgeFrame = [Float](repeating: 0, count: size)
-                    for frame in range {
-                        let out = destination + frame * size
-                        let first = frame * hop - half       // index in the unpadded signal
-                        if first >= 0 && first + size <= signal.count {
-                            let source = signal.baseAddress! + first
-                            if folded { Self.fold(source, into: out, size: size) } else { out.update(from: source, count: size) }
-                            continue
-                        }
-                        for offset in 0..<size {
-                            let index = Self.reflect(first + offset, length: paddedLength)
-                            edgeFrame[offset] = index < signal.count ? signal[index] : 0
-                        }
-                        edgeFrame.withUnsafeBufferPointer { source in
-                            if folded { Self.fold(source.baseAddress!, into: out, size: size) } else { out.update(from: source.baseAddress!, count: size) }
-                        }
-                    }
-                }
-            }
-        }
-        return frames
-    }
-
-    /// The `.folded` layout of one frame (see `DFTMethod`).
-    @inline(__always)
-    private static func fold(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, size: Int) {
-        let half = size / 2
-        out[0] = x[0]
-        out[half] = x[half]
-        for n in 1..<half {
-            out[n] = x[n] + x[size - n]
-            out[half + n] = x[n] - x[size - n]
-        }
-    }
-
-    /// numpy's "reflect" index for a signal of `length` (edge not repeated;
-    /// pads longer than the signal keep reflecting, as np.pad does).
-    static func reflect(_ index: Int, length: Int) -> Int {
-        guard length > 1 else { return 0 }
-        if index >= 0 && index < length { return index }
-        let period = 2 * (length - 1)
-        var folded = index % period
-        if folded < 0 { folded += period }
-        return folded < length ? folded : period - folded
-    }
-
     /// log10 with the 1e-10 floor, the (global max − 8) floor, then (x + 4)/4.
-    private static func logCompress(_ mel: Tensor) {
-        mel.withMutableBuffer { values in
-            var maximum = -Float.infinity
-            for index in values.indices {
-                let logValue = log10f(max(values[index], 1e-10))
-                values[index] = logValue
-                maximum = max(maximum, logValue)
-            }
-            let floor = maximum - 8
-            for index in values.indices { values[index] = (max(values[index], floor) + 4) / 4 }
+    private static func logCompressed(_ mel: Tensor) -> Tensor {
+        var values = mel.scalars
+        var maximum = -Float.infinity
+        for index in values.indices {
+            let logValue = log10f(max(values[index], 1e-10))
+            values[index] = logValue
+            maximum = max(maximum, logValue)
         }
+        let floor = maximum - 8
+        for index in values.indices { values[index] = (max(values[index], floor) + 4) / 4 }
+        do { return try Tensor(shape: mel.shape, values: values) } catch { preconditionFailure("\(error)") }
     }
 
     /// The DFT basis with the periodic Hann window folded in.
     static func windowedDFTBasis(fftSize: Int, bins: Int) -> Tensor {
         let basis = Tensor(zeros: [fftSize, 2 * bins])
-        basis.withMutablePointer { destination in
-            for n in 0..<fftSize {
-                let window = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(fftSize))
-                for k in 0..<bins {
-                    // Reduce k·n modulo N first so the angle is exact.
-                    let angle = 2 * Double.pi * Double((k * n) % fftSize) / Double(fftSize)
-                    destination[n * 2 * bins + k] = Float(window * cos(angle))
-                    destination[n * 2 * bins + bins + k] = Float(-window * sin(angle))
-                }
+        for n in 0..<fftSize {
+            let window = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(fftSize))
+            for k in 0..<bins {
+                // Reduce k·n modulo N first so the angle is exact.
+                let angle = 2 * Double.pi * Double((k * n) % fftSize) / Double(fftSize)
+                basis[flat: n * 2 * bins + k] = Float(window * cos(angle))
+                basis[flat: n * 2 * bins + bins + k] = Float(-window * sin(angle))
             }
         }
         return basis
@@ -261,14 +178,12 @@ public struct WhisperLogMel: Sendable {
     static func foldedDFTBasis(fftSize: Int, bins: Int) -> Tensor {
         let half = fftSize / 2
         let basis = Tensor(zeros: [fftSize, bins])
-        basis.withMutablePointer { destination in
-            for n in 0...half {
-                let window = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(fftSize))
-                for k in 0..<bins {
-                    let angle = 2 * Double.pi * Double((k * n) % fftSize) / Double(fftSize)
-                    destination[n * bins + k] = Float(window * cos(angle))
-                    if n >= 1 && n < half { destination[(half + n) * bins + k] = Float(-window * sin(angle)) }
-                }
+        for n in 0...half {
+            let window = 0.5 - 0.5 * cos(2 * Double.pi * Double(n) / Double(fftSize))
+            for k in 0..<bins {
+                let angle = 2 * Double.pi * Double((k * n) % fftSize) / Double(fftSize)
+                basis[flat: n * bins + k] = Float(window * cos(angle))
+                if n >= 1 && n < half { basis[flat: (half + n) * bins + k] = Float(-window * sin(angle)) }
             }
         }
         return basis

@@ -144,7 +144,5 @@ struct WhisperLogMelTests {
         // Shorter than the reflect padding: numpy keeps reflecting.
         let tiny = mel.compute([0.5, -0.25, 0.125], paddingSamples: 160)
         #expect(tiny.shape == [80, 1] && tiny.scalars.allSatisfy { $0.isFinite })
-        #expect(WhisperLogMel.reflect(-1, length: 5) == 1 && WhisperLogMel.reflect(5, length: 5) == 3)
-        #expect(WhisperLogMel.reflect(-9, length: 3) == 1 && WhisperLogMel.reflect(7, length: 1) == 0)
     }
 }
