@@ -110,14 +110,8 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
                             job.output = out
                             job.out_channels = Int32(conv.outputChannels)
                             job.relu = relu ? 1 : 0
-                            parallelFor(split.items, grain: 1) { range in
-                                for item in range {
-                                    let (groups, panelRange) = split.item(item)
-                                    let firstPixel = min(pixels, groups.lowerBound * tile), lastPixel = min(pixels, groups.upperBound * tile)
-                                    if firstPixel < lastPixel && !panelRange.isEmpty {
-                                        quern_conv_nhwc_run(&job, firstPixel, lastPixel, Int32(panelRange.lowerBound), Int32(panelRange.upperBound))
-                                    }
-                                }
+                            split.forEachItem(rows: pixels, rowsPerGroup: tile) { rows, panels in
+                                quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound, Int32(panels.lowerBound), Int32(panels.upperBound))
                             }
                         }
                         if let residual { residual.withPointer { run($0) } } else { run(nil) }
@@ -167,6 +161,19 @@ struct ConvolutionWork {
         let chunk = index / panelGroups, group = index % panelGroups
         return (chunk * tileGroups / chunks..<(chunk + 1) * tileGroups / chunks,
                 group * panels / panelGroups..<(group + 1) * panels / panelGroups)
+    }
+
+    /// Runs `body(rows, panels)` for every non-empty work item on the
+    /// compute threads, the tile groups turned into rows of `rows` (groups
+    /// of `rowsPerGroup`).
+    func forEachItem(rows: Int, rowsPerGroup: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
+        parallelFor(items, grain: 1) { range in
+            for index in range {
+                let (groups, panels) = item(index)
+                let first = min(rows, groups.lowerBound * rowsPerGroup), last = min(rows, groups.upperBound * rowsPerGroup)
+                if first < last && !panels.isEmpty { body(first..<last, panels) }
+            }
+        }
     }
 
     /// The cut that finishes first on `threads` threads: the threads take

@@ -99,14 +99,10 @@ public func conv2dNHWC(_ input: Tensor, _ conv: WinogradConvolution, residual: T
                             job.out_channels = Int32(o)
                             job.relu = relu ? 1 : 0
                             let status = Mutex(Int32(0))
-                            parallelFor(split.items, grain: 1) { range in
-                                for item in range {
-                                    let (groups, panelRange) = split.item(item)
-                                    let first = min(tiles, groups.lowerBound * tile), last = min(tiles, groups.upperBound * tile)
-                                    if first >= last || panelRange.isEmpty { continue }
-                                    let result = quern_winograd_run(&job, first, last, Int32(panelRange.lowerBound), Int32(panelRange.upperBound))
-                                    if result != 0 { status.withLock { $0 = result } }
-                                }
+                            split.forEachItem(rows: tiles, rowsPerGroup: tile) { tileRange, panels in
+                                let result = quern_winograd_run(&job, tileRange.lowerBound, tileRange.upperBound,
+                                                                Int32(panels.lowerBound), Int32(panels.upperBound))
+                                if result != 0 { status.withLock { $0 = result } }
                             }
                             failed = status.withLock { $0 } != 0
                         }
