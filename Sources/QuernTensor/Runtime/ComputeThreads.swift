@@ -164,8 +164,8 @@ final class ThreadPool: @unchecked Sendable {
 
         drain(body)
         // Spin briefly for the workers (jobs are often a few microseconds;
-        // 2 ms in a spinning scope); then sleep, so a descheduled worker on a busy machine does not cost
-        // this core a whole time slice of spinning.
+        // 2 ms in a spinning scope); then sleep, so a descheduled worker on
+        // a busy machine does not cost this core a whole time slice of spinning.
         let start = monotonicNanoseconds()
         var spins = 0
         while busyWorkers.load(ordering: .acquiring) > 0 {
