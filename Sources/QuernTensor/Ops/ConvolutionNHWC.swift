@@ -82,7 +82,7 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     source.withPointer { src in
         zeros.withPointer { zero in
             if dense {
-                // No table to build.
+                // The kernel derives the rows itself.
             } else if byKernelRow {
                 // One pointer per kernel row, at the window's left edge in the padded copy.
                 quern_conv_build_indirection(
