@@ -221,7 +221,7 @@ void quern_conv_tile(int variant, const float *const *rows, int channels, const 
     run_tile(variant, rows, 1, channels, panel, no_bias, NULL, 0, out, out_stride, mr, NR, 0);
 }
 
-void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end) {
+int quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end) {
     const int taps = job->taps, channels = job->channels;
     const long k = (long)taps * channels;
     const long stride = job->out_channels;
@@ -229,7 +229,7 @@ void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel
     // Short tiles need their own rows table (the last pixel's rows repeated).
     const float *stack_rows[MR * 64];
     const float **rows = taps <= 64 ? stack_rows : (const float **)malloc(sizeof(const float *) * MR * (size_t)taps);
-    if (!rows) return;
+    if (!rows) return -1;
     for (int panel = panel_begin; panel < panel_end; panel++) {
         const float *w = job->packed + (size_t)panel * k * NR;
         const float *bias = job->bias + (size_t)panel * NR;
@@ -252,6 +252,7 @@ void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel
         }
     }
     if (rows != stack_rows) free(rows);
+    return 0;
 }
 
 void quern_conv_build_indirection(const float *input, int batch, int height, int width, int channels, int kernel_h, int kernel_w,

@@ -43,9 +43,10 @@ int quern_kernels_force_variant(const char *name);
 /// One NHWC convolution (see conv_nhwc.c). `indirection` holds, for each
 /// output pixel (all images in a row), `taps` pointers to `channels` input
 /// values each — or is NULL for a 1×1 stride-1 unpadded convolution (`taps`
-/// 1), whose pixel p reads `input` + p·channels; `packed` holds ceil(out_channels/32) panels of
-/// [taps·channels][32] weights; `bias` is padded to whole panels; `residual`
-/// (or NULL) and `output` are [pixels][out_channels].
+/// 1), whose pixel p reads `input` + p·channels. `packed` holds
+/// ceil(out_channels/32) panels of [taps·channels][32] weights; `bias` is
+/// padded to whole panels; `residual` (or NULL) and `output` are
+/// [pixels][out_channels].
 typedef struct {
     const float *const *indirection;
     const float *input;
@@ -60,7 +61,9 @@ typedef struct {
 } quern_conv_job;
 
 /// Output pixels [pixel_begin, pixel_end) × panels [panel_begin, panel_end).
-void quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end);
+/// Returns 0, or -1 when a kernel of more than 64 taps could not get its
+/// row table (out of memory).
+int quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end);
 
 /// Fills `table` ([batch·out_h·out_w][kernel_h·kernel_w]) with the input row
 /// each output pixel reads at each tap, `zeros` (≥ channels zeros) in the padding.

@@ -1,4 +1,5 @@
 import CQuernKernels
+import Synchronization
 
 /// A 2-D convolution's weights packed once for `conv2dNHWC`: panels of 32
 /// output channels, each [kh·kw·C][32] (tap-major, then input channel),
@@ -79,6 +80,7 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     let zeros = Tensor(zeros: [max(c, 1)])
     let tile = Int(QUERN_CONV_TILE_PIXELS)
     let split = ConvolutionWork.split(tileGroups: (pixels + tile - 1) / tile, panels: conv.panels, threads: ComputeThreads.count)
+    var failed = false
     source.withPointer { src in
         zeros.withPointer { zero in
             if dense {
@@ -110,9 +112,13 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
                             job.output = out
                             job.out_channels = Int32(conv.outputChannels)
                             job.relu = relu ? 1 : 0
+                            let status = Mutex(Int32(0))
                             split.forEachItem(rows: pixels, rowsPerGroup: tile) { rows, panels in
-                                quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound, Int32(panels.lowerBound), Int32(panels.upperBound))
+                                let result = quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound,
+                                                                 Int32(panels.lowerBound), Int32(panels.upperBound))
+                                if result != 0 { status.withLock { $0 = result } }
                             }
+                            failed = status.withLock { $0 } != 0
                         }
                         if let residual { residual.withPointer { run($0) } } else { run(nil) }
                     }
@@ -120,6 +126,9 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
             }
         }
     }
+    // Only a kernel of more than 64 taps allocates (its rows table, a few KB);
+    // failing that means the process is out of memory.
+    precondition(!failed, "conv2dNHWC: out of memory for a \(taps)-tap row table")
     return output
 }
 

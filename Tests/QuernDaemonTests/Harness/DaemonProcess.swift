@@ -7,7 +7,7 @@ final class DaemonProcess {
 
     init(scratch: Scratch, arguments: [String] = [], environment: [String: String] = [:], logName: String = "daemon.log") throws {
         logURL = scratch.root.appendingPathComponent(logName)
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         try log.seekToEnd()
         process.executableURL = URL(fileURLWithPath: try QuernBinary.path)

@@ -75,7 +75,7 @@ extension Integration {
                 let directory = scratch.work.appendingPathComponent(id)
                 try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
                 if let input { try Data("contents of \(input)\n".utf8).write(to: directory.appendingPathComponent(input)) }
-                for marker in markers { fileManager.createFile(atPath: directory.appendingPathComponent(marker).path, contents: nil) }
+                for marker in markers { _ = fileManager.createFile(atPath: directory.appendingPathComponent(marker).path, contents: nil) }
             }
             try claim("0a-000001", input: "never-finished.txt", markers: [])
             try claim("0a-000002", input: "written-not-published.txt", markers: [".written-ok"])

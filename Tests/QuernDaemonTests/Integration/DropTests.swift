@@ -52,7 +52,7 @@ extension Integration {
             // Appends every 0.2 s, each reopening the file: the gaps are shorter
             // than the settle time, so only the finished file is taken.
             let path = scratch.inbox.appendingPathComponent("growing.txt")
-            FileManager.default.createFile(atPath: path.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path.path, contents: nil)
             let chunk = Data(String(repeating: "more\n", count: 50).utf8)
             for _ in 0..<6 {
                 let handle = try FileHandle(forWritingTo: path)
