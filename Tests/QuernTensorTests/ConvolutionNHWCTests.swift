@@ -17,26 +17,37 @@ import Testing
     static func nhwc(_ x: Tensor) -> Tensor { permute(x, [0, 2, 3, 1]) }
     static func nchw(_ x: Tensor) -> Tensor { permute(x, [0, 3, 1, 2]) }
 
-    @Test(arguments: cases)
-    func matchesDoubleReferenceOnEveryVariant(c: ConvolutionTests.Case) {
+    /// Runs `convolution` (built by `prepare` from the weight and bias) on
+    /// every kernel variant against the double reference, plain and with the
+    /// residual and ReLU fused into the epilogue.
+    static func checkOnEveryVariant(_ c: ConvolutionTests.Case, seed: UInt64, label: String,
+                                    prepare: (Tensor, Tensor?, Window2D) -> (Tensor, Tensor?, Bool) -> Tensor) {
         let window = Window2D(kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)
-        let x = tensor(c.input, seed: 21)
-        let w = tensor([c.out, c.input[1], c.kernel.0, c.kernel.1], seed: 22)
-        let b = c.bias ? tensor([c.out], seed: 23) : nil
+        let x = tensor(c.input, seed: seed)
+        let w = tensor([c.out, c.input[1], c.kernel.0, c.kernel.1], seed: seed + 1)
+        let b = c.bias ? tensor([c.out], seed: seed + 2) : nil
         let ref = ConvReference.conv(Reference.values(x), c.input, Reference.values(w), w.shape, b.map(Reference.values), window, groups: 1)
-        let packed = PackedConvolution(weight: w, bias: b, window: window)
-        let residual = tensor(ref.shape, seed: 24)
+        let convolution = prepare(w, b, window)
+        let residual = tensor(ref.shape, seed: seed + 3)
         let residualValues = Reference.values(residual)
         for variant in ["avx512", "avx2", "scalar"] {
             guard QuantKernels.force(variant) else { continue }
             defer { QuantKernels.force("auto") }
-            let y = Self.nchw(conv2dNHWC(Self.nhwc(x), packed, relu: false))
+            let y = nchw(convolution(nhwc(x), nil, false))
             #expect(y.shape == ref.shape)
-            expectClose(y.scalars, ref.values, scale: ref.scale, "\(variant) \(c)")
+            expectClose(y.scalars, ref.values, scale: ref.scale, "\(label)\(variant) \(c)")
             // Residual and ReLU in the epilogue.
-            let fused = Self.nchw(conv2dNHWC(Self.nhwc(x), packed, residual: Self.nhwc(residual), relu: true))
+            let fused = nchw(convolution(nhwc(x), nhwc(residual), true))
             let expected = zip(ref.values, residualValues).map { max($0 + $1, 0) }
-            expectClose(fused.scalars, expected, scale: zip(ref.scale, residualValues).map { $0 + abs($1) }, "\(variant) fused \(c)")
+            expectClose(fused.scalars, expected, scale: zip(ref.scale, residualValues).map { $0 + abs($1) }, "\(label)\(variant) fused \(c)")
+        }
+    }
+
+    @Test(arguments: cases)
+    func matchesDoubleReferenceOnEveryVariant(c: ConvolutionTests.Case) {
+        Self.checkOnEveryVariant(c, seed: 21, label: "") { w, b, window in
+            let packed = PackedConvolution(weight: w, bias: b, window: window)
+            return { x, residual, relu in conv2dNHWC(x, packed, residual: residual, relu: relu) }
         }
     }
 
@@ -53,24 +64,10 @@ import Testing
 
     @Test(arguments: winogradCases)
     func winogradMatchesDoubleReferenceOnEveryVariant(c: ConvolutionTests.Case) {
-        let window = Window2D(kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)
-        #expect(WinogradConvolution.supports(window))
-        let x = tensor(c.input, seed: 31)
-        let w = tensor([c.out, c.input[1], 3, 3], seed: 32)
-        let b = c.bias ? tensor([c.out], seed: 33) : nil
-        let ref = ConvReference.conv(Reference.values(x), c.input, Reference.values(w), w.shape, b.map(Reference.values), window, groups: 1)
-        let prepared = WinogradConvolution(weight: w, bias: b, window: window)
-        let residual = tensor(ref.shape, seed: 34)
-        let residualValues = Reference.values(residual)
-        for variant in ["avx512", "avx2", "scalar"] {
-            guard QuantKernels.force(variant) else { continue }
-            defer { QuantKernels.force("auto") }
-            let y = Self.nchw(conv2dNHWC(Self.nhwc(x), prepared, relu: false))
-            #expect(y.shape == ref.shape)
-            expectClose(y.scalars, ref.values, scale: ref.scale, "winograd \(variant) \(c)")
-            let fused = Self.nchw(conv2dNHWC(Self.nhwc(x), prepared, residual: Self.nhwc(residual), relu: true))
-            expectClose(fused.scalars, zip(ref.values, residualValues).map { max($0 + $1, 0) },
-                        scale: zip(ref.scale, residualValues).map { $0 + abs($1) }, "winograd \(variant) fused \(c)")
+        #expect(WinogradConvolution.supports(Window2D(kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)))
+        Self.checkOnEveryVariant(c, seed: 31, label: "winograd ") { w, b, window in
+            let prepared = WinogradConvolution(weight: w, bias: b, window: window)
+            return { x, residual, relu in conv2dNHWC(x, prepared, residual: residual, relu: relu) }
         }
     }
 

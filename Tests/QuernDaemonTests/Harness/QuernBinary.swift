@@ -16,6 +16,22 @@ enum QuernBinary {
             return candidate
         }
     }
+
+    /// Runs `quern run <arguments>` (without the caller's QUERN_ variables)
+    /// and returns its exit status and standard output's lines.
+    static func run(_ arguments: [String]) throws -> (status: Int32, lines: [String]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path)
+        process.arguments = ["run"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

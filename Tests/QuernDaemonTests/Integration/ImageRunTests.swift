@@ -17,18 +17,8 @@ extension Integration {
             }
             let files = ["good/photo-chelsea-rgb.png", "good/palette4-adam7.png", "good/gray16.png",
                          "broken/idat-crc.png", "broken/zlib-not-enough-data.png", "broken/jpeg-named-png.png"]
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try QuernBinary.path)
-            process.arguments = ["run", "--models", Self.models] + files.map { Self.corpus + "/" + $0 }
-            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") }
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 1, "broken files make the exit status 1")
-            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            let (status, lines) = try QuernBinary.run(["--models", Self.models] + files.map { Self.corpus + "/" + $0 })
+            #expect(status == 1, "broken files make the exit status 1")
             #expect(lines.count == files.count)
 
             let scratch = try Scratch()
