@@ -25,8 +25,7 @@ enum Environment {
 /// What `serve` and `run` share: models, limits, the per-file timeout, and
 /// the diagnostic pipeline.
 struct ProcessingOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Model directory (QUERN_MODELS, default ./models).", valueName: "dir"))
-    var models: String?
+    @OptionGroup var models: ModelsOption
 
     @Option(name: .long, help: ArgumentHelp("Largest input file in bytes (QUERN_MAX_BYTES, default 268435456).", valueName: "n"))
     var maxBytes: Int?
@@ -73,7 +72,7 @@ struct ProcessingOptions: ParsableArguments {
         }
         let delay = try diagnosticDelayMs ?? Environment.number("QUERN_DIAGNOSTIC_DELAY_MS") ?? 0
         let options = PipelineCatalog.Options(
-            modelsDirectory: models ?? Environment.string("QUERN_MODELS") ?? "./models",
+            modelsDirectory: models.directory,
             diagnostic: useDiagnosticPipeline, diagnosticDelay: .milliseconds(max(0, delay)))
         let registry: PipelineRegistry
         do {

@@ -15,8 +15,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "A sentence-transformers model folder (default: all-minilm-l6-v2 in --models).")
     var model: String?
 
-    @Option(help: "The models folder (QUERN_MODELS, default ./models).")
-    var models: String = ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "models"
+    @OptionGroup var models: ModelsOption
 
     @Option(name: .customLong("input"), help: ArgumentHelp("A JSON file holding a list of texts (instead of arguments).", valueName: "file"))
     var inputFile: String?
@@ -38,7 +37,7 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         _ = try compute.prepare()
         guard batchSize > 0, repeats > 0 else { throw ValidationError("--batch-size and --repeats must be positive") }
-        let embedder = try SentenceEmbedder(directory: model ?? models + "/all-minilm-l6-v2")
+        let embedder = try SentenceEmbedder(directory: model ?? models.directory + "/all-minilm-l6-v2")
         let inputs = try readTexts()
         if bench {
             try measure(embedder, inputs)

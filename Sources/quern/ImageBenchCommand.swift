@@ -18,8 +18,7 @@ struct ImageBenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The image model (.onnx, torchvision .safetensors or a Hugging Face folder).", valueName: "path"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("Model directory (QUERN_MODELS, default ./models).", valueName: "dir"))
-    var models: String?
+    @OptionGroup var models: ModelsOption
 
     @Option(help: "Images per model batch (the daemon groups up to 8).")
     var batch = 1
@@ -34,7 +33,7 @@ struct ImageBenchCommand: ParsableCommand {
 
     func run() throws {
         _ = try compute.prepare()
-        let modelsDirectory = models ?? ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "./models"
+        let modelsDirectory = models.directory
         let modelPath = try model ?? DefaultModel.imageClassifier.path(in: modelsDirectory)
         let files = try pngFiles()
         guard !files.isEmpty else { throw ValidationError("no PNG files in \(paths)") }

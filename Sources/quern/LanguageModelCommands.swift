@@ -77,8 +77,7 @@ struct LanguageModelOptions: ParsableArguments {
     @Option(help: "A .gguf file or a Hugging Face model folder (default: the SmolLM2 model in --models).")
     var model: String?
 
-    @Option(help: "The models folder (QUERN_MODELS, default ./models).")
-    var models: String = ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "models"
+    @OptionGroup var models: ModelsOption
 
-    var path: String { model ?? models + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }
+    var path: String { model ?? models.directory + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }
 }

@@ -30,6 +30,14 @@ struct ComputeOptions: ParsableArguments {
     }
 }
 
+/// `--models`: where the default models live, for every subcommand that loads one.
+struct ModelsOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Model directory (QUERN_MODELS, default ./models).", valueName: "dir"))
+    var models: String?
+
+    var directory: String { models ?? Environment.string("QUERN_MODELS") ?? "./models" }
+}
+
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Shows the CPU features and the BLAS kernels Quern uses.")
 

@@ -19,8 +19,7 @@ struct TranscribeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A Whisper model folder (default: whisper-tiny-en in --models).", valueName: "dir"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("Model directory (QUERN_MODELS, default ./models).", valueName: "dir"))
-    var models: String?
+    @OptionGroup var models: ModelsOption
 
     @Flag(help: "Measure instead of printing transcripts.")
     var bench = false
@@ -33,7 +32,7 @@ struct TranscribeCommand: ParsableCommand {
     func run() throws {
         _ = try compute.prepare()
         guard !files.isEmpty, repetitions >= 1 else { throw ValidationError("give at least one file; --repetitions must be at least 1") }
-        let modelsDirectory = models ?? ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? "./models"
+        let modelsDirectory = models.directory
         let directory = try model ?? DefaultModel.speechRecognizer.path(in: modelsDirectory)
         let speech = try TranscriptionPipeline(directory: directory)
         let pipeline = AnyPipeline(speech)
