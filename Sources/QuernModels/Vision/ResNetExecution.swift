@@ -27,9 +27,8 @@ enum ResNetExecution {
     /// the same way either way, so a batch's results equal one-by-one runs.
     static func features(ofBatch pixels: Tensor, network: ResNet) -> Tensor {
         let count = pixels.shape[0], threads = ComputeThreads.count
-        let split = count > 1 ? network.firstBlock(withMapAtMost: batchedMapPixels, height: pixels.shape[2], width: pixels.shape[3])
-                              : network.blocks.count
-        if split == network.blocks.count && count == 1 { return features(of: pixels, network: network) }
+        if count == 1 { return features(of: pixels, network: network) }
+        let split = network.firstBlock(withMapAtMost: batchedMapPixels, height: pixels.shape[2], width: pixels.shape[3])
         let mapSize = network.mapSize(beforeBlock: split, height: pixels.shape[2], width: pixels.shape[3])
         let channels = split < network.blocks.count ? network.blocks[split].inputChannels : network.featureWidth
         let early = Tensor(zeros: [count, mapSize.height, mapSize.width, channels])

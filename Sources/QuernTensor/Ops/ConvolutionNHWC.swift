@@ -80,7 +80,6 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     let zeros = Tensor(zeros: [max(c, 1)])
     let tile = Int(QUERN_CONV_TILE_PIXELS)
     let split = ConvolutionWork.split(tileGroups: (pixels + tile - 1) / tile, panels: conv.panels, threads: ComputeThreads.count)
-    var failed = false
     source.withPointer { src in
         zeros.withPointer { zero in
             if dense {
@@ -112,13 +111,9 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
                             job.output = out
                             job.out_channels = Int32(conv.outputChannels)
                             job.relu = relu ? 1 : 0
-                            let status = Mutex(Int32(0))
                             split.forEachItem(rows: pixels, rowsPerGroup: tile) { rows, panels in
-                                let result = quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound,
-                                                                 Int32(panels.lowerBound), Int32(panels.upperBound))
-                                if result != 0 { status.withLock { $0 = result } }
+                                quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound, Int32(panels.lowerBound), Int32(panels.upperBound))
                             }
-                            failed = status.withLock { $0 } != 0
                         }
                         if let residual { residual.withPointer { run($0) } } else { run(nil) }
                     }
@@ -126,9 +121,6 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
             }
         }
     }
-    // Only a kernel of more than 64 taps allocates (its rows table, a few KB);
-    // failing that means the process is out of memory.
-    precondition(!failed, "conv2dNHWC: out of memory for a \(taps)-tap row table")
     return output
 }
 
@@ -172,17 +164,21 @@ struct ConvolutionWork {
                 group * panels / panelGroups..<(group + 1) * panels / panelGroups)
     }
 
-    /// Runs `body(rows, panels)` for every non-empty work item on the
-    /// compute threads, the tile groups turned into rows of `rows` (groups
-    /// of `rowsPerGroup`).
-    func forEachItem(rows: Int, rowsPerGroup: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
+    /// Runs `body(rows, panels)` — a C kernel returning 0, or nonzero when
+    /// it could not get its scratch memory — for every non-empty work item on
+    /// the compute threads, the tile groups turned into rows of `rows` (groups
+    /// of `rowsPerGroup`). Stops the process if any item failed: that is only
+    /// ever out of memory.
+    func forEachItem(rows: Int, rowsPerGroup: Int, _ body: (Range<Int>, Range<Int>) -> Int32) {
+        let failed = Atomic<Bool>(false)
         parallelFor(items, grain: 1) { range in
             for index in range {
                 let (groups, panels) = item(index)
                 let first = min(rows, groups.lowerBound * rowsPerGroup), last = min(rows, groups.upperBound * rowsPerGroup)
-                if first < last && !panels.isEmpty { body(first..<last, panels) }
+                if first < last && !panels.isEmpty && body(first..<last, panels) != 0 { failed.store(true, ordering: .relaxed) }
             }
         }
+        precondition(!failed.load(ordering: .relaxed), "a convolution kernel ran out of memory for its scratch")
     }
 
     /// The cut that finishes first on `threads` threads: the threads take
