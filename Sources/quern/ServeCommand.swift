@@ -93,13 +93,24 @@ struct ServeCommand: ParsableCommand {
         }
         let daemon = Daemon(configuration: configuration, processor: processor, logger: logger)
         let signals = SignalHandling.install(stopping: daemon)
-        do {
-            let code = try daemon.run()
+        switch Result(catching: { () throws(Daemon.StartFailure) in try daemon.run() }) {
+        case let .success(code):
             withExtendedLifetime(signals) {}
-            if code != 0 { throw ExitCode(code) }
-        } catch let failure as Daemon.StartFailure {
+            Self.leave(code)
+        case let .failure(failure):
             logger.critical("cannot start", metadata: ["error": "\(failure)"])
             throw ExitCode(failure.exitCode)
         }
+    }
+
+    /// Ends the process without exit()'s teardown: a pipeline abandoned after
+    /// the shutdown grace may still be computing on another thread, and the
+    /// libraries' destructors (OpenBLAS frees its buffers) would pull memory
+    /// out from under it — a SIGSEGV instead of the documented exit code.
+    /// Every result is durable and every unfinished input handed back by now;
+    /// log lines are written unbuffered.
+    private static func leave(_ code: Int32) -> Never {
+        fflush(stdout)
+        _exit(code)
     }
 }

@@ -4,6 +4,10 @@
 /// (names start with `.`, which no input name can):
 /// - `.written-ok` / `.written-error`: the result is complete and synced in
 ///   `outbox/.quern-<id>.tmp`; from here on the input never runs again;
+/// - `.running`: the input is being inspected or is inside a model right now
+///   (removed when that stage lets go of it). Only an input that carries it
+///   when the process dies is charged an attempt: the ones merely waiting in
+///   a queue did nothing that could have killed the process;
 /// - `.attempt-N`: recovery restarted this input N times after a crash;
 /// - `.handed-back`: a graceful shutdown stopped before finishing it.
 struct Claim: Sendable, Equatable {
@@ -17,5 +21,6 @@ struct Claim: Sendable, Equatable {
 
     static func writtenMarker(succeeded: Bool) -> String { succeeded ? ".written-ok" : ".written-error" }
     static let handedBackMarker = ".handed-back"
+    static let runningMarker = ".running"
     static let attemptPrefix = ".attempt-"
 }

@@ -1,6 +1,6 @@
 /// Where the daemon keeps things. Defaults (see `ServeCommand`):
 /// work = `<inbox>/.quern/work`, archive = `<inbox>/.quern/archive/{done,failed}`,
-/// lock = `<inbox>/.quern.lock`. Inside the inbox because a claim and an
+/// the lock is on the inbox directory itself (see `InboxLock`). Inside the inbox because a claim and an
 /// archive move are `rename(2)`s, which only work within one file system,
 /// and the leading dot keeps the watcher from ever taking them as input.
 public struct DaemonLayout: Sendable, Equatable {
@@ -20,8 +20,9 @@ public struct DaemonLayout: Sendable, Equatable {
         self.failed = failed.map(Self.trimmed) ?? Paths.join(state, "archive/failed")
     }
 
-    /// One lock per inbox, whatever the other directories are.
-    public var lockFile: [UInt8] { Paths.join(inbox, ".quern.lock") }
+    /// Records the pid of the daemon holding the inbox lock (the lock itself
+    /// is on the inbox directory, one per inbox whatever the other directories are).
+    public var pidFile: [UInt8] { Paths.join(inbox, ".quern.pid") }
 
     /// The hidden name a result is written under before it is renamed into place.
     func temporaryResult(for claimID: String) -> [UInt8] { Paths.join(outbox, ".quern-\(claimID).tmp") }

@@ -71,10 +71,16 @@ struct Recovery {
             return nil
         }
         try FileOps.removeFile(temporary)
+        let wasRunning = markers.contains(Claim.runningMarker)
+        if wasRunning { try FileOps.removeFile(claim.marker(Claim.runningMarker)) }
         if markers.contains(Claim.handedBackMarker) {
             try FileOps.removeFile(claim.marker(Claim.handedBackMarker))
             return .rerun(claim)
         }
+        // Only an input that was being worked on when the process died can have
+        // killed it; one that waited in a queue (or whose result could not be
+        // written) is run again without a charge.
+        guard wasRunning else { return .rerun(claim) }
         let attempts = markers.filter { $0.hasPrefix(Claim.attemptPrefix) }.count + 1
         if attempts >= maxAttempts { return .abandon(claim, attempts: attempts) }
         try FileOps.touch(claim.marker(Claim.attemptPrefix + String(attempts)))

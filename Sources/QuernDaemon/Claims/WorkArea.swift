@@ -36,6 +36,19 @@ final class WorkArea: Sendable {
         return claim
     }
 
+    /// Records that `claim` is being worked on (inspected, decoded or inside a
+    /// model), so that a crash now is charged to it and to nothing else.
+    /// Not synced: the entry only has to survive the process, not the machine
+    /// (a power cut is no input's fault, and missing it merely skips a charge).
+    func markRunning(_ claim: Claim) {
+        try? FileOps.touch(claim.marker(Claim.runningMarker))
+    }
+
+    /// The stage let go of `claim` (it waits in a queue, or its outcome is known).
+    func clearRunning(_ claim: Claim) {
+        try? FileOps.removeFile(claim.marker(Claim.runningMarker))
+    }
+
     /// Marks claims a graceful shutdown did not finish, so recovery does not
     /// count them as crashes.
     func handBack(_ claim: Claim) {

@@ -98,7 +98,7 @@ public final class Daemon: Sendable {
         try prepareDirectories(layout)
         let lock: InboxLock
         do {
-            lock = try InboxLock(path: layout.lockFile)
+            lock = try InboxLock(inbox: layout.inbox, pidFile: layout.pidFile)
         } catch {
             if case .heldByAnother = error { throw .anotherDaemon(error.description) }
             throw .setup(error.description)
@@ -196,7 +196,9 @@ public final class Daemon: Sendable {
                 continue
             }
             inFlight.withLock { $0[claim.id] = claim }
+            workArea.markRunning(claim)
             let result = intake.inspect(path: claim.inputPath, name: claim.name, seen: seen)
+            workArea.clearRunning(claim)
             switch result.next {
             case let .needsModel(job, pipeline):
                 modelQueue.put(ClaimedWork(claim: claim, work: ModelWork(intake: result, job: job, pipeline: pipeline)))
@@ -216,10 +218,12 @@ public final class Daemon: Sendable {
                 limit: { $0.work.pipeline.maxBatchSize },
                 belongsWith: { $0.work.pipeline.identity == $1.work.pipeline.identity })
             if batch.isEmpty { return }
+            for item in batch { workArea.markRunning(item.claim) }
             let hooks = ComputeLane.Hooks(
                 deliver: { [self] outcomes in
                     for (index, outcome, timings) in outcomes {
                         let item = batch[index]
+                        workArea.clearRunning(item.claim)
                         let document = ResultDocument(
                             claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome,
                             model: item.work.pipeline.identity, timings: timings, quernVersion: processor.quernVersion)

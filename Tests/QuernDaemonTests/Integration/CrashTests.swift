@@ -67,6 +67,38 @@ extension Integration {
             #expect(problems == nil, "\(problems ?? "")")
         }
 
+        /// A kill charges an attempt only to the inputs inside the model (one
+        /// diagnostic batch of up to 8), never to the ones waiting in a queue:
+        /// with --max-attempts 2, four kills during a queue of 30 slow inputs
+        /// leave every one of them `ok` (when every claimed input was charged,
+        /// all but the finished ones failed).
+        @Test func killsChargeOnlyTheInputInsideTheModel() throws {
+            let scratch = try Scratch()
+            let count = 30
+            for index in 0..<count { try scratch.drop("queued-\(index).txt", text: "queued input \(index)\n") }
+            let arguments = ["--diagnostic-delay-ms", "100", "--max-attempts", "2"]
+            var charged = 0
+            for round in 0..<4 {
+                let daemon = try DaemonProcess(scratch: scratch, arguments: arguments, logName: "round-\(round).log")
+                #expect(daemon.waitUntilServing(), "\(daemon.log)")
+                usleep(1_500_000)  // one batch of 8 done (0.8 s), the next one inside the model
+                daemon.killHard()
+                charged += scratch.entries(scratch.work).filter { claim in
+                    scratch.entries(scratch.work.appendingPathComponent(claim)).contains(".running")
+                }.count
+            }
+            #expect(charged >= 1, "no kill hit an input inside the model")
+            let final = try DaemonProcess(scratch: scratch, arguments: arguments, logName: "final.log")
+            #expect(scratch.waitUntil(timeout: 60) { scratch.resultCount == count && scratch.entries(scratch.work).isEmpty }, "\(final.log)")
+            final.signal(SIGTERM)
+            #expect(final.waitForExit(timeout: 10) == 0)
+            let results = try scratch.resultsByInput()
+            #expect(results.count == count)
+            for (name, result) in results {
+                #expect(status(result) == "ok", "\(name): \(String(describing: result))")
+            }
+        }
+
         /// Each state a crash can leave in the work area, built by hand.
         @Test func recoveryFinishesEveryCrashState() throws {
             let scratch = try Scratch()
@@ -84,19 +116,22 @@ extension Integration {
             try claim("0a-000003", input: "published-not-archived.txt", markers: [".written-error"])
             try claim("0a-000004", input: nil, markers: [])
             try Data("stale".utf8).write(to: scratch.outbox.appendingPathComponent(".quern-0b-000009.tmp"))
-            try claim("0a-000005", input: "crashes-every-time.txt", markers: [".attempt-1", ".attempt-2"])
+            try claim("0a-000005", input: "crashes-every-time.txt", markers: [".running", ".attempt-1", ".attempt-2"])
+            // Charged twice before, but only queued when the process died this time.
+            try claim("0a-000008", input: "queued-at-the-crash.txt", markers: [".attempt-1", ".attempt-2"])
             try claim("0a-000006", input: "handed-back.txt", markers: [".handed-back", ".attempt-1", ".attempt-2"])
             try claim("0a-000007", input: "half-written.txt", markers: [])
             try Data("{\"schema_ver".utf8).write(to: scratch.outbox.appendingPathComponent(".quern-0a-000007.tmp"))
 
             let daemon = try DaemonProcess(scratch: scratch, arguments: ["--max-attempts", "3"])
             #expect(daemon.waitUntilServing(), "\(daemon.log)")
-            #expect(scratch.waitUntil(timeout: 20) { scratch.resultCount == 5 && scratch.entries(scratch.work).isEmpty }, "\(daemon.log)")
+            #expect(scratch.waitUntil(timeout: 20) { scratch.resultCount == 6 && scratch.entries(scratch.work).isEmpty }, "\(daemon.log)")
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 10) == 0)
 
             let results = try scratch.resultsByInput()
-            #expect(Set(results.keys) == ["never-finished.txt", "written-not-published.txt", "crashes-every-time.txt", "handed-back.txt", "half-written.txt"])
+            #expect(Set(results.keys) == ["never-finished.txt", "written-not-published.txt", "crashes-every-time.txt", "handed-back.txt", "half-written.txt", "queued-at-the-crash.txt"])
+            #expect(status(results["queued-at-the-crash.txt"]) == "ok", "an input that was only queued at a crash is not charged")
             #expect(status(results["never-finished.txt"]) == "ok")
             #expect(results["written-not-published.txt"]?["claim_id"] as? String == "0a-000002")
             #expect(results["written-not-published.txt"]?["created"] as? String == "2026-01-01T00:00:00.000Z", "the pre-written result must be published as is")

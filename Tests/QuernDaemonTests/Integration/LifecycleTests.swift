@@ -9,7 +9,7 @@ extension Integration {
             #expect(first.waitUntilServing(), "\(first.log)")
             let second = try DaemonProcess(scratch: scratch, logName: "second.log")
             #expect(second.waitForExit(timeout: 10) == 75)
-            #expect(second.log.contains("already serving this inbox"), "\(second.log)")
+            #expect(second.log.contains("already serving the inbox"), "\(second.log)")
             #expect(second.log.contains("process \(first.pid)"), "\(second.log)")
             // The first one is unharmed.
             try scratch.drop("still.txt", text: "here\n")
@@ -21,6 +21,22 @@ extension Integration {
             #expect(third.waitUntilServing(), "\(third.log)")
             third.signal(SIGINT)
             #expect(third.waitForExit(timeout: 10) == 0)
+        }
+
+        /// The lock is on the inbox directory: deleting what a dropping user
+        /// can delete (the pid record, any dot-file) lets no second daemon in.
+        @Test func deletingThePidFileDoesNotLetASecondDaemonIn() throws {
+            let scratch = try Scratch()
+            let first = try DaemonProcess(scratch: scratch)
+            #expect(first.waitUntilServing(), "\(first.log)")
+            let pidFile = scratch.inbox.appendingPathComponent(".quern.pid")
+            #expect(FileManager.default.fileExists(atPath: pidFile.path))
+            try FileManager.default.removeItem(at: pidFile)
+            let second = try DaemonProcess(scratch: scratch, logName: "second.log")
+            #expect(second.waitForExit(timeout: 10) == 75, "\(second.log)")
+            #expect(second.log.contains("already serving the inbox"), "\(second.log)")
+            first.signal(SIGTERM)
+            #expect(first.waitForExit(timeout: 10) == 0)
         }
 
         @Test func sigtermStopsPromptlyAndHandsBackTheRunningInference() throws {
