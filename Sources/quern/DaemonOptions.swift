@@ -42,7 +42,7 @@ struct ProcessingOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("What plain text asks for: chat, complete or embed (QUERN_TEXT_TASK, default chat).", valueName: "task"))
     var textTask: String?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds a model may take per batch before the file gets a timeout error (QUERN_TIMEOUT, default 300).", valueName: "s"))
+    @Option(name: .long, help: ArgumentHelp("Seconds the preparation (decoding, tokenizing) and the model may each take per batch before the file gets a timeout error (QUERN_TIMEOUT, default 300).", valueName: "s"))
     var timeout: Double?
 
     @Flag(name: .long, help: ArgumentHelp("Replace every model by the diagnostic pipeline, which only counts bytes and lines (QUERN_DIAGNOSTIC_PIPELINE=1). For tests and overhead benchmarks.", visibility: .hidden))

@@ -40,9 +40,34 @@ struct ComputeLane: Sendable {
         var timings = batch.map(\.intake.timings)
         var prepared: [Prepared] = []
         var failures: [Outcome] = []
-        let inputs = pipeline.prepareBatch(batch.map(\.job))
-        for (index, (work, input)) in zip(batch, inputs).enumerated() {
+        for (index, work) in batch.enumerated() {
             timings[index].queued += Double(laneStart.uptimeNanoseconds &- work.intake.readyAt) / 1e9
+        }
+        let preparationTimeout = QuernError(.timeout, "preparing the input (decoding, tokenizing) took longer than the \(Self.describe(timeout)) limit (raise --timeout)")
+        var inputs: [(result: Result<any Sendable, QuernError>, seconds: Double)]
+        switch prepare(batch, pipeline: pipeline, hooks: hooks) {
+        case let .prepared(values):
+            inputs = values
+        case .abandoned:
+            return .abandoned
+        case let .timedOut(seconds, call) where batch.count == 1:
+            // Alone: its result is written at the deadline; the lane then
+            // waits for the preparation to return before the next batch.
+            timings[0].decode += seconds
+            hooks.deliver([(0, .failure(preparationTimeout), timings[0])])
+            return waitForRunaway(pipeline: pipeline, hooks: hooks) { call.wait(nanoseconds: $0) != nil } ? .completed : .abandoned
+        case let .timedOut(_, call):
+            // Which input of the batch is slow is only known once the
+            // preparation returns: those over the limit get `timeout`, their
+            // batch-mates go on to the model.
+            guard waitForRunaway(pipeline: pipeline, hooks: hooks, finishedWithin: { call.wait(nanoseconds: $0) != nil }),
+                  let values = call.wait(nanoseconds: 0)
+            else { return .abandoned }
+            inputs = values.map { input in
+                input.seconds > Double(Self.nanoseconds(timeout)) / 1e9 ? (.failure(preparationTimeout), input.seconds) : input
+            }
+        }
+        for (index, input) in inputs.enumerated() {
             timings[index].decode += input.seconds
             switch input.result {
             case let .success(input): prepared.append(Prepared(index: index, input: input, timings: timings[index]))
@@ -52,6 +77,29 @@ struct ComputeLane: Sendable {
         if !failures.isEmpty { hooks.deliver(failures) }
         if prepared.isEmpty { return .completed }
         return execute(prepared, pipeline: pipeline, hooks: hooks)
+    }
+
+    private enum Preparation {
+        case prepared([(result: Result<any Sendable, QuernError>, seconds: Double)])
+        case timedOut(seconds: Double, BackgroundCall<[(result: Result<any Sendable, QuernError>, seconds: Double)]>)
+        case abandoned
+    }
+
+    /// Preparation (decoding, resampling, tokenizing) runs under the same
+    /// time limit as the model: a hostile input whose preparation runs away
+    /// gets its `timeout` result at the deadline instead of silently holding
+    /// up every file behind it.
+    private func prepare(_ batch: [ModelWork], pipeline: AnyPipeline, hooks: Hooks) -> Preparation {
+        let start = DispatchTime.now()
+        let jobs = batch.map(\.job)
+        let call = BackgroundCall(name: "quern-prepare") { pipeline.prepareBatch(jobs) }
+        let deadline = start.uptimeNanoseconds + Self.nanoseconds(timeout)
+        while true {
+            if hooks.shouldAbandon() { return .abandoned }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now >= deadline { return .timedOut(seconds: FileProcessor.seconds(since: start), call) }
+            if let inputs = call.wait(nanoseconds: min(deadline - now, 50_000_000)) { return .prepared(inputs) }
+        }
     }
 
     private struct Prepared {
@@ -125,9 +173,15 @@ struct ComputeLane: Sendable {
     /// the process cannot recover from: `onStuck` stops the daemon (exit 70)
     /// so the supervisor starts a fresh one. false when abandoned.
     private func waitForRunaway(_ execution: BatchExecution, pipeline: AnyPipeline, hooks: Hooks) -> Bool {
+        waitForRunaway(pipeline: pipeline, hooks: hooks) { execution.waitUntilFinished(timeout: .nanoseconds(Int64($0))) }
+    }
+
+    /// `finishedWithin(ns)` waits up to `ns` nanoseconds for the runaway work
+    /// and says whether it has returned.
+    private func waitForRunaway(pipeline: AnyPipeline, hooks: Hooks, finishedWithin: (UInt64) -> Bool) -> Bool {
         let giveUp = DispatchTime.now().uptimeNanoseconds + Self.nanoseconds(timeout)
         var warned = false
-        while !execution.waitUntilFinished(timeout: .milliseconds(100)) {
+        while !finishedWithin(100_000_000) {
             if hooks.shouldAbandon() { return false }
             if !warned {
                 warned = true

@@ -1,15 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A pipeline with no model, for tests and for measuring the daemon's own
 /// overhead. It is honest about what it is: its results are a `diagnostic`
 /// object (byte, line and character counts), its model name is
 /// `quern-diagnostic` and it has no weights checksum. It is only registered
 /// when asked for (`--diagnostic-pipeline` / QUERN_DIAGNOSTIC_PIPELINE=1).
 ///
-/// Two marker strings in text let tests reach the error paths end to end:
+/// Marker strings in text let tests reach the error paths end to end:
 /// `quern-diagnostic:fail` makes the job fail, `quern-diagnostic:hang` makes
-/// it sleep (cancellably) until the daemon's timeout.
+/// it sleep (cancellably) until the daemon's timeout, and
+/// `quern-diagnostic:slow-prepare-<ms>` makes its preparation block for that
+/// many milliseconds (uncancellably, as a runaway decoder or tokenizer would).
 public struct DiagnosticPipeline: Pipeline {
     public static let failMarker = "quern-diagnostic:fail"
     public static let hangMarker = "quern-diagnostic:hang"
+    public static let slowPrepareMarker = "quern-diagnostic:slow-prepare-"
 
     public let identity = ModelIdentity(name: "quern-diagnostic", weightsSHA256: nil)
     public let tasks = Set(TaskName.allCases)
@@ -18,6 +25,14 @@ public struct DiagnosticPipeline: Pipeline {
     public let delay: Duration
 
     public init(delay: Duration = .zero) { self.delay = delay }
+
+    public func prepare(_ job: Job) throws(QuernError) -> Job {
+        if let text = Self.text(of: job), let range = text.range(of: Self.slowPrepareMarker) {
+            let digits = text[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
+            if let milliseconds = UInt32(digits.prefix(7)) { usleep(milliseconds * 1000) }
+        }
+        return job
+    }
 
     public func run(_ batch: [Job], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
         var results: [Result<TaskOutput, QuernError>] = []

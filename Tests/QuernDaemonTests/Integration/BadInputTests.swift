@@ -29,6 +29,9 @@ extension Integration {
             try drop("wrong.json", Array(#"{"task": "complete", "prompt": 42}"#.utf8), "request.wrong_type")
             try drop("fails.txt", Array("please quern-diagnostic:fail\n".utf8), "pipeline.failed")
             try drop("hangs.txt", Array("quern-diagnostic:hang\n".utf8), "timeout")
+            // Preparation is under the timeout too: the result comes at the
+            // deadline, and the lane carries on once the preparation returns.
+            try drop("slow-prepare.txt", Array("quern-diagnostic:slow-prepare-1500\n".utf8), "timeout")
             try drop("fine.png", png, "ok")
             try drop("fine.wav", Fixtures.wav(), "ok")
 
