@@ -20,13 +20,26 @@ final class ResultPublisher: Sendable {
 
     init(layout: DaemonLayout) { self.layout = layout }
 
-    /// Returns the result's file name in the outbox.
-    func publish(_ claim: Claim, result: [UInt8], succeeded: Bool) throws(SystemError) -> [UInt8] {
+    /// Returns the result's file name in the outbox (nil when an earlier,
+    /// failed call already published it and only the archive move was left).
+    /// Safe to call again after it threw (a full or read-only outbox): it
+    /// resumes from the step that failed, so a retry never publishes twice.
+    func publish(_ claim: Claim, result: [UInt8], succeeded: Bool) throws(SystemError) -> [UInt8]? {
         let temporary = layout.temporaryResult(for: claim.id)
-        try FileOps.writeDurably(temporary, result)
-        try FileOps.touch(claim.marker(Claim.writtenMarker(succeeded: succeeded)))
-        try FileOps.syncDirectory(claim.directory)
-        let name = try commit(claim)
+        let marker = claim.marker(Claim.writtenMarker(succeeded: succeeded))
+        if !FileOps.exists(marker) {
+            do {
+                try FileOps.writeDurably(temporary, result)
+            } catch {
+                // A half-written temp file (disk full) is worth nothing: no litter.
+                try? FileOps.removeFile(temporary)
+                throw error
+            }
+            try FileOps.touch(marker)
+            try FileOps.syncDirectory(claim.directory)
+        }
+        // Marker and no temp file: an earlier call renamed it into place.
+        let name = FileOps.exists(temporary) ? try commit(claim) : nil
         try archive(claim, succeeded: succeeded)
         return name
     }

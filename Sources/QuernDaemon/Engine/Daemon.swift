@@ -243,16 +243,56 @@ public final class Daemon: Sendable {
             document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
             let bytes = JSONWriter.bytes(document.json, style: .pretty) + [0x0A]
             let writeStart = DispatchTime.now()
-            do {
-                let resultName = try publisher.publish(claim, result: bytes, succeeded: document.isSuccess)
-                inFlight.withLock { $0[claim.id] = nil }
+            switch publishRetrying(claim, bytes: bytes, succeeded: document.isSuccess) {
+            case let .published(resultName):
                 logProcessed(document, resultName: resultName, writeSeconds: FileProcessor.seconds(since: writeStart))
+            case .publishedByAnEarlierTry:
+                logProcessed(document, resultName: Array("(published before a failed archive move)".utf8),
+                             writeSeconds: FileProcessor.seconds(since: writeStart))
+            case .handedBack:
+                break
+            }
+            inFlight.withLock { $0[claim.id] = nil }
+        }
+    }
+
+    /// Publishes a result, retrying with back-off while the outbox (or the
+    /// archive) cannot be written — full, read-only, over quota — so inputs
+    /// go on as soon as space frees up, without a restart. At shutdown the
+    /// claim is handed back instead (its result is written at the next start).
+    private enum Publication {
+        case published(resultName: [UInt8])
+        /// A failed try had already renamed the result into place.
+        case publishedByAnEarlierTry
+        case handedBack
+    }
+
+    private func publishRetrying(_ claim: Claim, bytes: [UInt8], succeeded: Bool) -> Publication {
+        var delay = 0.5
+        var failures = 0
+        while true {
+            do {
+                let name = try publisher.publish(claim, result: bytes, succeeded: succeeded)
+                return name.map { .published(resultName: $0) } ?? .publishedByAnEarlierTry
             } catch {
-                // The claim stays in the work area in a state recovery knows.
-                inFlight.withLock { $0[claim.id] = nil }
-                logger.error("cannot write a result; the input stays in the work area and is retried at the next start", metadata: [
-                    "name": "\(ResultNames.display(claim.name))", "claim": "\(claim.id)", "error": "\(error)",
-                ])
+                failures += 1
+                if isStopping {
+                    workArea.handBack(claim)
+                    logger.error("cannot write a result; the input is handed back and retried at the next start", metadata: [
+                        "name": "\(ResultNames.display(claim.name))", "claim": "\(claim.id)", "error": "\(error)",
+                    ])
+                    return .handedBack
+                }
+                // Every failure while it is new, then one line a minute or so.
+                if failures <= 3 || failures % 4 == 0 {
+                    logger.error("cannot write a result (outbox full or read-only?); retrying", metadata: [
+                        "name": "\(ResultNames.display(claim.name))", "claim": "\(claim.id)", "error": "\(error)",
+                        "retry_in_s": "\(delay)", "failures": "\(failures)",
+                    ])
+                }
+                let wakeAt = DispatchTime.now().uptimeNanoseconds + UInt64(delay * 1e9)
+                while DispatchTime.now().uptimeNanoseconds < wakeAt, !isStopping { usleep(50_000) }
+                delay = min(delay * 2, 16)
             }
         }
     }

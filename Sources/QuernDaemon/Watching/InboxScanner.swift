@@ -9,6 +9,27 @@ import Logging
 struct InboxScanner {
     let inbox: [UInt8]
     let logger: Logger
+    /// The inbox directory the daemon started on (device, inode).
+    private let identity: (device: UInt64, inode: UInt64)?
+
+    init(inbox: [UInt8], logger: Logger) {
+        self.inbox = inbox
+        self.logger = logger
+        identity = (try? FileOps.status(inbox)).flatMap { $0 }.map { ($0.device, $0.inode) }
+    }
+
+    /// false once the inbox was deleted, moved away or replaced by another
+    /// directory. inotify does not always say so (no IN_DELETE_SELF while a
+    /// descriptor on the directory is open, as the inbox lock's is), and a
+    /// polling watcher would otherwise list a new, empty inbox forever.
+    func inboxIsIntact() -> Bool {
+        guard let identity, let status = try? FileOps.status(inbox), status.type == .directory else { return false }
+        return status.device == identity.device && status.inode == identity.inode
+    }
+
+    func reportLostInbox() {
+        logger.critical("the inbox was deleted, moved away or replaced; stopping (restart quern to serve the new one)", metadata: ["inbox": "\(ResultNames.display(inbox))"])
+    }
 
     enum Readiness {
         /// Trust a regular file whose mtime is older than the settle time by

@@ -8,7 +8,8 @@ import Synchronization
 /// Watches the inbox with inotify. A file is ready when it is closed after
 /// writing (IN_CLOSE_WRITE) or renamed in (IN_MOVED_TO). Symlinks, FIFOs and
 /// device nodes announce themselves with IN_CREATE only, so that is watched
-/// too; directories made in place are tracked until they stop changing.
+/// too; directories made in place and hard links (IN_CREATE of a file with
+/// more than one link) are tracked until they stop changing.
 /// Events are hints: if the kernel queue overflows, the inbox is listed again.
 final class InotifyWatcher: InboxWatcher {
     let modeName = "inotify"
@@ -52,14 +53,25 @@ final class InotifyWatcher: InboxWatcher {
         // Files already waiting at start-up, and any that arrived before the watch.
         guard scanner.scan(readiness: .byAge(seconds: settle), tracker: &tracker, emit: emit) else { return }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var lastIntegrityCheck = DispatchTime.now().uptimeNanoseconds
         while !stopping.load(ordering: .acquiring) {
             var descriptors = [
                 pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: wake.readDescriptor, events: Int16(POLLIN), revents: 0),
             ]
-            let timeout = tracker.isEmpty ? -1 : Int32(max(1, recheckInterval * 1000))
+            // Wake at least once a second to check that the inbox is still there.
+            let timeout = tracker.isEmpty ? 1000 : Int32(min(1000, max(1, recheckInterval * 1000)))
             let ready = poll(&descriptors, 2, timeout)
             if stopping.load(ordering: .acquiring) { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now &- lastIntegrityCheck >= 1_000_000_000 {
+                lastIntegrityCheck = now
+                guard scanner.inboxIsIntact() else {
+                    scanner.reportLostInbox()
+                    inboxLost.store(true, ordering: .releasing)
+                    return
+                }
+            }
             if ready < 0, errno != EINTR {
                 logger.error("poll failed on the inotify descriptor", metadata: ["errno": "\(errno)"])
                 return
@@ -92,14 +104,19 @@ final class InotifyWatcher: InboxWatcher {
                 offset = nameStart + nameLength
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { needsRescan = true; continue }
                 if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0 {
-                    logger.critical("the inbox was deleted or moved away", metadata: ["inbox": "\(ResultNames.display(inbox))"])
+                    scanner.reportLostInbox()
                     inboxLost.store(true, ordering: .releasing)
                     return nil
                 }
                 guard !name.isEmpty, !InboxFilter.isIgnored(name) else { continue }
                 guard let status = try? FileOps.status(Paths.join(inbox, name)) else { continue }
                 let created = mask & UInt32(IN_CREATE) != 0
-                if created, status.type == .regular { continue }  // wait for IN_CLOSE_WRITE
+                if created, status.type == .regular {
+                    // A hard link (`ln`, `cp -l`) arrives complete with IN_CREATE
+                    // alone; a file being written gets IN_CLOSE_WRITE later.
+                    if status.links > 1 { _ = tracker.observe(name, status) }
+                    continue
+                }
                 if created, status.type == .directory {
                     _ = tracker.observe(name, status)
                     continue

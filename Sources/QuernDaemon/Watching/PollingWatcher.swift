@@ -24,6 +24,10 @@ final class PollingWatcher: InboxWatcher {
     func run(emit: (Candidate) -> Bool) {
         var tracker = SettleTracker(settleSeconds: settle)
         while !stopping.load(ordering: .acquiring) {
+            guard scanner.inboxIsIntact() else {
+                scanner.reportLostInbox()
+                return
+            }
             guard scanner.scan(readiness: .byObservation, tracker: &tracker, emit: emit) else { return }
             var descriptor = pollfd(fd: wake.readDescriptor, events: Int16(POLLIN), revents: 0)
             _ = poll(&descriptor, 1, Int32(max(1, interval * 1000)))
