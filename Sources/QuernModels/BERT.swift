@@ -55,14 +55,20 @@ public final class BERTModel: @unchecked Sendable {
                 throw FormatError(.invalidValue, file: file, "layer_norm_eps must be a positive number")
             }
             layerNormEpsilon = Float(epsilon)
+            try ModelDimensions.check(file, [
+                ("vocab_size", vocabularySize, ModelDimensions.vocabulary), ("hidden_size", hiddenSize, ModelDimensions.width),
+                ("num_hidden_layers", layers, ModelDimensions.layers), ("num_attention_heads", heads, ModelDimensions.heads),
+                ("intermediate_size", intermediateSize, ModelDimensions.feedForward),
+                ("max_position_embeddings", maxPositions, ModelDimensions.contextLength), ("type_vocab_size", typeVocabularySize, ModelDimensions.small),
+            ])
             guard hiddenSize % heads == 0 else {
                 throw FormatError(.invalidValue, file: file, "hidden_size \(hiddenSize) is not divisible by \(heads) attention heads")
             }
         }
 
         public static func load(path: String) throws(FormatError) -> Config {
-            guard let data = FileManager.default.contents(atPath: path) else { throw FormatError(.io, file: path, "cannot read the file") }
-            do { return try Config(json: try JSONNodeParser.parse([UInt8](data)), file: path) } catch let error as FormatError {
+            let bytes = try RegularFile.read(path)
+            do { return try Config(json: try JSONNodeParser.parse(bytes), file: path) } catch let error as FormatError {
                 throw error
             } catch {
                 throw FormatError(.invalidValue, file: path, "\(error)")

@@ -46,6 +46,11 @@ public final class GPT2Model: CausalLanguageModel, @unchecked Sendable {
     enum Layout { case gguf, huggingFace(prefix: String) }
 
     init(config c: Config, weights: WeightBinder, layout: Layout) throws(FormatError) {
+        try ModelDimensions.check(weights.file, [
+            ("vocabulary size", c.vocabularySize, ModelDimensions.vocabulary), ("embedding length", c.hiddenSize, ModelDimensions.width),
+            ("feed-forward length", c.intermediateSize, ModelDimensions.feedForward), ("block count", c.layers, ModelDimensions.layers),
+            ("attention heads", c.heads, ModelDimensions.heads), ("context length", c.contextLength, ModelDimensions.contextLength),
+        ])
         let d = c.hiddenSize
         func name(_ gguf: String, _ hf: String) -> String {
             switch layout {

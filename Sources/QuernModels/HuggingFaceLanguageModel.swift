@@ -37,7 +37,7 @@ enum HuggingFaceLanguageModel {
     }
 
     static func readJSON(_ path: String) throws -> [String: Any] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FormatError(.io, file: path, "cannot read the file") }
+        let data = Data(try RegularFile.read(path))
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw FormatError(.invalidValue, file: path, "not a JSON object")
         }

@@ -63,7 +63,15 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
 
     init(config: Config, weights: WeightBinder, names: Names) throws(FormatError) {
         let c = config
-        let qWidth = c.heads * c.headDimension, kvWidth = c.kvHeads * c.headDimension
+        try ModelDimensions.check(weights.file, [
+            ("vocabulary size", c.vocabularySize, ModelDimensions.vocabulary), ("embedding length", c.hiddenSize, ModelDimensions.width),
+            ("feed-forward length", c.intermediateSize, ModelDimensions.feedForward), ("block count", c.layers, ModelDimensions.layers),
+            ("attention heads", c.heads, ModelDimensions.heads), ("key/value heads", c.kvHeads, ModelDimensions.heads),
+            ("head dimension", c.headDimension, ModelDimensions.headDimension), ("context length", c.contextLength, ModelDimensions.contextLength),
+            ("rope dimensions", c.ropeDimensions, 1...max(1, c.headDimension)),
+        ])
+        let qWidth = try ModelDimensions.product(c.heads, c.headDimension, "query width", file: weights.file)
+        let kvWidth = try ModelDimensions.product(c.kvHeads, c.headDimension, "key/value width", file: weights.file)
         // Quantised matrices are repacked for the vector kernels (and their
         // mapped pages released); float ones are used in place.
         func matrix(_ name: String, _ shape: [Int]) throws(FormatError) -> WeightMatrix {

@@ -173,7 +173,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
     }
 
     static func readJSON(_ path: String) throws(FormatError) -> JSONNode {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FormatError(.io, file: path, "cannot read the file") }
-        do { return try JSONNodeParser.parse([UInt8](data)) } catch { throw FormatError(.invalidValue, file: path, "\(error)") }
+        let bytes = try RegularFile.read(path)
+        do { return try JSONNodeParser.parse(bytes) } catch { throw FormatError(.invalidValue, file: path, "\(error)") }
     }
 }

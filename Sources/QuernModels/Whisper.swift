@@ -81,6 +81,13 @@ public final class WhisperModel: @unchecked Sendable {
         }
 
         func validate(file: String) throws(FormatError) {
+            try ModelDimensions.check(file, [
+                ("vocabulary size", vocabularySize, ModelDimensions.vocabulary), ("width", width, ModelDimensions.width),
+                ("encoder layers", encoderLayers, ModelDimensions.layers), ("decoder layers", decoderLayers, ModelDimensions.layers),
+                ("encoder heads", encoderHeads, ModelDimensions.heads), ("decoder heads", decoderHeads, ModelDimensions.heads),
+                ("feed-forward size", feedForwardSize, ModelDimensions.feedForward), ("mel bins", melBins, ModelDimensions.small),
+                ("source positions", sourcePositions, ModelDimensions.small), ("target positions", targetPositions, ModelDimensions.small),
+            ])
             guard width % encoderHeads == 0, width % decoderHeads == 0 else {
                 throw FormatError(.invalidValue, file: file, "width \(width) is not divisible by the attention heads (\(encoderHeads), \(decoderHeads))")
             }

@@ -218,6 +218,17 @@ public final class Daemon: Sendable {
                 limit: { $0.work.pipeline.maxBatchSize },
                 belongsWith: { $0.work.pipeline.identity == $1.work.pipeline.identity })
             if batch.isEmpty { return }
+            let truncated = ModelFiles.truncated()
+            if !truncated.isEmpty {
+                // Touching the missing pages would be a SIGBUS: stop cleanly
+                // and let the supervisor start a process that loads the file anew.
+                logger.critical("a model file was truncated while being served; stopping before it is read (replace model files by renaming a complete file over them)", metadata: [
+                    "files": "\(truncated.joined(separator: ","))",
+                ])
+                handBack(batch)
+                requestStop(exitCode: 1, reason: "a model file changed on disk")
+                return
+            }
             for item in batch { workArea.markRunning(item.claim) }
             let hooks = ComputeLane.Hooks(
                 deliver: { [self] outcomes in

@@ -30,9 +30,8 @@ extension WhisperTranscriber {
 
     /// An integer list of a JSON file (absent key: empty).
     static func integers(in path: String, key: String) throws(ModelError) -> [Int] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ModelError(.invalidConfig, "\(path): cannot read the file") }
         let root: JSONNode
-        do { root = try JSONNodeParser.parse([UInt8](data)) } catch { throw ModelError(.invalidConfig, "\(path): \(error)") }
+        do { root = try JSONNodeParser.parse(try RegularFile.read(path)) } catch { throw ModelError(.invalidConfig, "\(path): \(error)") }
         guard let node = root[key], !node.isNull else { return [] }
         guard let items = node.arrayValue else { throw ModelError(.invalidConfig, "\(path): \(key) is not a list") }
         var values: [Int] = []

@@ -65,8 +65,7 @@ enum ResNetCheckpointLoader {
         let configPath = folder + "/config.json"
         let config: JSONNode
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: configPath))
-            config = try JSONNodeParser.parse([UInt8](data))
+            config = try JSONNodeParser.parse(try RegularFile.read(configPath))
         } catch {
             throw ModelError(.invalidConfig, "\(configPath): \(error)")
         }

