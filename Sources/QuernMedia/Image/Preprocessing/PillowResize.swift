@@ -160,7 +160,6 @@ public enum PillowResize {
                 while started < starts.count && starts[started] < blockEnd { started += 1 }
                 while ended < ends.count && ends[ended] <= blockStart { ended += 1 }
                 most = max(most, started - ended)
-                // Skip blocks no output row reads (none for real filters, which overlap).
                 blockStart = blockEnd
             }
             ringRows = min(most, max(positions.count, 1))
