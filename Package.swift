@@ -99,14 +99,14 @@ let package = Package(
             name: "QuernTensorTests", dependencies: ["QuernTensor"],
             swiftSettings: kernelFlags),
         // Shared by the test targets: the speech corpus generated at test time.
-        .target(name: "QuernTestSupport", path: "Tests/QuernTestSupport"),
+        .target(name: "QuernTestSupport", dependencies: ["CZlib"], path: "Tests/QuernTestSupport"),
         .testTarget(
             name: "QuernMediaTests", dependencies: ["QuernMedia", "QuernTensor", "QuernTestSupport"],
             // Golden data is read by path at test time, not bundled.
             exclude: ["Goldens"],
             swiftSettings: kernelFlags),
         .testTarget(
-            name: "QuernDaemonTests", dependencies: ["QuernDaemon", "QuernPipelines", "QuernMedia"]),
+            name: "QuernDaemonTests", dependencies: ["QuernDaemon", "QuernPipelines", "QuernMedia", "QuernTestSupport"]),
         .testTarget(
             name: "QuernModelTests", dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines", "QuernTestSupport"],
             exclude: ["Embeddings/Goldens", "Images/Corpus", "Images/Goldens", "Speech/Goldens", "Vision/Goldens"],

@@ -71,9 +71,10 @@ struct ProcessingOptions: ParsableArguments {
             throw ValidationError("--text-task must be chat, complete or embed, not \(taskText)")
         }
         let delay = try diagnosticDelayMs ?? Environment.number("QUERN_DIAGNOSTIC_DELAY_MS") ?? 0
+        let inputLimits = try limits()
         let options = PipelineCatalog.Options(
             modelsDirectory: models.directory,
-            diagnostic: useDiagnosticPipeline, diagnosticDelay: .milliseconds(max(0, delay)))
+            diagnostic: useDiagnosticPipeline, diagnosticDelay: .milliseconds(max(0, delay)), limits: inputLimits)
         let registry: PipelineRegistry
         do {
             registry = try PipelineCatalog.makeRegistry(options)
@@ -83,7 +84,7 @@ struct ProcessingOptions: ParsableArguments {
         let seconds = try timeout ?? Environment.number("QUERN_TIMEOUT", Double.self) ?? 300
         guard seconds > 0 else { throw ValidationError("--timeout must be positive") }
         return FileProcessor(
-            registry: registry, inspector: InputInspector(limits: try limits(), textTask: task), quernVersion: QuernVersion.string,
+            registry: registry, inspector: InputInspector(limits: inputLimits, textTask: task), quernVersion: QuernVersion.string,
             timeout: .milliseconds(Int64(seconds * 1000)))
     }
 

@@ -84,7 +84,7 @@ public enum AudioDecoder {
     /// What reading produced: samples at the target rate, frames decoded at
     /// the source rate, NaN/infinity samples zeroed, and the error that
     /// stopped reading early, if any.
-    private struct ReadResult {
+    struct ReadResult {
         var samples: [Float]
         var frames: Int
         var nonFinite: Int
@@ -95,7 +95,7 @@ public enum AudioDecoder {
     /// block, so neither the multichannel nor the source-rate signal is ever
     /// held whole. Stops with `.tooLarge` as soon as the decoded length passes
     /// the limit (for streams whose header gave no length, or a wrong one).
-    private static func readConverted(
+    static func readConverted(
         _ file: SoundFile, channels: Int, resampler: Resampler, maxFrames: Int, limits: AudioLimits
     ) throws(MediaError) -> ReadResult {
         var stream = StreamingResampler(resampler)

@@ -104,7 +104,9 @@ public struct InputInspector: Sendable {
         guard let info = SoundFileProbe.inspect(bytes) else {
             throw QuernError(.inputCorrupt, "libsndfile cannot read this audio (unsupported encoding or damaged header)")
         }
-        let duration = seconds ?? info.seconds
+        // Frames over the sample rate, by both counts (a header can lie to
+        // one of them); the decoder enforces the limit again frame by frame.
+        let duration = max(seconds ?? 0, info.seconds)
         guard duration <= limits.maxAudioSeconds else {
             throw QuernError(.inputTooLarge, "the audio lasts \(Int(duration.rounded())) s, more than the limit of \(Int(limits.maxAudioSeconds)) s (raise --max-audio-seconds)")
         }

@@ -1,17 +1,30 @@
 /// Walks a RIFF/WAVE file's chunks and checks each declared size against the
 /// bytes that are really there, so a truncated recording is reported as such
 /// instead of being decoded short or read past its end.
+///
+/// The duration is counted in frames — the data chunk's size over
+/// `block_align` — at the sample rate, never from `byte_rate`: that field is
+/// informational, no decoder uses it, and a false one would make an hour of
+/// audio look like a second.
 public enum WAVProbe {
     public static func matches(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 12 && (bytes.hasPrefix(Array("RIFF".utf8)) || bytes.hasPrefix(Array("RF64".utf8)))
             && bytes.hasPrefix(Array("WAVE".utf8), at: 8)
     }
 
-    /// Returns the duration the header declares, in seconds.
+    /// Format tags whose frames are `block_align` bytes of samples:
+    /// PCM, IEEE float, A-law, µ-law.
+    private static let linearFormats: Set<Int> = [1, 3, 6, 7]
+    private static let extensibleFormat = 0xFFFE
+
+    /// Returns the duration the header declares, in seconds: data frames
+    /// (data bytes / block_align) over the sample rate. For compressed
+    /// encodings (where a block holds many frames) it is a lower bound;
+    /// the caller also asks libsndfile, and the decoder counts frames as it goes.
     public static func inspect(_ bytes: [UInt8]) throws(QuernError) -> Double {
         guard matches(bytes) else { throw corrupt("the RIFF/WAVE header is missing") }
         var offset = 12
-        var bytesPerSecond: Int?
+        var format: (sampleRate: Int, blockAlign: Int)?
         var dataBytes: Int?
         while offset + 8 <= bytes.count {
             let type = bytes.fourCC(at: offset)
@@ -34,20 +47,33 @@ public enum WAVProbe {
             }
             if type == "fmt " {
                 guard declared >= 16 else { throw corrupt("the fmt chunk is \(declared) bytes, at least 16 expected") }
-                let channels = Int(bytes.littleEndianUInt16(at: offset + 10))
-                let sampleRate = Int(bytes.littleEndianUInt32(at: offset + 12))
-                let byteRate = Int(bytes.littleEndianUInt32(at: offset + 16))
-                guard channels > 0, sampleRate > 0, byteRate > 0 else {
-                    throw corrupt("the fmt chunk declares \(channels) channels at \(sampleRate) Hz")
-                }
-                bytesPerSecond = byteRate
+                format = try parseFormat(bytes, at: offset + 8, size: declared)
             }
             offset += 8 + declared + (declared & 1)  // chunks are padded to even sizes
         }
-        guard let rate = bytesPerSecond else { throw corrupt("no fmt chunk before the audio data") }
+        guard let format else { throw corrupt("no fmt chunk before the audio data") }
         guard let samples = dataBytes else { throw corrupt("truncated: no data chunk") }
         guard samples > 0 else { throw QuernError(.inputEmpty, "the WAV file holds no audio samples") }
-        return Double(samples) / Double(rate)
+        return Double(samples / format.blockAlign) / Double(format.sampleRate)
+    }
+
+    /// The fmt chunk's fields that matter, each fault named on its own.
+    private static func parseFormat(_ bytes: [UInt8], at body: Int, size: Int) throws(QuernError) -> (sampleRate: Int, blockAlign: Int) {
+        let tag = Int(bytes.littleEndianUInt16(at: body))
+        let channels = Int(bytes.littleEndianUInt16(at: body + 2))
+        let sampleRate = Int(bytes.littleEndianUInt32(at: body + 4))
+        let blockAlign = Int(bytes.littleEndianUInt16(at: body + 12))
+        let bits = Int(bytes.littleEndianUInt16(at: body + 14))
+        var isLinear = linearFormats.contains(tag)
+        if tag == extensibleFormat, size >= 26 {
+            isLinear = linearFormats.contains(Int(bytes.littleEndianUInt16(at: body + 24)))
+        }
+        guard channels > 0 else { throw corrupt("the WAV header declares 0 channels") }
+        guard sampleRate > 0 else { throw corrupt("the WAV header declares a sample rate of 0 Hz") }
+        guard blockAlign > 0 else { throw corrupt("the WAV header declares a block_align of 0 bytes per frame") }
+        // Compressed encodings (MP3 in WAV, …) may leave bits per sample at 0.
+        guard bits > 0 || !isLinear else { throw corrupt("the WAV header declares 0 bits per sample") }
+        return (sampleRate, blockAlign)
     }
 
     private static func corrupt(_ detail: String) -> QuernError {

@@ -109,6 +109,12 @@ public struct ImageClassificationPipeline: Pipeline {
             throw QuernError(.internalError, "the image pipeline received a \(job.request.task.rawValue) job")
         }
         do {
+            // What the image will cost is known from IHDR: refuse it before
+            // inflating a byte (pixels, aspect ratio, decode + preprocessing memory).
+            if let header = PNGHeader(bytes) {
+                try decoder.check(header)
+                try preprocessing.checkMemory(for: header, budget: decoder.memoryBudget)
+            }
             let decoded = try decoder.decode(bytes)
             let conversion = decoded.convertedToRGB()
             let prepared = try preprocessing.apply(to: conversion.image)

@@ -1,4 +1,5 @@
 import Foundation
+import QuernMedia
 
 /// The pipelines a daemon or `quern run` starts with.
 public enum PipelineCatalog {
@@ -7,11 +8,16 @@ public enum PipelineCatalog {
         /// Replaces every model by `DiagnosticPipeline` (tests, overhead benchmark).
         public var diagnostic: Bool
         public var diagnosticDelay: Duration
+        /// The daemon's input limits: the pipelines enforce them again while
+        /// decoding (pixels, seconds of audio), because headers can lie.
+        public var limits: InputLimits
 
-        public init(modelsDirectory: String, diagnostic: Bool = false, diagnosticDelay: Duration = .zero) {
+        public init(modelsDirectory: String, diagnostic: Bool = false, diagnosticDelay: Duration = .zero,
+                    limits: InputLimits = InputLimits()) {
             self.modelsDirectory = modelsDirectory
             self.diagnostic = diagnostic
             self.diagnosticDelay = diagnosticDelay
+            self.limits = limits
         }
     }
 
@@ -47,12 +53,16 @@ public enum PipelineCatalog {
         }
         do throws(QuernError) {
             registry.register(try ImageClassificationPipeline(
-                path: try DefaultModel.imageClassifier.path(in: options.modelsDirectory), modelsDirectory: options.modelsDirectory))
+                path: try DefaultModel.imageClassifier.path(in: options.modelsDirectory), modelsDirectory: options.modelsDirectory,
+                maximumPixels: options.limits.maxPixels))
         } catch {
             registry.markUnavailable([.classify], reason: error.message)
         }
         do throws(QuernError) {
-            registry.register(try TranscriptionPipeline(directory: try DefaultModel.speechRecognizer.path(in: options.modelsDirectory)))
+            var audioLimits = AudioLimits.standard
+            audioLimits.maxSeconds = options.limits.maxAudioSeconds
+            registry.register(try TranscriptionPipeline(
+                directory: try DefaultModel.speechRecognizer.path(in: options.modelsDirectory), limits: audioLimits))
         } catch {
             registry.markUnavailable([.transcribe], reason: error.message)
         }

@@ -1,5 +1,6 @@
 import QuernMedia
 import QuernPipelines
+import QuernTestSupport
 import Testing
 
 @Suite struct KindDetectionTests {
@@ -48,6 +49,40 @@ import Testing
         var badFormat = Fixtures.wav()
         badFormat[22] = 0; badFormat[23] = 0  // zero channels
         #expect(code(inspect(badFormat)) == .inputCorrupt)
+    }
+
+    /// Durations come from frames (data bytes / block_align) and the sample
+    /// rate: a false byte_rate no longer makes 60 s look like 1 s.
+    @Test func wavDurationIgnoresByteRate() {
+        let tenSeconds = InputInspector(limits: InputLimits(maxAudioSeconds: 10))
+        let spoofed = HostileMedia.wav(frames: 60 * 16_000, byteRate: 60 * 32_000)
+        #expect(code(tenSeconds.inspect(name: Array("a.wav".utf8), bytes: spoofed)) == .inputTooLarge)
+        let honest = HostileMedia.wav(frames: 5 * 16_000, byteRate: 1)
+        #expect(code(tenSeconds.inspect(name: Array("b.wav".utf8), bytes: honest)) == nil)
+    }
+
+    @Test func wavHeaderFaultsAreNamed() {
+        let cases: [([UInt8], String)] = [
+            (HostileMedia.wav(frames: 100, bitsPerSample: 0), "declares 0 bits per sample"),
+            (HostileMedia.wav(frames: 100, blockAlign: 0), "declares a block_align of 0"),
+            (HostileMedia.wav(frames: 100, channels: 0), "declares 0 channels"),
+            (HostileMedia.wav(frames: 100, sampleRate: 0), "declares a sample rate of 0 Hz"),
+        ]
+        for (bytes, expected) in cases {
+            let inspection = inspect(bytes)
+            #expect(code(inspection) == .inputCorrupt)
+            if case let .failure(error) = inspection.outcome {
+                #expect(error.message.contains(expected), "\(error.message)")
+                #expect(!error.message.contains("1 channels"))
+            }
+        }
+    }
+
+    @Test func pngStripOverTheAspectRatioLimit() {
+        let strip = inspect(Fixtures.pngBomb(width: 1, height: 200))
+        #expect(code(strip) == .inputTooLarge)
+        if case let .failure(error) = strip.outcome { #expect(error.message.contains("aspect-ratio limit is 100:1")) }
+        #expect(code(inspect(Fixtures.pngBomb(width: 300, height: 3))) == nil)
     }
 
     @Test func textAndItsFaults() {

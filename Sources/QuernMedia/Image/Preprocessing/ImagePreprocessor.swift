@@ -56,6 +56,37 @@ extension ImagePreprocessing {
         }
     }
 
+    /// Bytes decoding an image with `header` and preprocessing it hold at
+    /// their peak: the decoded samples, the RGB copy, the resize's working
+    /// memory (a block of rows, the output rows in flight), the resized
+    /// window and the float tensor. Computed from IHDR alone.
+    public func peakBytes(for header: PNGHeader) throws(MediaError) -> Int {
+        let target = resizedSize(width: header.width, height: header.height)
+        let window = try cropWindow(width: target.width, height: target.height)
+            ?? PillowResize.Window(columns: 0..<target.width, rows: 0..<target.height)
+        let outputPixels = PNGHeader.saturating(window.columns.count, window.rows.count)
+        guard outputPixels <= Self.maximumOutputPixels else { return Int.max }
+        var resize = 0
+        if target.width != header.width || target.height != header.height || window.columns.count != header.width
+            || window.rows.count != header.height {
+            resize = outputPixels * 3 + PillowResize.workingBytes(
+                sourceWidth: header.width, sourceHeight: header.height, width: target.width, height: target.height,
+                filter: resample, window: window)
+        }
+        let (total, overflow) = header.decodedBytes.addingReportingOverflow(header.rgbBytes)
+        guard !overflow else { return Int.max }
+        return total.addingReportingOverflow(resize + outputPixels * 3 * 4).overflow ? Int.max : total + resize + outputPixels * 12
+    }
+
+    /// Refuses, before decoding, an image whose decoding and preprocessing
+    /// would need more than `budget` bytes (`peakBytes(for:)`).
+    public func checkMemory(for header: PNGHeader, budget: Int = PNGDecoder.defaultMemoryBudget) throws(MediaError) {
+        let needed = try peakBytes(for: header)
+        guard needed <= budget else {
+            throw MediaError(.tooLarge, "decoding and preprocessing the \(header.width)×\(header.height) \(header.bitDepth)-bit \(header.colorType.name) image for \(name) needs \(needed == Int.max ? "more than \(budget)" : String(needed)) bytes, more than the image memory budget of \(budget) bytes")
+        }
+    }
+
     /// Resize, crop, reorder, rescale and normalise `image` into a [3, H, W] tensor.
     public func apply(to image: RGBImage) throws(MediaError) -> PreprocessedImage {
         try validate()

@@ -1,11 +1,20 @@
 import QuernTensor
 
 /// Pillow's convolution resize (`Image.resize(size, filter)` on an RGB
-/// image, i.e. `ImagingResample`), bit-exact: a horizontal pass into an
-/// 8-bit intermediate holding only the source rows the vertical pass will
-/// read, then a vertical pass, each accumulating 8-bit samples times 2^22
+/// image, i.e. `ImagingResample`), bit-exact: a horizontal pass whose 8-bit
+/// results feed a vertical pass, each accumulating 8-bit samples times 2^22
 /// fixed-point weights in 32-bit integers from a rounding bias of 2^21.
 /// A pass whose axis keeps its size is skipped, as in Pillow.
+///
+/// Memory is bounded by the output, not the source: the source rows the
+/// vertical pass reads are streamed a block at a time — horizontally
+/// resampled into a small 8-bit block, then added into Int32 accumulators of
+/// just the output rows whose support holds them (a ring; a row is clipped to
+/// 8 bits as soon as its last source row is in). Integer sums do not depend
+/// on the order of their terms, so this equals Pillow's full 8-bit
+/// intermediate bit for bit. Weights are kept per output position only
+/// (compact table), or computed when a position is reached when even that
+/// would be large (a 40,000,000-pixel axis shrunk to 256).
 ///
 /// `window` asks for part of the resized image (a crop of it): every output
 /// pixel depends only on its own coordinates, so computing just the window is
@@ -20,149 +29,306 @@ public enum PillowResize {
         }
     }
 
+    /// Bytes of 8-bit horizontally resampled rows held at once (one block).
+    static let blockBytes = 1 << 20
+    /// Largest horizontal weight table kept whole (Int32 entries, 16 MB);
+    /// above it, each block computes its columns' weights as it goes.
+    static let maximumTableEntries = 1 << 22
+
     public static func resize(
         _ image: RGBImage, width: Int, height: Int, filter: ResampleFilter, window: Window? = nil
+    ) -> RGBImage {
+        resize(image, width: width, height: height, filter: filter, window: window,
+               blockBytes: blockBytes, maximumTableEntries: maximumTableEntries)
+    }
+
+    /// `resize` with the block size and the table bound chosen (tests use
+    /// tiny ones to cross every block and ring boundary on small images).
+    static func resize(
+        _ image: RGBImage, width: Int, height: Int, filter: ResampleFilter, window: Window?,
+        blockBytes: Int, maximumTableEntries: Int
     ) -> RGBImage {
         precondition(width > 0 && height > 0, "resize needs a positive size")
         let window = window ?? Window(columns: 0..<width, rows: 0..<height)
         precondition(window.columns.lowerBound >= 0 && window.columns.upperBound <= width && !window.columns.isEmpty
                      && window.rows.lowerBound >= 0 && window.rows.upperBound <= height && !window.rows.isEmpty,
                      "resize window outside the output")
-        let resizeColumns = width != image.width
-        let resizeRows = height != image.height
+        let plan = Plan(sourceWidth: image.width, sourceHeight: image.height, width: width, height: height,
+                        filter: filter, window: window, blockBytes: blockBytes, maximumTableEntries: maximumTableEntries)
+        let samples = plan.samplesPerRow
+        var output = [UInt8](repeating: 0, count: samples * window.rows.count)
+        image.withPixels { source in
+            output.withUnsafeMutableBufferPointer { target in
+                guard let out = target.baseAddress else { return }
+                let horizontal = HorizontalPass(plan: plan, source: source)
+                if let vertical = plan.vertical {
+                    streamVertical(plan: plan, vertical: vertical, horizontal: horizontal, output: out)
+                } else {
+                    // Rows keep their size: each output row is one source row.
+                    horizontal.produce(rows: window.rows, into: out)
+                }
+            }
+        }
+        return RGBImage(width: window.columns.count, height: window.rows.count, pixels: output)
+    }
 
-        // Source rows the output rows of the window read.
-        let vertical = resizeRows
-            ? ResampleCoefficients(sourceSize: image.height, sourceStart: 0, sourceEnd: Float(image.height),
-                                   outputSize: height, positions: window.rows, filter: filter)
-            : nil
+    /// Bytes a resize allocates besides its source and its output: the
+    /// block, the accumulators and weights of the rows in flight, the
+    /// horizontal table. For budgets checked before decoding.
+    public static func workingBytes(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int,
+                                    filter: ResampleFilter, window: Window? = nil) -> Int {
+        let window = window ?? Window(columns: 0..<width, rows: 0..<height)
+        let plan = Plan(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width, height: height,
+                        filter: filter, window: window, blockBytes: blockBytes, maximumTableEntries: maximumTableEntries)
+        var bytes = plan.samplesPerRow * plan.blockRows + plan.horizontalTableEntries * 4 + window.columns.count * 24
+        if let horizontal = plan.horizontal, plan.horizontalTableEntries == 0 {
+            bytes += ComputeThreads.count * horizontal.maxTaps * 12
+        }
+        if let vertical = plan.vertical {
+            bytes += vertical.ringRows * (plan.samplesPerRow * 4 + vertical.axis.maxTaps * 4)
+            bytes += vertical.axis.maxTaps * 8 + window.rows.count * 16
+        }
+        return bytes
+    }
+
+    /// What a resize will do, decided before any pixel is touched.
+    struct Plan {
+        let sourceWidth: Int
+        let window: Window
+        let horizontal: ResampleAxis?
+        let vertical: VerticalPlan?
+        let samplesPerRow: Int
+        /// Source rows resampled horizontally per block.
+        let blockRows: Int
+        /// Entries of the horizontal table, 0 when weights are computed per block.
+        let horizontalTableEntries: Int
+
+        init(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int, filter: ResampleFilter, window: Window,
+             blockBytes: Int, maximumTableEntries: Int) {
+            self.sourceWidth = sourceWidth
+            self.window = window
+            samplesPerRow = window.columns.count * 3
+            horizontal = width != sourceWidth
+                ? ResampleAxis(sourceSize: sourceWidth, sourceEnd: Float(sourceWidth), outputSize: width, filter: filter)
+                : nil
+            if let horizontal {
+                let entries = ResampleCoefficients.entries(horizontal, positions: window.columns)
+                horizontalTableEntries = entries <= maximumTableEntries ? entries : 0
+            } else {
+                horizontalTableEntries = 0
+            }
+            let rowBytes = max(samplesPerRow, 1)
+            blockRows = min(max(blockBytes / rowBytes, 1), 4096)
+            vertical = height != sourceHeight
+                ? VerticalPlan(axis: ResampleAxis(sourceSize: sourceHeight, sourceEnd: Float(sourceHeight),
+                                                  outputSize: height, filter: filter),
+                               positions: window.rows, blockRows: blockRows)
+                : nil
+        }
+    }
+
+    /// The vertical pass's bookkeeping: each output row's source rows
+    /// (`starts[i] ..< ends[i]`, both non-decreasing in `i`), and how many
+    /// output rows can be in flight during one block (the ring's size).
+    struct VerticalPlan {
+        let axis: ResampleAxis
+        let positions: Range<Int>
+        let starts: [Int]
+        let ends: [Int]
         let firstSourceRow: Int
         let endSourceRow: Int
-        if let vertical {
-            firstSourceRow = vertical.starts.min() ?? 0
-            endSourceRow = zip(vertical.starts, vertical.counts).map { $0 + $1 }.max() ?? 0
-        } else {
-            firstSourceRow = window.rows.lowerBound
-            endSourceRow = window.rows.upperBound
-        }
+        let ringRows: Int
 
-        // Horizontal pass (or a plain copy of the window's columns).
-        let intermediateWidth = window.columns.count
-        let intermediateRows = endSourceRow - firstSourceRow
-        var intermediate = [UInt8](repeating: 0, count: intermediateWidth * intermediateRows * 3)
-        image.withPixels { source in
-            intermediate.withUnsafeMutableBufferPointer { target in
-                if resizeColumns {
-                    let horizontal = ResampleCoefficients(
-                        sourceSize: image.width, sourceStart: 0, sourceEnd: Float(image.width),
-                        outputSize: width, positions: window.columns, filter: filter)
-                    resampleRows(source: source, sourceWidth: image.width, rows: firstSourceRow..<endSourceRow,
-                                 coefficients: horizontal, target: target)
-                } else {
-                    for row in 0..<intermediateRows {
-                        let from = ((firstSourceRow + row) * image.width + window.columns.lowerBound) * 3
-                        let to = row * intermediateWidth * 3
-                        for index in 0..<(intermediateWidth * 3) { target[to + index] = source[from + index] }
-                    }
-                }
+        init(axis: ResampleAxis, positions: Range<Int>, blockRows: Int) {
+            var starts = [Int](repeating: 0, count: positions.count)
+            var ends = [Int](repeating: 0, count: positions.count)
+            for position in positions {
+                let (first, count) = axis.bounds(of: position)
+                starts[position - positions.lowerBound] = first
+                ends[position - positions.lowerBound] = first + count
             }
-        }
-        guard let vertical else {
-            return RGBImage(width: intermediateWidth, height: intermediateRows, pixels: intermediate)
-        }
-
-        // Vertical pass over the intermediate rows.
-        var output = [UInt8](repeating: 0, count: intermediateWidth * window.rows.count * 3)
-        intermediate.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                resampleColumns(source: source, width: intermediateWidth, firstSourceRow: firstSourceRow,
-                                coefficients: vertical, target: target)
+            self.axis = axis
+            self.positions = positions
+            firstSourceRow = starts.first ?? 0
+            endSourceRow = max(ends.last ?? 0, firstSourceRow)
+            // Rows alive in a block: started before its end, not ended before its start.
+            var most = 1
+            var started = 0, ended = 0
+            var blockStart = firstSourceRow
+            while blockStart < endSourceRow {
+                let blockEnd = min(blockStart + blockRows, endSourceRow)
+                while started < starts.count && starts[started] < blockEnd { started += 1 }
+                while ended < ends.count && ends[ended] <= blockStart { ended += 1 }
+                most = max(most, started - ended)
+                blockStart = blockEnd
             }
+            ringRows = min(most, max(positions.count, 1))
+            self.starts = starts
+            self.ends = ends
         }
-        return RGBImage(width: intermediateWidth, height: window.rows.count, pixels: output)
     }
 
-    /// Horizontal pass: each output column of the coefficients' positions in
-    /// each source row of `rows`; rows are split over the compute threads.
-    /// R, G and B of one tap are one SIMD multiply-add.
-    private static func resampleRows(
-        source: UnsafeBufferPointer<UInt8>, sourceWidth: Int, rows: Range<Int>,
-        coefficients: ResampleCoefficients, target: UnsafeMutableBufferPointer<UInt8>
-    ) {
-        guard let input = source.baseAddress, let output = target.baseAddress else { return }
-        let outputWidth = coefficients.positions.count
-        let firstRow = rows.lowerBound
-        let inputEnd = input + source.count
-        coefficients.weights.withUnsafeBufferPointer { weights in
-            coefficients.starts.withUnsafeBufferPointer { starts in
-                coefficients.counts.withUnsafeBufferPointer { counts in
+    /// The horizontal pass over whole source rows (or a plain copy of the
+    /// window's columns when the width stays).
+    struct HorizontalPass {
+        let plan: Plan
+        let source: UnsafeBufferPointer<UInt8>
+        let table: ResampleCoefficients?
+
+        init(plan: Plan, source: UnsafeBufferPointer<UInt8>) {
+            self.plan = plan
+            self.source = source
+            if let axis = plan.horizontal, plan.horizontalTableEntries > 0 {
+                table = ResampleCoefficients(axis, positions: plan.window.columns)
+            } else {
+                table = nil
+            }
+        }
+
+        /// Resamples source rows `rows` into consecutive rows of `target`,
+        /// split over the compute threads.
+        func produce(rows: Range<Int>, into target: UnsafeMutablePointer<UInt8>) {
+            guard let input = source.baseAddress else { return }
+            let samples = plan.samplesPerRow
+            let sourceRowBytes = plan.sourceWidth * 3
+            let firstRow = rows.lowerBound
+            guard let axis = plan.horizontal else {
+                let from = plan.window.columns.lowerBound * 3
+                parallelFor(rows.count, grain: 64) { chunk in
+                    for index in chunk {
+                        (target + index * samples).update(from: input + (firstRow + index) * sourceRowBytes + from, count: samples)
+                    }
+                }
+                return
+            }
+            let inputEnd = input + source.count
+            if let table {
+                table.weights.withUnsafeBufferPointer { weights in
                     guard let weightBase = weights.baseAddress else { return }
                     parallelFor(rows.count, grain: 16) { chunk in
-                        for rowIndex in chunk {
-                            let rowStart = input + (firstRow + rowIndex) * sourceWidth * 3
-                            let outputRow = output + rowIndex * outputWidth * 3
-                            for column in 0..<outputWidth {
-                                let taps = weightBase + column * coefficients.taps
-                                var sum = SIMD4<Int32>(repeating: ResampleCoefficients.roundingBias)
-                                var pixel = rowStart + starts[column] * 3
-                                let count = counts[column]
-                                // Four bytes load as one (R, G, B, next R); the weight's fourth
-                                // lane is 0. The buffer's very last pixel has no fourth byte.
-                                let wide = count == 0 || pixel + count * 3 < inputEnd ? count : count - 1
-                                for tap in 0..<wide {
-                                    let bytes = UnsafeRawPointer(pixel).loadUnaligned(as: SIMD4<UInt8>.self)
-                                    let weight = taps[tap]
-                                    sum &+= SIMD4<Int32>(truncatingIfNeeded: bytes) &* SIMD4<Int32>(weight, weight, weight, 0)
-                                    pixel += 3
-                                }
-                                if wide < count {
-                                    let rgb = SIMD4<Int32>(Int32(pixel[0]), Int32(pixel[1]), Int32(pixel[2]), 0)
-                                    sum &+= rgb &* SIMD4<Int32>(repeating: taps[wide])
-                                }
-                                let out = outputRow + column * 3
-                                out[0] = ResampleCoefficients.clip8(sum[0])
-                                out[1] = ResampleCoefficients.clip8(sum[1])
-                                out[2] = ResampleCoefficients.clip8(sum[2])
+                        for index in chunk {
+                            let rowStart = input + (firstRow + index) * sourceRowBytes
+                            let outputRow = target + index * samples
+                            for column in 0..<table.positions.count {
+                                Self.apply(weightBase + table.offsets[column], count: table.counts[column],
+                                           pixel: rowStart + table.starts[column] * 3, inputEnd: inputEnd,
+                                           to: outputRow + column * 3)
+                            }
+                        }
+                    }
+                }
+                return
+            }
+            // No table: each output column's weights are computed once per
+            // block and applied to every row of the block.
+            let columns = plan.window.columns
+            parallelFor(columns.count, grain: 8) { chunk in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: axis.maxTaps) { weights in
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: axis.maxTaps) { scratch in
+                        guard let weights = weights.baseAddress, let scratch = scratch.baseAddress else { return }
+                        for column in chunk {
+                            let (first, count) = axis.weights(of: columns.lowerBound + column, into: weights, scratch: scratch)
+                            for index in 0..<rows.count {
+                                let rowStart = input + (firstRow + index) * sourceRowBytes
+                                Self.apply(weights, count: count, pixel: rowStart + first * 3, inputEnd: inputEnd,
+                                           to: target + index * samples + column * 3)
                             }
                         }
                     }
                 }
             }
+        }
+
+        /// One output pixel of the horizontal pass: `count` taps from `pixel`.
+        /// R, G and B of one tap are one SIMD multiply-add.
+        @inline(__always)
+        static func apply(_ taps: UnsafePointer<Int32>, count: Int, pixel start: UnsafePointer<UInt8>,
+                          inputEnd: UnsafePointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) {
+            var sum = SIMD4<Int32>(repeating: ResampleAxis.roundingBias)
+            var pixel = start
+            // Four bytes load as one (R, G, B, next R); the weight's fourth
+            // lane is 0. The buffer's very last pixel has no fourth byte.
+            let wide = count == 0 || pixel + count * 3 < inputEnd ? count : count - 1
+            for tap in 0..<wide {
+                let bytes = UnsafeRawPointer(pixel).loadUnaligned(as: SIMD4<UInt8>.self)
+                let weight = taps[tap]
+                sum &+= SIMD4<Int32>(truncatingIfNeeded: bytes) &* SIMD4<Int32>(weight, weight, weight, 0)
+                pixel += 3
+            }
+            if wide < count {
+                let rgb = SIMD4<Int32>(Int32(pixel[0]), Int32(pixel[1]), Int32(pixel[2]), 0)
+                sum &+= rgb &* SIMD4<Int32>(repeating: taps[wide])
+            }
+            out[0] = ResampleAxis.clip8(sum[0])
+            out[1] = ResampleAxis.clip8(sum[1])
+            out[2] = ResampleAxis.clip8(sum[2])
         }
     }
 
-    /// Vertical pass: each output row of the coefficients' positions, all
-    /// samples of the row at once (the inner loop vectorises); rows are split
-    /// over the compute threads.
-    private static func resampleColumns(
-        source: UnsafeBufferPointer<UInt8>, width: Int, firstSourceRow: Int,
-        coefficients: ResampleCoefficients, target: UnsafeMutableBufferPointer<UInt8>
-    ) {
-        guard let input = source.baseAddress, let output = target.baseAddress else { return }
-        let samplesPerRow = width * 3
-        let rows = coefficients.positions
-        coefficients.weights.withUnsafeBufferPointer { weights in
-            guard let weightBase = weights.baseAddress else { return }
-            parallelFor(rows.count, grain: 8) { chunk in
-                withUnsafeTemporaryAllocation(of: Int32.self, capacity: samplesPerRow) { sums in
-                    guard let sum = sums.baseAddress else { return }
-                    for rowIndex in chunk {
-                        let first = coefficients.starts[rowIndex] - firstSourceRow
-                        sum.update(repeating: ResampleCoefficients.roundingBias, count: samplesPerRow)
-                        for tap in 0..<coefficients.counts[rowIndex] {
-                            let weight = weightBase[rowIndex * coefficients.taps + tap]
-                            let sourceRow = input + (first + tap) * samplesPerRow
-                            for index in 0..<samplesPerRow {
-                                sum[index] &+= Int32(sourceRow[index]) &* weight
-                            }
-                        }
-                        let outputRow = output + rowIndex * samplesPerRow
-                        for index in 0..<samplesPerRow {
-                            outputRow[index] = ResampleCoefficients.clip8(sum[index])
+    /// The vertical pass, streamed: a block of source rows is resampled
+    /// horizontally, then each row of the block is added into the
+    /// accumulators of the output rows that read it. An output row enters
+    /// the ring (weights computed, accumulators at the rounding bias) in the
+    /// block holding its first source row and leaves it, clipped to 8 bits,
+    /// after the block holding its last.
+    private static func streamVertical(plan: Plan, vertical: VerticalPlan, horizontal: HorizontalPass,
+                                       output: UnsafeMutablePointer<UInt8>) {
+        let samples = plan.samplesPerRow
+        let ring = vertical.ringRows
+        let maxTaps = vertical.axis.maxTaps
+        let block = UnsafeMutablePointer<UInt8>.allocate(capacity: samples * plan.blockRows)
+        let sums = UnsafeMutablePointer<Int32>.allocate(capacity: samples * ring)
+        let weights = UnsafeMutablePointer<Int32>.allocate(capacity: maxTaps * ring)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: maxTaps)
+        defer {
+            block.deallocate()
+            sums.deallocate()
+            weights.deallocate()
+            scratch.deallocate()
+        }
+        let starts = vertical.starts, ends = vertical.ends
+        let outputRows = starts.count
+        var entered = 0, left = 0
+        var blockStart = vertical.firstSourceRow
+        while blockStart < vertical.endSourceRow {
+            let blockEnd = min(blockStart + plan.blockRows, vertical.endSourceRow)
+            // Rows whose support starts in this block enter the ring.
+            while entered < outputRows && starts[entered] < blockEnd {
+                let slot = entered % ring
+                vertical.axis.weights(of: vertical.positions.lowerBound + entered, into: weights + slot * maxTaps,
+                                      scratch: scratch)
+                (sums + slot * samples).update(repeating: ResampleAxis.roundingBias, count: samples)
+                entered += 1
+            }
+            let live = left..<entered
+            horizontal.produce(rows: blockStart..<blockEnd, into: block)
+            // Each thread adds the whole block into its own columns of the live rows.
+            let firstSourceRow = blockStart
+            parallelFor(samples, grain: 256) { chunk in
+                for output in live {
+                    let start = max(starts[output], firstSourceRow), end = min(ends[output], blockEnd)
+                    guard start < end else { continue }
+                    let slot = output % ring
+                    let sum = sums + slot * samples
+                    let taps = weights + slot * maxTaps
+                    for sourceRow in start..<end {
+                        let weight = taps[sourceRow - starts[output]]
+                        let row = block + (sourceRow - firstSourceRow) * samples
+                        for index in chunk {
+                            sum[index] &+= Int32(row[index]) &* weight
                         }
                     }
                 }
             }
+            // Rows whose support ended in this block leave it, clipped.
+            while left < entered && ends[left] <= blockEnd {
+                let sum = sums + (left % ring) * samples
+                let row = output + left * samples
+                for index in 0..<samples { row[index] = ResampleAxis.clip8(sum[index]) }
+                left += 1
+            }
+            blockStart = blockEnd
         }
+        // Rows reading no source row at all keep Pillow's value for an empty sum: 0.
     }
 }

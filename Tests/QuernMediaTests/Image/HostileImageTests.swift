@@ -1,0 +1,161 @@
+import Foundation
+@testable import QuernMedia
+import QuernTestSupport
+import Testing
+
+/// Hostile PNGs: strips and headers that once made decoding or resizing
+/// allocate tens of gigabytes (a 77 KB 1 × 40,000,000 PNG killed the daemon),
+/// and the streamed resize that replaced the whole 8-bit intermediate.
+@Suite("Hostile images")
+struct HostileImageTests {
+    /// A 1 × 40,000,000 gray PNG (~77 KB): refused from IHDR by the aspect-ratio
+    /// limit, before a byte is inflated.
+    @Test func fortyMegapixelStripIsRefusedByTheAspectRatioLimit() throws {
+        let strip = HostileMedia.grayPNG(width: 1, height: 40_000_000)
+        #expect(strip.count < 200_000)
+        let started = ContinuousClock.now
+        do {
+            _ = try PNGDecoder(maximumPixels: 40_000_000).decode(strip)
+            Issue.record("a 1 × 40,000,000 strip decoded")
+        } catch {
+            #expect(error.kind == .tooLarge)
+            #expect(error.message.contains("aspect-ratio limit is 100:1"), "\(error.message)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
+    @Test func aspectRatioLimitIsInclusive() throws {
+        let decoder = PNGDecoder()
+        #expect(PNGDecoder.defaultMaximumAspectRatio == 100)
+        try decoder.check(PNGHeader(width: 300, height: 3, bitDepth: 8, colorType: .rgb))
+        try decoder.check(PNGHeader(width: 3, height: 300, bitDepth: 8, colorType: .rgb))
+        #expect(throws: MediaError.self) { try decoder.check(PNGHeader(width: 301, height: 3, bitDepth: 8, colorType: .rgb)) }
+        #expect(throws: MediaError.self) { try decoder.check(PNGHeader(width: 1, height: 40_000_000, bitDepth: 8, colorType: .gray)) }
+    }
+
+    /// With the aspect limit lifted, a 1 × 1,000,000 strip still decodes and
+    /// resizes with memory bounded by the output: the resize's own working
+    /// memory is a few megabytes, not ~590 bytes per source row.
+    @Test func stripResizeWorkingMemoryIsBoundedByTheOutput() throws {
+        let strip = HostileMedia.png(width: 1, height: 1_000_000) { [UInt8(truncatingIfNeeded: $0 / 1000)] }
+        let decoder = PNGDecoder(maximumAspectRatio: Int.max)
+        let rgb = try decoder.decode(strip).convertedToRGB().image
+        let preprocessing = ImagePreprocessing.openNSFW
+        let prepared = try preprocessing.apply(to: rgb)
+        #expect(prepared.pixels.shape == [3, 224, 224])
+        let working = PillowResize.workingBytes(sourceWidth: 1, sourceHeight: 1_000_000, width: 256, height: 256, filter: .bilinear,
+                                                window: PillowResize.Window(columns: 16..<240, rows: 16..<240))
+        #expect(working < 8 << 20, "\(working) bytes")
+        for height in [4_000_000, 40_000_000] {
+            let extreme = PillowResize.workingBytes(sourceWidth: 1, sourceHeight: height, width: 256, height: 256, filter: .lanczos,
+                                                    window: PillowResize.Window(columns: 16..<240, rows: 16..<240))
+            #expect(extreme < 64 << 20, "1 × \(height): \(extreme) bytes")
+            let wide = PillowResize.workingBytes(sourceWidth: height, sourceHeight: 1, width: 256, height: 256, filter: .lanczos,
+                                                 window: PillowResize.Window(columns: 16..<240, rows: 16..<240))
+            #expect(wide < 64 << 20, "\(height) × 1: \(wide) bytes")
+        }
+    }
+
+    /// The peak of decoding plus preprocessing is known from IHDR and held to a budget.
+    @Test func memoryBudgetIsCheckedFromTheHeader() throws {
+        let photo = PNGHeader(width: 8000, height: 5000, bitDepth: 16, colorType: .rgba)
+        let peak = try ImagePreprocessing.openNSFW.peakBytes(for: photo)
+        // 320 MB of 16-bit RGBA, 120 MB of RGB, a little for the resize.
+        #expect(peak > 440_000_000 && peak < 460_000_000, "\(peak)")
+        try ImagePreprocessing.openNSFW.checkMemory(for: photo)
+        #expect(throws: MediaError.self) { try ImagePreprocessing.openNSFW.checkMemory(for: photo, budget: 256 << 20) }
+        // Within a raised pixel limit, but not within the memory budget.
+        let huge = PNGHeader(width: 20000, height: 20000, bitDepth: 16, colorType: .rgba)
+        do {
+            try PNGDecoder(maximumPixels: 1 << 40).check(huge)
+            Issue.record("a 3.2 GB decode passed the budget")
+        } catch {
+            #expect(error.kind == .tooLarge && error.message.contains("memory budget"), "\(error.message)")
+        }
+        let bytes = HostileMedia.png(width: 100, height: 100, bitDepth: 16, colorType: 6) { _ in [UInt8](repeating: 7, count: 800) }
+        #expect(throws: MediaError.self) { try PNGDecoder(memoryBudget: 50_000).decode(bytes) }
+        #expect(try PNGDecoder().decode(bytes).width == 100)
+    }
+
+    /// The streamed resize equals the plain algorithm (full 8-bit
+    /// intermediate, then the vertical pass) on every filter, for up- and
+    /// downscales, windows, blocks of one row and a table-less horizontal pass.
+    @Test(arguments: ResampleFilter.allCases)
+    func streamedResizeEqualsTheFullIntermediate(_ filter: ResampleFilter) {
+        let shapes: [(source: (Int, Int), target: (Int, Int), window: PillowResize.Window?)] = [
+            ((97, 211), (13, 17), nil),
+            ((5, 3), (40, 33), nil),
+            ((3, 5000), (16, 16), PillowResize.Window(columns: 2..<14, rows: 3..<15)),
+            ((3000, 2), (16, 9), nil),
+            ((61, 47), (61, 20), PillowResize.Window(columns: 5..<50, rows: 0..<20)),
+            ((61, 47), (30, 47), PillowResize.Window(columns: 1..<29, rows: 7..<40)),
+            ((31, 29), (31, 29), PillowResize.Window(columns: 3..<9, rows: 4..<28)),
+            ((40, 700), (50, 900), PillowResize.Window(columns: 0..<50, rows: 100..<800)),
+        ]
+        for (source, target, window) in shapes {
+            let pixels = (0..<(source.0 * source.1 * 3)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 7) }
+            let image = RGBImage(width: source.0, height: source.1, pixels: pixels)
+            let expected = Self.reference(image, width: target.0, height: target.1, filter: filter, window: window)
+            for (blockBytes, tableEntries) in [(PillowResize.blockBytes, PillowResize.maximumTableEntries), (1, 0), (200, 0), (1000, 1 << 20)] {
+                let streamed = PillowResize.resize(image, width: target.0, height: target.1, filter: filter, window: window,
+                                                   blockBytes: blockBytes, maximumTableEntries: tableEntries)
+                #expect(streamed.pixels == expected, "\(source) → \(target) \(String(describing: window)) block \(blockBytes)")
+            }
+        }
+    }
+
+    /// Pillow's two passes written plainly: the whole horizontal result kept in 8 bits.
+    static func reference(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter,
+                          window: PillowResize.Window?) -> [UInt8] {
+        let source = image.pixels
+        let sourceWidth = image.width, sourceHeight = image.height
+        func taps(_ axis: ResampleAxis, _ position: Int) -> (first: Int, weights: [Int32]) {
+            var weights = [Int32](repeating: 0, count: axis.maxTaps)
+            var scratch = [Double](repeating: 0, count: axis.maxTaps)
+            let (first, count) = weights.withUnsafeMutableBufferPointer { w in
+                scratch.withUnsafeMutableBufferPointer { s in axis.weights(of: position, into: w.baseAddress!, scratch: s.baseAddress!) }
+            }
+            return (first, Array(weights.prefix(count)))
+        }
+        var intermediate = source
+        var intermediateWidth = sourceWidth
+        if width != sourceWidth {
+            let axis = ResampleAxis(sourceSize: sourceWidth, sourceEnd: Float(sourceWidth), outputSize: width, filter: filter)
+            intermediate = [UInt8](repeating: 0, count: width * sourceHeight * 3)
+            for x in 0..<width {
+                let (first, weights) = taps(axis, x)
+                for y in 0..<sourceHeight {
+                    for channel in 0..<3 {
+                        var sum = ResampleAxis.roundingBias
+                        for (tap, weight) in weights.enumerated() {
+                            sum &+= Int32(source[(y * sourceWidth + first + tap) * 3 + channel]) &* weight
+                        }
+                        intermediate[(y * width + x) * 3 + channel] = ResampleAxis.clip8(sum)
+                    }
+                }
+            }
+            intermediateWidth = width
+        }
+        var resized = intermediate
+        if height != sourceHeight {
+            let axis = ResampleAxis(sourceSize: sourceHeight, sourceEnd: Float(sourceHeight), outputSize: height, filter: filter)
+            resized = [UInt8](repeating: 0, count: intermediateWidth * height * 3)
+            for y in 0..<height {
+                let (first, weights) = taps(axis, y)
+                for index in 0..<(intermediateWidth * 3) {
+                    var sum = ResampleAxis.roundingBias
+                    for (tap, weight) in weights.enumerated() {
+                        sum &+= Int32(intermediate[(first + tap) * intermediateWidth * 3 + index]) &* weight
+                    }
+                    resized[y * intermediateWidth * 3 + index] = ResampleAxis.clip8(sum)
+                }
+            }
+        }
+        let window = window ?? PillowResize.Window(columns: 0..<width, rows: 0..<height)
+        var cropped: [UInt8] = []
+        for row in window.rows {
+            cropped += resized[((row * width + window.columns.lowerBound) * 3)..<((row * width + window.columns.upperBound) * 3)]
+        }
+        return cropped
+    }
+}
