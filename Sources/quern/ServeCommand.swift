@@ -48,6 +48,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Crashes on one input before it gets an error result instead (QUERN_MAX_ATTEMPTS, default 3).", valueName: "n"))
     var maxAttempts: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Peak memory to stay under, e.g. 2G or 1500M (QUERN_MAX_MEMORY, default half of the cgroup's or machine's memory); inputs wait their turn as files until what the models leave of it fits them.", valueName: "bytes"))
+    var maxMemory: String?
+
     @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (QUERN_LOG_LEVEL, default info).", valueName: "level"))
     var logLevel: String?
 
@@ -87,6 +90,12 @@ struct ServeCommand: ParsableCommand {
             configuration.maxAttempts = value
         }
         configuration.timeout = processor.timeout
+        if let text = maxMemory ?? Environment.string("QUERN_MAX_MEMORY") {
+            guard let bytes = Self.byteCount(text), bytes > 0 else {
+                throw ValidationError("--max-memory \(text) is not a size (bytes, or a number with K, M or G)")
+            }
+            configuration.maxMemory = bytes
+        }
 
         for (task, reason) in processor.registry.unavailableTasks {
             logger.warning("task unavailable; its files get an unsupported error", metadata: ["task": "\(task.rawValue)", "reason": "\(reason)"])
@@ -101,6 +110,21 @@ struct ServeCommand: ParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(failure)"])
             throw ExitCode(failure.exitCode)
         }
+    }
+
+    /// "1500000000", "1500M", "2G" (binary multiples), or nil.
+    static func byteCount(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(trimmed)
+        var multiplier = 1
+        if let last = digits.last?.uppercased().first, let value = multipliers[last] {
+            multiplier = value
+            digits = digits.dropLast()
+        }
+        if digits.last == "i" || digits.last == "B" { return nil }
+        guard let number = Double(digits), number.isFinite, number >= 0, number * Double(multiplier) < Double(Int.max / 2) else { return nil }
+        return Int(number * Double(multiplier))
     }
 
     /// Ends the process without exit()'s teardown: a pipeline abandoned after

@@ -54,6 +54,10 @@ public final class Daemon: Sendable {
     private let modelQueue: BoundedQueue<ClaimedWork>
     private let resultQueue: BoundedQueue<Finished>
     private let inFlight = Mutex<[String: Claim]>([:])
+    /// Admission against --max-memory; set up in `run`, once the models are resident.
+    private let memory = Mutex<MemoryBudget?>(nil)
+    /// Bytes reserved per claim id, released when the claim's outcome is known.
+    private let reservations = Mutex<[String: Int]>([:])
     private let stopRequest = DispatchSemaphore(value: 0)
     private let stopState = Mutex<(requested: Bool, exitCode: Int32, abandonAfter: UInt64?)>((false, 0, nil))
 
@@ -109,6 +113,8 @@ public final class Daemon: Sendable {
         } catch {
             throw .setup("cannot recover the work area: \(error)")
         }
+        let budget = makeMemoryBudget()
+        memory.withLock { $0 = budget }
         let watcher = try makeWatcher()
         logger.notice("serving", metadata: [
             "inbox": "\(ResultNames.display(layout.inbox))", "outbox": "\(ResultNames.display(layout.outbox))",
@@ -137,6 +143,7 @@ public final class Daemon: Sendable {
         stopRequest.wait()
         // Stop taking files; what was not claimed yet stays in the inbox.
         watcher.stop()
+        budget.close()
         handBack(intakeQueue.close(discarding: true))
         // Queued model work is handed back (closing also frees an intake thread
         // blocked on a full queue); the running batch gets the grace period.
@@ -196,6 +203,23 @@ public final class Daemon: Sendable {
                 continue
             }
             inFlight.withLock { $0[claim.id] = claim }
+            // Read the file only when its peak memory fits the budget; until
+            // then it waits as a claim on disk, not as bytes in a queue.
+            let estimate = intake.memoryEstimate(path: claim.inputPath)
+            if let budget = memory.withLock({ $0 }) {
+                if estimate > budget.capacity {
+                    let error = QuernError(.inputTooLarge, "processing this file needs about \(Self.megabytes(estimate)) MB, more than the \(Self.megabytes(budget.capacity)) MB the memory budget leaves beside the loaded models (raise --max-memory)")
+                    let document = processor.refusal(facts: InputFacts(name: claim.name, size: (try? FileOps.status(claim.inputPath))?.size, sha256: nil, kind: .unknown),
+                                                     error: error, claimID: claim.id, timings: Timings())
+                    resultQueue.put(Finished(claim: claim, document: document))
+                    continue
+                }
+                guard budget.reserve(estimate) else {
+                    handBack([claim])
+                    continue
+                }
+                reservations.withLock { $0[claim.id] = estimate }
+            }
             workArea.markRunning(claim)
             let result = intake.inspect(path: claim.inputPath, name: claim.name, seen: seen)
             workArea.clearRunning(claim)
@@ -203,6 +227,7 @@ public final class Daemon: Sendable {
             case let .needsModel(job, pipeline):
                 modelQueue.put(ClaimedWork(claim: claim, work: ModelWork(intake: result, job: job, pipeline: pipeline)))
             case let .decided(error):
+                releaseMemory(of: claim)
                 let document = ResultDocument(
                     claimID: claim.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
                     timings: result.timings, quernVersion: processor.quernVersion)
@@ -235,6 +260,7 @@ public final class Daemon: Sendable {
                     for (index, outcome, timings) in outcomes {
                         let item = batch[index]
                         workArea.clearRunning(item.claim)
+                        releaseMemory(of: item.claim)
                         let document = ResultDocument(
                             claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome,
                             model: item.work.pipeline.identity, timings: timings, quernVersion: processor.quernVersion)
@@ -396,6 +422,43 @@ public final class Daemon: Sendable {
     }
 
     private func handBack(_ items: [ClaimedWork]) {
-        for item in items { inFlight.withLock { $0[item.claim.id] = nil }; workArea.handBack(item.claim) }
+        for item in items {
+            inFlight.withLock { $0[item.claim.id] = nil }
+            releaseMemory(of: item.claim)
+            workArea.handBack(item.claim)
+        }
     }
+
+    private func handBack(_ claims: [Claim]) {
+        for claim in claims {
+            inFlight.withLock { $0[claim.id] = nil }
+            workArea.handBack(claim)
+        }
+    }
+
+    private func releaseMemory(of claim: Claim) {
+        guard let bytes = reservations.withLock({ $0.removeValue(forKey: claim.id) }) else { return }
+        memory.withLock { $0 }?.release(bytes)
+    }
+
+    /// --max-memory (default: half the cgroup's or machine's memory) less what
+    /// the process holds now that its models are loaded.
+    private func makeMemoryBudget() -> MemoryBudget {
+        let limit = configuration.maxMemory ?? (MemoryLimits.available().map { $0 / 2 } ?? (8 << 30))
+        let resident = MemoryLimits.residentBytes()
+        let budget = MemoryBudget(capacity: max(limit - resident, 0))
+        var metadata: Logger.Metadata = [
+            "max_memory_mb": "\(Self.megabytes(limit))", "resident_mb": "\(Self.megabytes(resident))",
+            "inputs_mb": "\(Self.megabytes(budget.capacity))",
+        ]
+        if configuration.maxMemory == nil { metadata["source"] = "half of the cgroup or machine memory" }
+        if budget.capacity < 64 << 20 {
+            logger.warning("the memory budget leaves little room for inputs beside the models; larger files get input.too_large (raise --max-memory)", metadata: metadata)
+        } else {
+            logger.info("memory budget", metadata: metadata)
+        }
+        return budget
+    }
+
+    private static func megabytes(_ bytes: Int) -> Int { bytes / (1 << 20) }
 }

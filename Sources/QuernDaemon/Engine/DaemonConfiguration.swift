@@ -26,6 +26,10 @@ public struct DaemonConfiguration: Sendable {
     public var writerThreads: Int = 3
     /// Depth of each queue between stages: what bounds memory in a burst.
     public var queueCapacity: Int = 32
+    /// Peak memory the daemon aims to stay under, in bytes; what the loaded
+    /// models leave of it is the budget inputs are admitted against. nil:
+    /// half of the cgroup's or the machine's memory.
+    public var maxMemory: Int?
 
     public init(layout: DaemonLayout) { self.layout = layout }
 }

@@ -68,6 +68,15 @@ struct FileIntake: Sendable {
         }
     }
 
+    /// The memory processing the file will need at its peak, from its size and
+    /// first bytes (0 for anything that is not a regular file: it is refused
+    /// without being read).
+    func memoryEstimate(path: [UInt8]) -> Int {
+        guard let status = try? FileOps.status(path), status.type == .regular else { return 0 }
+        let prefix = (try? FileOps.readPrefix(path, count: MemoryEstimate.prefixLength)) ?? []
+        return MemoryEstimate.bytes(size: status.size, prefix: prefix, limits: processor.inspector.limits)
+    }
+
     private static func describe(_ type: FileOps.EntryType) -> String {
         switch type {
         case .fifo: return "a FIFO (named pipe)"

@@ -139,8 +139,19 @@ enum FileOps {
         var filled = 0
         while true {
             if filled == bytes.count {
-                // The file may have grown since fstat; keep reading to the real end.
-                if bytes.count > limit { return .tooLarge(bytes.count) }
+                // The size fstat gave is read. The file may have grown since:
+                // probe with a small read before growing the buffer, so a file
+                // that did not grow costs its size in memory, not 1.5 times it.
+                var probe = [UInt8](repeating: 0, count: 4096)
+                let extra = probe.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                if extra < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemError("read", path)
+                }
+                if extra == 0 { break }
+                if bytes.count + extra > limit { return .tooLarge(bytes.count + extra) }
+                bytes.append(contentsOf: probe[0..<extra])
+                filled += extra
                 bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count / 2)))
             }
             let count = bytes.withUnsafeMutableBytes { raw in
@@ -156,6 +167,18 @@ enum FileOps {
         bytes.removeSubrange(filled...)
         if filled > limit { return .tooLarge(filled) }
         return .bytes(bytes)
+    }
+
+    /// Up to `count` bytes from the start of a regular file (never following
+    /// a symlink, never blocking on a FIFO).
+    static func readPrefix(_ path: [UInt8], count: Int) throws(SystemError) -> [UInt8] {
+        let descriptor = open(Paths.c(path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard descriptor >= 0 else { throw SystemError("open", path) }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard read >= 0 else { throw SystemError("pread", path) }
+        return Array(bytes[0..<read])
     }
 
     /// Calls `body` with each entry name of a directory (not `.`/`..`), as
