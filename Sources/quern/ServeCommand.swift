@@ -48,7 +48,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Crashes on one input before it gets an error result instead (QUERN_MAX_ATTEMPTS, default 3).", valueName: "n"))
     var maxAttempts: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Peak memory to stay under, e.g. 2G or 1500M (QUERN_MAX_MEMORY, default half of the cgroup's or machine's memory); inputs wait their turn as files until what the models leave of it fits them.", valueName: "bytes"))
+    @Option(name: .long, help: ArgumentHelp("Peak memory to stay under, e.g. 2G or 1500M (QUERN_MAX_MEMORY, default three quarters of the cgroup's or machine's memory); inputs wait their turn as files until what the models leave of it fits them.", valueName: "bytes"))
     var maxMemory: String?
 
     @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (QUERN_LOG_LEVEL, default info).", valueName: "level"))

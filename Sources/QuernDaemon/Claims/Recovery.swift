@@ -82,6 +82,9 @@ struct Recovery {
         // written) is run again without a charge.
         guard wasRunning else { return .rerun(claim) }
         let attempts = markers.filter { $0.hasPrefix(Claim.attemptPrefix) }.count + 1
+        logger.notice("an input was being worked on when the process died; charged an attempt", metadata: [
+            "claim": "\(id)", "name": "\(ResultNames.display(name))", "attempt": "\(attempts)", "max_attempts": "\(maxAttempts)",
+        ])
         if attempts >= maxAttempts { return .abandon(claim, attempts: attempts) }
         try FileOps.touch(claim.marker(Claim.attemptPrefix + String(attempts)))
         return .rerun(claim)

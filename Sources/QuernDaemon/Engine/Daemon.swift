@@ -441,17 +441,17 @@ public final class Daemon: Sendable {
         memory.withLock { $0 }?.release(bytes)
     }
 
-    /// --max-memory (default: half the cgroup's or machine's memory) less what
+    /// --max-memory (default: three quarters of the cgroup's or machine's memory) less what
     /// the process holds now that its models are loaded.
     private func makeMemoryBudget() -> MemoryBudget {
-        let limit = configuration.maxMemory ?? (MemoryLimits.available().map { $0 / 2 } ?? (8 << 30))
+        let limit = configuration.maxMemory ?? (MemoryLimits.available().map { $0 / 4 * 3 } ?? (8 << 30))
         let resident = MemoryLimits.residentBytes()
         let budget = MemoryBudget(capacity: max(limit - resident, 0))
         var metadata: Logger.Metadata = [
             "max_memory_mb": "\(Self.megabytes(limit))", "resident_mb": "\(Self.megabytes(resident))",
             "inputs_mb": "\(Self.megabytes(budget.capacity))",
         ]
-        if configuration.maxMemory == nil { metadata["source"] = "half of the cgroup or machine memory" }
+        if configuration.maxMemory == nil { metadata["source"] = "three quarters of the cgroup or machine memory" }
         if budget.capacity < 64 << 20 {
             logger.warning("the memory budget leaves little room for inputs beside the models; larger files get input.too_large (raise --max-memory)", metadata: metadata)
         } else {

@@ -28,7 +28,7 @@ public struct DaemonConfiguration: Sendable {
     public var queueCapacity: Int = 32
     /// Peak memory the daemon aims to stay under, in bytes; what the loaded
     /// models leave of it is the budget inputs are admitted against. nil:
-    /// half of the cgroup's or the machine's memory.
+    /// three quarters of the cgroup's or the machine's memory.
     public var maxMemory: Int?
 
     public init(layout: DaemonLayout) { self.layout = layout }

@@ -31,6 +31,7 @@ extension Integration {
                 daemon.killHard()
             }
             let final = try DaemonProcess(scratch: scratch, arguments: ["--max-attempts", "1000"], logName: "final.log")
+            #expect(final.waitUntilServing(), "\(final.log)")
             let settled = scratch.waitUntil(timeout: 120) {
                 scratch.inboxCount == 0 && scratch.entries(scratch.work).isEmpty && scratch.resultCount == expected.count
             }
@@ -71,27 +72,39 @@ extension Integration {
         /// diagnostic batch of up to 8), never to the ones waiting in a queue:
         /// with --max-attempts 2, four kills during a queue of 30 slow inputs
         /// leave every one of them `ok` (when every claimed input was charged,
-        /// all but the finished ones failed).
+        /// all but the finished ones failed). Each kill waits until the inputs
+        /// charged by the one before are done and another batch is inside the
+        /// model, so no input is charged twice whatever the machine's speed.
         @Test func killsChargeOnlyTheInputInsideTheModel() throws {
             let scratch = try Scratch()
             let count = 30
             for index in 0..<count { try scratch.drop("queued-\(index).txt", text: "queued input \(index)\n") }
             let arguments = ["--diagnostic-delay-ms", "100", "--max-attempts", "2"]
-            var charged = 0
+            func running() -> Set<String> {
+                Set(scratch.entries(scratch.work).filter { claim in
+                    scratch.entries(scratch.work.appendingPathComponent(claim)).contains(".running")
+                })
+            }
+            var charged: Set<String> = []
+            var kills = 0
             for round in 0..<4 {
                 let daemon = try DaemonProcess(scratch: scratch, arguments: arguments, logName: "round-\(round).log")
                 #expect(daemon.waitUntilServing(), "\(daemon.log)")
-                usleep(1_500_000)  // one batch of 8 done (0.8 s), the next one inside the model
+                let previous = charged
+                let ready = scratch.waitUntil(timeout: 30) {
+                    (previous.isDisjoint(with: scratch.entries(scratch.work)) && !running().isEmpty) || scratch.resultCount == count
+                }
                 daemon.killHard()
-                charged += scratch.entries(scratch.work).filter { claim in
-                    scratch.entries(scratch.work.appendingPathComponent(claim)).contains(".running")
-                }.count
+                guard ready, scratch.resultCount < count else { break }  // the queue ran dry: nothing left to kill inside
+                charged = running()
+                kills += charged.isEmpty ? 0 : 1
             }
-            #expect(charged >= 1, "no kill hit an input inside the model")
+            #expect(kills >= 1, "no kill hit an input inside the model")
             let final = try DaemonProcess(scratch: scratch, arguments: arguments, logName: "final.log")
+            #expect(final.waitUntilServing(), "\(final.log)")  // a SIGTERM before the handlers are in place is lost
             #expect(scratch.waitUntil(timeout: 60) { scratch.resultCount == count && scratch.entries(scratch.work).isEmpty }, "\(final.log)")
             final.signal(SIGTERM)
-            #expect(final.waitForExit(timeout: 10) == 0)
+            #expect(final.waitForExit(timeout: 10) == 0, "\(final.log)")
             let results = try scratch.resultsByInput()
             #expect(results.count == count)
             for (name, result) in results {

@@ -39,6 +39,21 @@ extension Integration {
             #expect(first.waitForExit(timeout: 10) == 0)
         }
 
+        /// Preparation that runs away past the timeout and a further timeout
+        /// stops the daemon with the code `serve --help` documents for an
+        /// ignored cancellation (70), though the runaway thread is still busy
+        /// when the process leaves — not a crash in exit()'s teardown.
+        @Test func aRunawayPreparationExitsWithTheDocumentedCode() throws {
+            let scratch = try Scratch()
+            let daemon = try DaemonProcess(scratch: scratch, arguments: ["--timeout", "1"])
+            #expect(daemon.waitUntilServing(), "\(daemon.log)")
+            try scratch.drop("runaway.txt", text: "quern-diagnostic:slow-prepare-30000\n")
+            #expect(daemon.waitForExit(timeout: 15) == 70, "\(daemon.log)")
+            #expect(daemon.log.contains("exit_code=70"), "\(daemon.log)")
+            let results = try scratch.resultsByInput()
+            #expect(errorCode(results["runaway.txt"]) == "timeout", "its timeout result was written at the deadline")
+        }
+
         @Test func sigtermStopsPromptlyAndHandsBackTheRunningInference() throws {
             let scratch = try Scratch()
             let daemon = try DaemonProcess(scratch: scratch, arguments: ["--timeout", "120", "--shutdown-grace", "0.5"])
