@@ -11,7 +11,8 @@
 # (all when none is named). A campaign's working corpus lives outside the
 # repository, in $QUERN_FUZZ_HOME/corpus/<target> (default
 # ~/.cache/quern/fuzz), seeded from Fuzz/Corpus/<target>; crashes, leaks,
-# timeouts and out-of-memory inputs go to $QUERN_FUZZ_HOME/artifacts/<target>/.
+# timeouts and out-of-memory inputs go to $QUERN_FUZZ_HOME/artifacts/<target>/,
+# libFuzzer's job log to $QUERN_FUZZ_HOME/logs/<target>/fuzz-0.log.
 # Reproduce one with: .build-fuzz/release/fuzz-<target> <artifact>.
 # Add a fixed crash's input to Fuzz/Corpus/<target>/ so --replay keeps it fixed.
 set -euo pipefail
@@ -34,7 +35,7 @@ while (($#)); do
         --replay) mode=replay; shift ;;
         --build) mode=build; shift ;;
         --list) printf '%s\n' "${all_targets[@]}"; exit 0 ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *)
             [[ -n "${max_len[$1]:-}" ]] || { echo "fuzz.sh: unknown target $1 (targets: ${all_targets[*]})" >&2; exit 2; }
@@ -80,9 +81,11 @@ for target in "${targets[@]}"; do
         corpus="$home/corpus/$target"
         mkdir -p "$corpus"
         echo "== $target: ${seconds} s, corpus $corpus, artifacts $artifacts/" >&2
-        # Single process, single job: the machine is shared.
-        "$bin/fuzz-$target" "${common[@]}" -max_total_time="$seconds" -jobs=1 -workers=1 \
-            -reload=0 "$corpus" "$seeds" >"$log" 2>&1 || status=$?
+        # One job, one worker: the machine is shared. libFuzzer writes the
+        # job's own log, fuzz-0.log, to the working directory: $home/logs/<target>.
+        mkdir -p "$home/logs/$target"
+        (cd "$home/logs/$target" && "$bin/fuzz-$target" "${common[@]}" -max_total_time="$seconds" -jobs=1 -workers=1 \
+            -reload=0 "$corpus" "$seeds") >"$log" 2>&1 || status=$?
     fi
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
