@@ -35,7 +35,7 @@ while (($#)); do
         --replay) mode=replay; shift ;;
         --build) mode=build; shift ;;
         --list) printf '%s\n' "${all_targets[@]}"; exit 0 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *)
             [[ -n "${max_len[$1]:-}" ]] || { echo "fuzz.sh: unknown target $1 (targets: ${all_targets[*]})" >&2; exit 2; }
