@@ -19,7 +19,13 @@ let package = Package(
     name: "Quern",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "quern", targets: ["quern"])
+        .executable(name: "quern", targets: ["quern"]),
+        // Libraries for packages that build on the layers (the fuzz targets in Fuzz/).
+        .library(name: "QuernFormats", targets: ["QuernFormats"]),
+        .library(name: "QuernTokenizers", targets: ["QuernTokenizers"]),
+        .library(name: "QuernModels", targets: ["QuernModels"]),
+        .library(name: "QuernMedia", targets: ["QuernMedia"]),
+        .library(name: "QuernPipelines", targets: ["QuernPipelines"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
