@@ -7,6 +7,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 scripts/install-deps.sh
 scripts/fetch-models.sh
+# Every fuzz target replays its committed corpus once (seconds; the long
+# campaigns are scripts/fuzz.sh, never CI). Skipped when a filter is given.
+if [ $# -eq 0 ]; then
+    scripts/fuzz.sh --replay
+fi
 # Same flags for both steps, so the test run reuses this build.
 swift build -c release -Xswiftc -enable-testing
 swift test -c release -Xswiftc -enable-testing "$@"
