@@ -20,11 +20,90 @@ public struct LoadedLanguageModel: @unchecked Sendable {
 
     public var generator: TextGenerator { TextGenerator(model: model, tokenizer: tokenizer, endTokens: endOfGenerationTokens) }
 
-    /// Tokens of a raw prompt (with BOS when the model wants one).
+    /// Tokens of a prompt whose special-token text is meant as such (a
+    /// template rendered by Quern, or an operator's own prompt), with BOS
+    /// when the model wants one. Never for text a user sent: see
+    /// `tokens(forUserText:)` and `tokens(for: [PromptPart])`.
     public func tokens(for prompt: String) -> [Int] {
-        let ids = tokenizer.encode(prompt, parseSpecial: true)
-        if addBeginToken, let begin = beginToken, ids.first != begin { return [begin] + ids }
+        withBeginToken(tokenizer.encode(prompt, parseSpecial: true))
+    }
+
+    /// Tokens of text a user sent (a completion prompt), with BOS when the
+    /// model wants one. Special-token text in it stays ordinary text, as
+    /// llama.cpp does for user content (`parse_special = false`).
+    public func tokens(forUserText text: String) -> [Int] {
+        withBeginToken(tokenizer.encode(text, parseSpecial: false))
+    }
+
+    /// The ids of a conversation rendered through `template` (ending with
+    /// the assistant's opening), contents tokenized as user text.
+    public func tokens(forChat messages: [ChatMessage], template: ChatTemplate) -> [Int] {
+        let parts = template.beginParts + template.conversation(messages).flatMap { template.parts(of: $0) } + template.generationPromptParts
+        return withBeginToken(tokens(for: parts))
+    }
+
+    /// BOS first, when the model wants one and `ids` do not start with it.
+    public func withBeginToken(_ ids: [Int]) -> [Int] {
+        if needsBeginToken(before: ids.first), let begin = beginToken { return [begin] + ids }
         return ids
+    }
+
+    /// Whether `withBeginToken` adds BOS to ids that start with `first`.
+    public func needsBeginToken(before first: Int?) -> Bool {
+        guard addBeginToken, let begin = beginToken else { return false }
+        return first != begin
+    }
+
+    /// Tokens of a piece of a chat prompt (no BOS). A marker that is one
+    /// special token of the vocabulary becomes that token; all other text,
+    /// including a marker the vocabulary lacks, is tokenized with
+    /// special-token parsing off. Between markers the text is tokenized in
+    /// one run, so for contents without special-token text this gives the
+    /// same ids as tokenizing the rendered prompt with specials parsed.
+    public func tokens(for parts: [PromptPart]) -> [Int] {
+        var ids: [Int] = []
+        forEachRun(of: parts) { run in
+            switch run {
+            case let .special(id): ids.append(id)
+            case let .text(text): ids += tokenizer.encode(text, parseSpecial: false)
+            }
+        }
+        return ids
+    }
+
+    /// A lower bound on `tokens(for: parts).count`, from byte lengths
+    /// alone (see `ByteLevelBPE.longestTokenBytes`): no text is tokenized.
+    public func minimumTokenCount(for parts: [PromptPart]) -> Int {
+        var count = 0
+        forEachRun(of: parts) { run in
+            switch run {
+            case .special: count += 1
+            case let .text(text): count += tokenizer.minimumTokenCount(byteCount: text.utf8.count)
+            }
+        }
+        return count
+    }
+
+    private enum PromptRun { case special(Int), text(String) }
+
+    /// Joins `parts` into runs: a special token, or the text between two.
+    private func forEachRun(of parts: [PromptPart], _ body: (PromptRun) -> Void) {
+        var pending = ""
+        for part in parts {
+            switch part {
+            case let .marker(text):
+                if let id = tokenizer.specialTokenID(text) {
+                    if !pending.isEmpty { body(.text(pending)) }
+                    pending = ""
+                    body(.special(id))
+                } else {
+                    pending += text
+                }
+            case let .text(text):
+                pending += text
+            }
+        }
+        if !pending.isEmpty { body(.text(pending)) }
     }
 }
 
