@@ -133,6 +133,24 @@ public enum LanguageModelLoader {
         return try ByteLevelBPE(gguf: GGUFFile(path: path))
     }
 
+    /// Refuses, at load, a tokenizer that can produce an id the model has
+    /// no embedding row for (and special-token ids outside the model),
+    /// which would otherwise surface only when a request hits that token.
+    /// Empty unused slots (gaps in a Hugging Face vocabulary) cannot be
+    /// produced and are not checked.
+    static func checkVocabulary(of tokenizer: ByteLevelBPE, source: String, fitsEmbeddingRows rows: Int,
+                                specialIDs: [(name: String, id: Int?)]) throws(ModelError) {
+        for id in rows..<max(rows, tokenizer.vocabularySize) where !(tokenizer.kinds[id] == .unused && tokenizer.tokens[id].isEmpty) {
+            throw ModelError(.vocabularyMismatch, "\(source): token id \(id) \(String(reflecting: tokenizer.tokens[id])) is outside the model's \(rows) embedding rows (the tokenizer has \(tokenizer.vocabularySize) ids)")
+        }
+        for (name, id) in specialIDs {
+            guard let id else { continue }
+            guard id >= 0, id < rows else {
+                throw ModelError(.vocabularyMismatch, "\(source): \(name) \(id) is outside the model's \(rows) embedding rows")
+            }
+        }
+    }
+
     static func loadGGUF(path: String) throws -> LoadedLanguageModel {
         let gguf = try GGUFFile(path: path)
         let architecture = try gguf.string("general.architecture")
@@ -144,14 +162,18 @@ public enum LanguageModelLoader {
             throw ModelError(.unsupportedArchitecture, "\(path): architecture \"\(architecture)\" is not supported (\(architectures.joined(separator: ", ")) are)")
         }
         let tokenizer = try ByteLevelBPE(gguf: gguf)
+        let eos = try gguf.optionalInteger("tokenizer.ggml.eos_token_id")
+        let eot = try gguf.optionalInteger("tokenizer.ggml.eot_token_id")
+        let bos = try gguf.optionalInteger("tokenizer.ggml.bos_token_id")
+        try checkVocabulary(of: tokenizer, source: "\(path) (tokenizer.ggml.tokens)", fitsEmbeddingRows: model.vocabularySize,
+                            specialIDs: [("tokenizer.ggml.eos_token_id", eos), ("tokenizer.ggml.eot_token_id", eot), ("tokenizer.ggml.bos_token_id", bos)])
         var endTokens = Set<Int>()
-        if let eos = try gguf.optionalInteger("tokenizer.ggml.eos_token_id") { endTokens.insert(eos) }
-        if let eot = try gguf.optionalInteger("tokenizer.ggml.eot_token_id") { endTokens.insert(eot) }
+        if let eos { endTokens.insert(eos) }
+        if let eot { endTokens.insert(eot) }
         let template = gguf.metadata["tokenizer.chat_template"] == nil ? nil : try gguf.string("tokenizer.chat_template")
         let chat = template.flatMap { ChatTemplate.detect(jinja: $0) }
         // The template's own end-of-turn token ends generation too.
         if let chat, let id = tokenizer.id(of: chat.endOfTurn) { endTokens.insert(id) }
-        let bos = try gguf.optionalInteger("tokenizer.ggml.bos_token_id")
         let addBOS: Bool
         if case .bool(let flag)? = gguf.metadata["tokenizer.ggml.add_bos_token"] { addBOS = flag } else { addBOS = false }
         // The file name identifies the exact weights better than general.name
