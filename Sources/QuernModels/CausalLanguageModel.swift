@@ -44,6 +44,8 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         case invalidInput = "model.invalid_input"
         /// A model file failed its format checks; the message starts with the format error's code.
         case invalidModelFile = "model.invalid_file"
+        /// The tokenizer has ids the model's embedding has no row for.
+        case vocabularyMismatch = "model.vocabulary_mismatch"
     }
 
     public let kind: Kind

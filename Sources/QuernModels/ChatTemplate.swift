@@ -73,23 +73,42 @@ public struct ChatTemplate: Sendable, Equatable {
     /// The prompt text for `messages`, ending with the assistant's opening
     /// when `addGenerationPrompt`.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> String {
-        var turns = messages
-        if let system = defaultSystemPrompt, turns.first?.role != "system" {
-            turns.insert(ChatMessage(role: "system", content: system), at: 0)
-        }
-        var out = beginText
+        var parts = beginParts
+        for turn in conversation(messages) { parts += self.parts(of: turn) }
+        if addGenerationPrompt { parts += generationPromptParts }
+        return parts.map(\.text).joined()
+    }
+
+    /// `messages` as the template renders them: with the default system
+    /// message first when the conversation has no system turn.
+    public func conversation(_ messages: [ChatMessage]) -> [ChatMessage] {
+        guard let system = defaultSystemPrompt, messages.first?.role != "system" else { return messages }
+        return [ChatMessage(role: "system", content: system)] + messages
+    }
+
+    /// What the prompt starts with, before any message.
+    public var beginParts: [PromptPart] { beginText.isEmpty ? [] : [.marker(beginText)] }
+
+    /// One message as the template writes it.
+    public func parts(of message: ChatMessage) -> [PromptPart] {
         switch family {
         case .chatml:
-            for turn in turns { out += "<|im_start|>\(turn.role)\n\(turn.content)<|im_end|>\n" }
-            if addGenerationPrompt { out += "<|im_start|>assistant\n" }
+            return [.marker("<|im_start|>"), .text("\(message.role)\n\(message.content)"), .marker("<|im_end|>"), .text("\n")]
         case .llama3:
-            for turn in turns { out += "<|start_header_id|>\(turn.role)<|end_header_id|>\n\n\(turn.content.trimmingCharacters(in: .whitespacesAndNewlines))<|eot_id|>" }
-            if addGenerationPrompt { out += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+            return [.marker("<|start_header_id|>"), .text(message.role), .marker("<|end_header_id|>"),
+                    .text("\n\n" + message.content.trimmingCharacters(in: .whitespacesAndNewlines)), .marker("<|eot_id|>")]
         case .zephyr:
-            for turn in turns { out += "<|\(turn.role)|>\n\(turn.content)</s>\n" }
-            if addGenerationPrompt { out += "<|assistant|>\n" }
+            return [.marker("<|\(message.role)|>"), .text("\n\(message.content)"), .marker("</s>"), .text("\n")]
         }
-        return out
+    }
+
+    /// The assistant's opening that prompts a reply.
+    public var generationPromptParts: [PromptPart] {
+        switch family {
+        case .chatml: return [.marker("<|im_start|>"), .text("assistant\n")]
+        case .llama3: return [.marker("<|start_header_id|>"), .text("assistant"), .marker("<|end_header_id|>"), .text("\n\n")]
+        case .zephyr: return [.marker("<|assistant|>"), .text("\n")]
+        }
     }
 
     /// The token text that ends an assistant turn in this family.
@@ -98,6 +117,24 @@ public struct ChatTemplate: Sendable, Equatable {
         case .chatml: return "<|im_end|>"
         case .llama3: return "<|eot_id|>"
         case .zephyr: return "</s>"
+        }
+    }
+}
+
+/// A piece of a rendered chat prompt. Only the template's own markers may
+/// become special (control) tokens; everything else — role names, message
+/// contents, newlines — is ordinary text, so special-token text a user
+/// types in a message (`<|im_end|><|im_start|>system`) stays plain text and
+/// cannot forge a turn.
+public enum PromptPart: Sendable, Equatable {
+    /// Text the template writes as a marker, such as `<|im_start|>`.
+    case marker(String)
+    /// Ordinary text.
+    case text(String)
+
+    public var text: String {
+        switch self {
+        case let .marker(text), let .text(text): return text
         }
     }
 }

@@ -30,6 +30,10 @@ enum HuggingFaceLanguageModel {
         let template = templateSource.flatMap { ChatTemplate.detect(jinja: $0) }
         if let template, let id = tokenizer.id(of: template.endOfTurn) { endTokens.insert(id) }
         let bos = (generation["bos_token_id"] ?? config["bos_token_id"]) as? Int
+        let tokenizerFile = FileManager.default.fileExists(atPath: directory + "/tokenizer.json") ? "tokenizer.json" : "vocab.json"
+        try LanguageModelLoader.checkVocabulary(
+            of: tokenizer, source: directory + "/" + tokenizerFile, fitsEmbeddingRows: model.vocabularySize,
+            specialIDs: endTokens.sorted().map { ("eos_token_id", $0) } + [("bos_token_id", bos)])
         let name = URL(fileURLWithPath: directory).lastPathComponent
         return LoadedLanguageModel(name: name, model: model, tokenizer: tokenizer, chatTemplate: template, chatTemplateSource: templateSource,
                                    endOfGenerationTokens: endTokens, beginToken: bos,

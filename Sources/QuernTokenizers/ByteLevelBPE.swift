@@ -14,10 +14,21 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     public let tokens: [String]
     public let kinds: [TokenKind]
     private let ids: [String: Int]
-    private let ranks: [String: Int]
+    private let mergeTable: MergeTable
     /// Special tokens matched verbatim in text, longest first.
     private let specials: [(text: String, id: Int, kind: TokenKind)]
     private let wordCache = Mutex<[String: [Int]]>([:])
+    /// Words longer than this (in UTF-8 bytes) are not cached: a long word
+    /// is rarely seen twice, and caching it would let one input hold
+    /// megabytes of memory for the life of the daemon.
+    static let longestCachedWordBytes = 64
+    static let maximumCachedWords = 100_000
+
+    /// The most text bytes one token stands for (special tokens' text
+    /// included). Every token covers at most this many bytes, so a text of
+    /// `b` bytes has at least `b / longestTokenBytes` tokens (rounded up):
+    /// enough to refuse a text that cannot fit a context without tokenizing it.
+    public let longestTokenBytes: Int
 
     public var vocabularySize: Int { tokens.count }
 
@@ -29,27 +40,38 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
         var ids: [String: Int] = [:]
         ids.reserveCapacity(tokens.count)
         for (id, token) in tokens.enumerated() where ids[token] == nil { ids[token] = id }
-        var ranks: [String: Int] = [:]
-        ranks.reserveCapacity(merges.count)
-        for (rank, merge) in merges.enumerated() {
-            let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError(.invalidValue, "merge \(rank) \"\(merge)\" is not two symbols separated by one space")
-            }
-            if ranks[merge] == nil { ranks[merge] = rank }
-        }
+        self.mergeTable = try MergeTable(merges: merges, ids: ids)
         self.tokens = tokens
         self.kinds = kinds
         self.ids = ids
-        self.ranks = ranks
         self.pretokenizer = pretokenizer
         self.specials = tokens.enumerated()
             .filter { [.control, .userDefined, .unknown].contains(kinds[$0.offset]) && !$0.element.isEmpty }
             .map { (text: $0.element, id: $0.offset, kind: kinds[$0.offset]) }
             .sorted { $0.text.utf8.count > $1.text.utf8.count }
+        var longest = 1
+        for (id, token) in tokens.enumerated() {
+            let length = kinds[id] == .normal || kinds[id] == .byte ? ByteMapping.bytes(of: token).count : token.utf8.count
+            longest = max(longest, length)
+        }
+        self.longestTokenBytes = longest
     }
 
     public func id(of token: String) -> Int? { ids[token] }
+
+    /// The id of the special token (control, user-defined or unknown) whose
+    /// text is exactly `text`: what `encode(text, parseSpecial: true)` would
+    /// turn it into, or nil when the text is not one special token.
+    public func specialTokenID(_ text: String) -> Int? {
+        guard let id = ids[text] else { return nil }
+        return [.control, .userDefined, .unknown].contains(kinds[id]) ? id : nil
+    }
+
+    /// A lower bound on the number of tokens `encode` gives for `byteCount`
+    /// bytes of text (see `longestTokenBytes`).
+    public func minimumTokenCount(byteCount: Int) -> Int {
+        (byteCount + longestTokenBytes - 1) / longestTokenBytes
+    }
 
     // MARK: Encoding
 
@@ -100,34 +122,28 @@ public final class ByteLevelBPE: Tokenizer, @unchecked Sendable {
     }
 
     func encodeWord(_ word: String) -> [Int] {
-        if let cached = wordCache.withLock({ $0[word] }) { return cached }
-        var symbols = Array(word.utf8).map { ByteMapping.symbol(for: $0) }
-        while symbols.count > 1 {
-            var bestRank = Int.max, bestIndex = -1
-            for i in 0..<symbols.count - 1 {
-                if let rank = ranks[symbols[i] + " " + symbols[i + 1]], rank < bestRank {
-                    bestRank = rank
-                    bestIndex = i
-                }
-            }
-            if bestIndex < 0 { break }
-            symbols[bestIndex] += symbols[bestIndex + 1]
-            symbols.remove(at: bestIndex + 1)
-        }
+        let cacheable = word.utf8.count <= Self.longestCachedWordBytes
+        if cacheable, let cached = wordCache.withLock({ $0[word] }) { return cached }
         var result: [Int] = []
-        for symbol in symbols {
-            if let id = ids[symbol] {
+        for symbol in mergeTable.merge(Array(word.utf8)) {
+            let id = mergeTable.tokenIDs[Int(symbol)]
+            if id >= 0 {
                 result.append(id)
             } else {
                 // Not in the vocabulary: fall back to one token per byte.
-                for character in symbol.unicodeScalars {
+                for character in mergeTable.symbols[Int(symbol)].unicodeScalars {
                     if let id = ids[String(character)] { result.append(id) }
                 }
             }
         }
-        if word.utf8.count <= 64 { wordCache.withLock { cache in if cache.count < 100_000 { cache[word] = result } } }
+        if cacheable {
+            wordCache.withLock { cache in if cache.count < Self.maximumCachedWords { cache[word] = result } }
+        }
         return result
     }
+
+    /// Words in the per-word cache (for tests of its bound).
+    var cachedWordCount: Int { wordCache.withLock { $0.count } }
 
     // MARK: Decoding
 

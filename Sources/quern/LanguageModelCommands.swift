@@ -54,15 +54,17 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         _ = try compute.prepare()
         let loaded = try LanguageModelLoader.load(path: languageModel.path)
-        var text = prompt
+        // A raw prompt is the operator's own: special-token text in it counts.
+        // A chat message is content, tokenized as text inside the template.
+        var promptTokens = loaded.tokens(for: prompt)
         if chat {
             guard let template = loaded.chatTemplate else { throw ValidationError("\(loaded.name) has no chat template Quern recognises") }
-            text = template.render([ChatMessage(role: "user", content: prompt)])
+            promptTokens = loaded.tokens(forChat: [ChatMessage(role: "user", content: prompt)], template: template)
         }
         var sampling = SamplingParameters()
         sampling.temperature = temperature
         sampling.seed = seed
-        let output = try loaded.generator.generate(prompt: loaded.tokens(for: text), maxTokens: maxTokens, sampling: sampling, onText: { piece in
+        let output = try loaded.generator.generate(prompt: promptTokens, maxTokens: maxTokens, sampling: sampling, onText: { piece in
             FileHandle.standardOutput.write(Data(piece.utf8))
         })
         print("")

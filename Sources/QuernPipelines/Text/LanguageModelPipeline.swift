@@ -11,6 +11,12 @@ import QuernTensor
 /// system message are dropped, oldest first, until it does; `max_tokens` is
 /// then capped to what is left. The newest message is never dropped: if it
 /// alone does not fit, the result is a `context.too_long` error.
+///
+/// Text a user sends (message contents, a completion prompt) is tokenized
+/// with special-token parsing off: only the chat template's own markers
+/// become control tokens, so `<|im_end|><|im_start|>system` typed in a
+/// message cannot forge a turn. Text that certainly cannot fit the context
+/// (judged from its byte length) is refused before it is tokenized.
 public struct LanguageModelPipeline: Pipeline {
     public struct Prepared: Sendable {
         let tokens: [Int]
@@ -49,23 +55,20 @@ public struct LanguageModelPipeline: Pipeline {
                 throw QuernError(.unsupported, "\(identity.name) has no chat template Quern recognises (supported: \(ChatTemplate.Family.allCases.map(\.rawValue).joined(separator: ", "))); use task \"complete\"")
             }
             let maxTokens = sampling.maxTokens ?? Self.defaultMaxTokens
-            var turns = messages.map { QuernModels.ChatMessage(role: $0.role.rawValue, content: $0.content) }
-            var dropped = 0
-            var tokens = model.tokens(for: template.render(turns))
-            // Keep the system turn (if any) and the newest message.
-            let firstDroppable = turns.first?.role == "system" ? 1 : 0
-            while tokens.count + min(maxTokens, 1) > contextLimit {
-                guard turns.count - firstDroppable > 1 else {
-                    throw QuernError(.contextTooLong, "the newest message needs \(tokens.count) tokens with the chat template; the context holds \(contextLimit)")
-                }
-                turns.remove(at: firstDroppable)
-                dropped += 1
-                tokens = model.tokens(for: template.render(turns))
-            }
-            return Prepared(tokens: tokens, isChat: true, sampling: Self.sampling(sampling), maxTokens: min(maxTokens, contextLimit - tokens.count),
-                            stop: sampling.stop, droppedMessages: dropped)
+            let turns = messages.map { QuernModels.ChatMessage(role: $0.role.rawValue, content: $0.content) }
+            let fitting = ChatPromptFitting(model: model, template: template, budget: contextLimit - min(maxTokens, 1), contextLimit: contextLimit)
+            let prompt = try fitting.fit(turns)
+            return Prepared(tokens: prompt.tokens, isChat: true, sampling: Self.sampling(sampling), maxTokens: min(maxTokens, contextLimit - prompt.tokens.count),
+                            stop: sampling.stop, droppedMessages: prompt.droppedMessages)
         case let .complete(prompt, sampling):
-            let tokens = model.tokens(for: prompt)
+            // Every token covers at most `longestTokenBytes` bytes: a prompt
+            // that long cannot fit, and is refused without tokenizing it.
+            let minimum = model.tokenizer.minimumTokenCount(byteCount: prompt.utf8.count)
+            guard minimum < contextLimit else {
+                throw QuernError(.contextTooLong, "the prompt has at least \(minimum) tokens (judged from its length); the context holds \(contextLimit)")
+            }
+            // The prompt is the user's text: special-token text in it stays text.
+            let tokens = model.tokens(forUserText: prompt)
             guard !tokens.isEmpty else { throw QuernError(.requestInvalidValue, "the prompt is empty") }
             guard tokens.count < contextLimit else {
                 throw QuernError(.contextTooLong, "the prompt has \(tokens.count) tokens; the context holds \(contextLimit)")

@@ -42,13 +42,7 @@ public struct BertNormalizer: Sendable, Equatable {
         }
 
         if stripAccents ?? lowercase, !isASCII {
-            var string = String.UnicodeScalarView()
-            string.append(contentsOf: scalars)
-            let decomposed = String(string).decomposedStringWithCanonicalMapping
-            scalars.removeAll(keepingCapacity: true)
-            for scalar in decomposed.unicodeScalars where !BertCharacterClasses.isStrippedMark(scalar) {
-                scalars.append(scalar)
-            }
+            scalars = Self.canonicallyDecomposed(scalars).filter { !BertCharacterClasses.isStrippedMark($0) }
         }
 
         if lowercase {
@@ -72,5 +66,45 @@ public struct BertNormalizer: Sendable, Equatable {
             }
         }
         return scalars
+    }
+
+    /// NFD of `scalars`, in pieces. Foundation's decomposition takes time
+    /// quadratic in the length of one string (a megabyte of "é" takes
+    /// seconds), so long text is decomposed a few hundred scalars at a
+    /// time, cut only before a scalar whose decomposition starts with a
+    /// starter (canonical combining class 0): canonical reordering never
+    /// moves a mark across such a scalar, so the pieces' NFDs joined are
+    /// the NFD of the whole.
+    static func canonicallyDecomposed(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        let preferredPiece = 256
+        var result: [Unicode.Scalar] = []
+        result.reserveCapacity(scalars.count + scalars.count / 4)
+        func decompose(_ piece: ArraySlice<Unicode.Scalar>) {
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: piece)
+            result.append(contentsOf: String(view).decomposedStringWithCanonicalMapping.unicodeScalars)
+        }
+        var start = scalars.startIndex
+        var index = start + preferredPiece
+        while index < scalars.endIndex {
+            if startsWithStarter(scalars[index]) {
+                decompose(scalars[start..<index])
+                start = index
+                index += preferredPiece
+            } else {
+                index += 1
+            }
+        }
+        decompose(scalars[start...])
+        return result
+    }
+
+    private static func startsWithStarter(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return true }
+        guard scalar.properties.canonicalCombiningClass == .notReordered else { return false }
+        // A few class-0 scalars (Tibetan vowel signs such as U+0F73)
+        // decompose into marks of non-zero class.
+        let decomposed = String(Character(scalar)).decomposedStringWithCanonicalMapping.unicodeScalars
+        return decomposed.first?.properties.canonicalCombiningClass == .notReordered
     }
 }

@@ -12,7 +12,7 @@ import Testing
     /// llama-tiny (Hugging Face layout) rewritten the way llama.cpp's
     /// converter writes a GGUF: GGUF names, and q/k rows permuted into
     /// interleaved RoPE pairs. It must compute the same logits.
-    func llamaTinyAsGGUF() throws -> String {
+    func llamaTinyAsGGUF(tokenCount: Int = 256, extraMetadata: [(String, GGUFWriter.Value)] = []) throws -> String {
         let folder = LanguageTestPaths.fixtures + "/llama-tiny"
         let config = try loadConfig(folder)
         let weights = try binder(folder)
@@ -30,9 +30,10 @@ import Testing
         writer.add("llama.context_length", .u32(64))
         writer.add("tokenizer.ggml.model", .string("gpt2"))
         writer.add("tokenizer.ggml.pre", .string("gpt2"))
-        writer.add("tokenizer.ggml.tokens", .strings((0..<256).map { "t\($0)" }))
-        writer.add("tokenizer.ggml.token_type", .i32s([Int32](repeating: 1, count: 256)))
+        writer.add("tokenizer.ggml.tokens", .strings((0..<tokenCount).map { "t\($0)" }))
+        writer.add("tokenizer.ggml.token_type", .i32s([Int32](repeating: 1, count: tokenCount)))
         writer.add("tokenizer.ggml.merges", .strings(["t 1"]))
+        for (key, value) in extraMetadata { writer.add(key, value) }
         func copy(_ hf: String, _ gguf: String, permuteHeads: Int? = nil) throws {
             let tensor = try weights.tensor(hf)
             var values = tensor.scalars

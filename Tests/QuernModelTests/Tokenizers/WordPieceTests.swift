@@ -37,6 +37,37 @@ import Testing
         #expect(words == ["hi", ",", "you", "$", "5", "a€b", "😀", "!"])
     }
 
+    /// A 1 MB word is one [UNK] (max_input_chars_per_word), found without
+    /// trying its prefixes; a megabyte of short words and accented text is
+    /// linear too. Loose bounds: a guard against quadratic regressions.
+    @Test func megabyteInputsTokenizeInLinearTime() throws {
+        let tokenizer = try Self.tokenizer()
+        let inputs = [String(repeating: "a", count: 1 << 20), String(repeating: "abc", count: 350_000),
+                      String(repeating: "abc ", count: 262_144), String(repeating: "é", count: 1 << 19), String(repeating: "[CLS]", count: 200_000), String(repeating: "é ", count: 1 << 18)]
+        let expectedCounts = [1, 1, 262_144, 1, 200_000, 1 << 18]
+        for (input, expected) in zip(inputs, expectedCounts) {
+            var ids: [Int] = []
+            let elapsed = ContinuousClock().measure { ids = tokenizer.encode(input) }
+            #expect(ids.count == expected, "\(input.prefix(8))…")
+            #expect(elapsed < .seconds(5), "\(input.prefix(8))… took \(elapsed)")
+        }
+        #expect(tokenizer.encode(String(repeating: "a", count: 1 << 20)) == [1])
+    }
+
+    /// The normalizer decomposes long text in pieces; joined, they are the
+    /// NFD of the whole, marks reordered across nothing they should not be.
+    @Test func piecewiseDecompositionEqualsWholeDecomposition() {
+        let pool = ["a", "e", " ", "é", "\u{301}", "\u{327}", "\u{323}", "ḗ", "ệ", "\u{F73}", "\u{F71}", "\u{F72}", "가", "Å", "ﬁ", "日"]
+        var random = SeededGenerator(seed: 11)
+        for length in [0, 1, 255, 256, 257, 600, 5000] {
+            for _ in 0..<10 {
+                let text = (0..<length).map { _ in pool.randomElement(using: &random)! }.joined()
+                let whole = Array(text.decomposedStringWithCanonicalMapping.unicodeScalars)
+                #expect(BertNormalizer.canonicallyDecomposed(Array(text.unicodeScalars)) == whole, "length \(length)")
+            }
+        }
+    }
+
     @Test func wordPieceLongestMatchFirst() throws {
         let tokenizer = try Self.tokenizer()
         #expect(tokenizer.encode("unaffable") == [5, 6, 7])
