@@ -17,7 +17,7 @@ public enum MemoryEstimate {
             // The file, the decoded samples, the RGB copy; resize and model input are bounded.
             return add([size, header.decodedBytes, header.rgbBytes, overhead])
         }
-        if isText(prefix) {
+        if !isAudio(prefix), isText(prefix) {
             // The bytes, the String, its scalars and tokens: a few copies of the text.
             return add([mul(size, 12), overhead])
         }
@@ -28,11 +28,32 @@ public enum MemoryEstimate {
         return add([size, decoded, overhead])
     }
 
-    /// ASCII/UTF-8 text (requests and plain text) starts with printable bytes.
+    /// The containers libsndfile reads announce themselves in their first bytes.
+    private static func isAudio(_ prefix: [UInt8]) -> Bool {
+        let magics: [[UInt8]] = ["RIFF", "RIFX", "RF64", "FORM", "fLaC", "OggS", "ID3", "caff", ".snd", "riff"].map { Array($0.utf8) }
+        return magics.contains { prefix.starts(with: $0) } || (prefix.count >= 2 && prefix[0] == 0xFF && prefix[1] & 0xE0 == 0xE0)
+    }
+
+    /// Text (requests and plain text): no control bytes but tab and line
+    /// breaks, and valid UTF-8 (a sequence cut by the prefix's end allowed).
     private static func isText(_ prefix: [UInt8]) -> Bool {
-        guard let first = prefix.first else { return true }
-        if prefix.starts(with: [0xEF, 0xBB, 0xBF]) { return true }
-        return prefix.prefix(16).allSatisfy { $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D } && first != 0x7F
+        guard !prefix.isEmpty else { return true }
+        guard prefix.allSatisfy({ $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }), !prefix.contains(0x7F) else { return false }
+        var index = 0
+        while index < prefix.count {
+            let byte = prefix[index]
+            let length: Int
+            switch byte {
+            case 0x00...0x7F: length = 1
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF4: length = 4
+            default: return false
+            }
+            for next in prefix.dropFirst(index + 1).prefix(length - 1) where next & 0xC0 != 0x80 { return false }
+            index += length
+        }
+        return true
     }
 
     private static func mul(_ a: Int, _ b: Int) -> Int {
