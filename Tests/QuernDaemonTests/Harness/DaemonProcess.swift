@@ -1,17 +1,21 @@
 import Foundation
 
 /// A `quern serve` child process on a scratch tree, its stderr in a log file.
+/// It runs the diagnostic pipeline unless `diagnostic` is false (real models,
+/// from `--models` in `arguments`).
 final class DaemonProcess {
     let process = Process()
     let logURL: URL
 
-    init(scratch: Scratch, arguments: [String] = [], environment: [String: String] = [:], logName: String = "daemon.log") throws {
+    init(scratch: Scratch, arguments: [String] = [], environment: [String: String] = [:], logName: String = "daemon.log",
+         diagnostic: Bool = true) throws {
         logURL = scratch.root.appendingPathComponent(logName)
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         try log.seekToEnd()
         process.executableURL = URL(fileURLWithPath: try QuernBinary.path)
-        process.arguments = ["serve", "--inbox", scratch.inbox.path, "--outbox", scratch.outbox.path, "--diagnostic-pipeline"] + arguments
+        process.arguments = ["serve", "--inbox", scratch.inbox.path, "--outbox", scratch.outbox.path]
+            + (diagnostic ? ["--diagnostic-pipeline"] : []) + arguments
         var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") }
         variables.merge(environment) { _, new in new }
         process.environment = variables

@@ -20,6 +20,12 @@ enum QuernBinary {
     /// Runs `quern run <arguments>` (without the caller's QUERN_ variables)
     /// and returns its exit status and standard output's lines.
     static func run(_ arguments: [String]) throws -> (status: Int32, lines: [String]) {
+        let (status, lines) = try run(arguments, timeout: nil)
+        return (status ?? -1, lines)
+    }
+
+    /// The same with a deadline: a hang is a failure (status nil), not a stuck suite.
+    static func run(_ arguments: [String], timeout: Double?) throws -> (status: Int32?, lines: [String]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try path)
         process.arguments = ["run"] + arguments
@@ -28,10 +34,32 @@ enum QuernBinary {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        // Drain stdout while waiting: a full pipe would stall the child.
+        let collected = OutputBox()
+        let drained = DispatchSemaphore(value: 0)
+        let reader = output.fileHandleForReading
+        DispatchQueue.global().async {
+            collected.data = reader.readDataToEndOfFile()
+            drained.signal()
+        }
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+                drained.wait()
+                return (nil, [])
+            }
+        }
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+        drained.wait()
+        return (process.terminationStatus, String(decoding: collected.data, as: UTF8.self).split(separator: "\n").map(String.init))
     }
+}
+
+private final class OutputBox: @unchecked Sendable {
+    var data = Data()  // written once by the reader, read after it signalled
 }
 
 struct HarnessError: Error, CustomStringConvertible {

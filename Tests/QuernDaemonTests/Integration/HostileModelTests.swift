@@ -20,27 +20,6 @@ extension Integration {
             return folder
         }
 
-        /// `quern run` with a deadline: a hang is a failure, not a stuck suite.
-        func run(_ arguments: [String], timeout: Double = 60) throws -> (status: Int32?, lines: [String]) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try QuernBinary.path)
-            process.arguments = ["run"] + arguments
-            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") }
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning, Date() < deadline { usleep(20_000) }
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-                return (nil, [])
-            }
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
-        }
-
         /// A GGUF v3 with a plausible Llama header except for one value, and
         /// no tensors: loading must refuse the value before any size is
         /// computed from it (2^61 × heads used to trap).
@@ -100,7 +79,7 @@ extension Integration {
             let text = scratch.staging.appendingPathComponent("question.txt")
             try Data("What is the capital of France?\n".utf8).write(to: text)
             let image = ImageRun.corpus + "/good/photo-chelsea-rgb.png"
-            let (status, lines) = try run(["--models", folder, text.path, image])
+            let (status, lines) = try QuernBinary.run(["--models", folder, text.path, image], timeout: 60)
             #expect(status == 1, "the process must finish (no trap) with the text's error")
             #expect(lines.count == 2)
             let documents = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -119,7 +98,7 @@ extension Integration {
             }
             let text = scratch.staging.appendingPathComponent("question.txt")
             try Data("Hello\n".utf8).write(to: text)
-            let (status, lines) = try run(["--models", folder, text.path], timeout: 30)
+            let (status, lines) = try QuernBinary.run(["--models", folder, text.path], timeout: 30)
             #expect(status == 1, "quern run must not block on the FIFO")
             let document = lines.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             let message = (document?["error"] as? [String: Any])?["message"] as? String
@@ -138,7 +117,7 @@ extension Integration {
             let scratch = try Scratch()
             let folder = try modelsFolder(in: scratch) { path in try FileManager.default.copyItem(atPath: original, toPath: path) }
             let gguf = folder + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
-            let daemon = try ServingProcess(scratch: scratch, arguments: ["--models", folder, "--text-task", "complete"])
+            let daemon = try DaemonProcess(scratch: scratch, arguments: ["--models", folder, "--text-task", "complete"], diagnostic: false)
             #expect(daemon.waitUntilServing(timeout: 60), "\(daemon.log)")
             try scratch.drop("before.json", Array(#"{"task": "complete", "prompt": "One, two,", "max_tokens": 2}"#.utf8))
             #expect(scratch.waitUntil(timeout: 60) { scratch.resultCount == 1 }, "\(daemon.log)")
@@ -152,48 +131,6 @@ extension Integration {
             if let claim = claims.first {
                 #expect(scratch.entries(scratch.work.appendingPathComponent(claim)).contains(".handed-back"))
             }
-        }
-    }
-}
-
-/// `quern serve` with real models (DaemonProcess always uses the diagnostic pipeline).
-final class ServingProcess {
-    let process = Process()
-    let logURL: URL
-
-    init(scratch: Scratch, arguments: [String]) throws {
-        logURL = scratch.root.appendingPathComponent("serve.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: try QuernBinary.path)
-        process.arguments = ["serve", "--inbox", scratch.inbox.path, "--outbox", scratch.outbox.path] + arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") }
-        process.standardError = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-    }
-
-    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
-
-    func waitUntilServing(timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if log.contains("msg=serving") { return true }
-            if !process.isRunning { return false }
-            usleep(20_000)
-        }
-        return false
-    }
-
-    func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import QuernMedia
-import Testing
 import QuernTestSupport
+import Testing
 
 /// Corrupted files through the decoder: bytes flipped, headers overwritten,
 /// files cut short or padded with junk. Every outcome must be a MediaError
@@ -9,22 +9,11 @@ import QuernTestSupport
 /// partial — never a crash, a hang or an unbounded allocation.
 @Suite("Audio decoder fuzzing", .serialized)
 struct AudioDecoderFuzzTests {
-    /// splitmix64: deterministic, so a failure reproduces.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let limits = AudioLimits(maxSeconds: 120, maxChannels: 16, maxSampleRate: 384_000)
 
     /// One random corruption of `original`.
-    static func mutate(_ original: [UInt8], _ random: inout Generator) -> [UInt8] {
+    static func mutate(_ original: [UInt8], _ random: inout SeededGenerator) -> [UInt8] {
         var bytes = original
         switch Int.random(in: 0..<6, using: &random) {
         case 0:  // flip a few bytes anywhere
@@ -103,7 +92,7 @@ struct AudioDecoderFuzzTests {
     @Test func corruptedFilesNeverCrashOrLie() throws {
         let environment = ProcessInfo.processInfo.environment
         let iterations = environment["QUERN_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 1500
-        var random = Generator(state: environment["QUERN_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5EED_0A0D_10)
+        var random = SeededGenerator(seed: environment["QUERN_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5EED_0A0D_10)
         let seeds = try Self.seeds()
         var outcomes: [String: Int] = [:]
         for iteration in 0..<iterations {
@@ -122,7 +111,7 @@ struct AudioDecoderFuzzTests {
     }
 
     @Test func randomBytesAreNotAudio() {
-        var random = Generator(state: 42)
+        var random = SeededGenerator(seed: 42)
         for length in [1, 3, 4, 11, 12, 44, 100, 1000, 65_536] {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
             Self.check(bytes, label: "random \(length) bytes")

@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernTestSupport
 import Testing
 @testable import QuernTokenizers
 
