@@ -61,7 +61,9 @@ def main():
             if daemon.poll() is not None or time.time() > deadline:
                 sys.exit(f"run {run}: the daemon did not start:\n{log_path.read_text()}")
             time.sleep(0.05)
-        os.link(long_wav, inbox / "long.wav")
+        staged = scratch / f"run-{run}" / "long.wav"
+        shutil.copy(long_wav, staged)
+        os.rename(staged, inbox / "long.wav")
         work = inbox / ".quern/work"
         deadline = time.time() + 30
         while time.time() < deadline and not any((c / ".running").exists() for c in (work.iterdir() if work.exists() else [])):
