@@ -293,10 +293,6 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Publishes a result, retrying with back-off while the outbox (or the
-    /// archive) cannot be written — full, read-only, over quota — so inputs
-    /// go on as soon as space frees up, without a restart. At shutdown the
-    /// claim is handed back instead (its result is written at the next start).
     private enum Publication {
         case published(resultName: [UInt8])
         /// A failed try had already renamed the result into place.
@@ -304,6 +300,10 @@ public final class Daemon: Sendable {
         case handedBack
     }
 
+    /// Publishes a result, retrying with back-off while the outbox (or the
+    /// archive) cannot be written — full, read-only, over quota — so inputs
+    /// go on as soon as space frees up, without a restart. At shutdown the
+    /// claim is handed back instead (its result is written at the next start).
     private func publishRetrying(_ claim: Claim, bytes: [UInt8], succeeded: Bool) -> Publication {
         var delay = 0.5
         var failures = 0
