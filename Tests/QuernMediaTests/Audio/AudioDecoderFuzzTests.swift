@@ -1,5 +1,6 @@
 import Foundation
 import QuernMedia
+import QuernTensor
 import QuernTestSupport
 import Testing
 
@@ -9,7 +10,6 @@ import Testing
 /// partial — never a crash, a hang or an unbounded allocation.
 @Suite("Audio decoder fuzzing", .serialized)
 struct AudioDecoderFuzzTests {
-
     static let limits = AudioLimits(maxSeconds: 120, maxChannels: 16, maxSampleRate: 384_000)
 
     /// One random corruption of `original`.

@@ -1,6 +1,6 @@
 import Foundation
 import QuernFormats
-import QuernTestSupport
+import QuernTensor
 import Testing
 @testable import QuernTokenizers
 
