@@ -17,7 +17,7 @@ public enum ResultNames {
     public static func candidate(for name: [UInt8], index: Int) -> [UInt8] {
         let suffix = Array((index == 0 ? ".json" : ".\(index).json").utf8)
         if name.count + suffix.count <= maximumNameBytes { return name + suffix }
-        let tag = Array("~".utf8) + Array(SHA256.hex(of: name).prefix(8).utf8)
+        let tag = Array("~".utf8) + Array(SHA256Hex.of(name).prefix(8).utf8)
         var keep = maximumNameBytes - suffix.count - tag.count
         // Never end on half a UTF-8 character: back off over continuation bytes
         // and the lead byte they belong to.

@@ -28,7 +28,7 @@ public struct FileProcessor: Sendable {
     public func inspect(name: [UInt8], bytes: [UInt8]) -> InspectedInput {
         let start = DispatchTime.now()
         let inspection = inspector.inspect(name: name, bytes: bytes)
-        let facts = InputFacts(name: name, size: bytes.count, sha256: SHA256.hex(of: bytes), kind: inspection.kind)
+        let facts = InputFacts(name: name, size: bytes.count, sha256: SHA256Hex.of(bytes), kind: inspection.kind)
         let outcome: Result<(job: Job, pipeline: AnyPipeline), QuernError>
         var task: TaskName?
         switch inspection.outcome {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import QuernModels
 import QuernTensor
@@ -135,7 +136,7 @@ enum FileChecksum {
         }
         defer { try? handle.close() }
         var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(chunk) }
-        return hasher.finalizeHex()
+        while let chunk = try? handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
+        return SHA256Hex.finalize(hasher)
     }
 }

@@ -77,6 +77,6 @@ enum ImageTestSupport {
 
     /// sha256 of the float32 values as little-endian bytes (the goldens' form).
     static func sha256(of tensor: Tensor) -> String {
-        tensor.withBuffer { values in SHA256.hex(of: UnsafeRawBufferPointer(values)) }
+        tensor.withBuffer { values in SHA256Hex.of(UnsafeRawBufferPointer(values)) }
     }
 }

@@ -17,7 +17,7 @@ import Testing
         let decoded = try PNGDecoder().decode(contentsOf: file.path)
         #expect(decoded.width == file.width && decoded.height == file.height)
         let rgb = decoded.convertedToRGB()
-        #expect(SHA256.hex(of: rgb.image.pixels) == file.rgbSHA256, "RGB bytes differ from Pillow's convert(\"RGB\")")
+        #expect(SHA256Hex.of(rgb.image.pixels) == file.rgbSHA256, "RGB bytes differ from Pillow's convert(\"RGB\")")
         #expect(decoded.warnings.isEmpty, "libpng warned: \(decoded.warnings)")
     }
 
