@@ -5,11 +5,12 @@ for Tests/QuernModelTests/Tokenizers/UnicodeSweepTests.swift.
 
 For each code point c it runs "a" + c + "b" through both stages and records
 the normalised text and the words, leaving out code points that come through
-unchanged as one word. The output is ~10 MB, so it is not committed:
+unchanged as one word. The table is ~8 MB of JSON, committed gzipped (~1 MB,
+written reproducibly: no timestamp in the gzip header):
 
-  ~/.cache/quern/venv-reference/bin/python tools/goldens/dump_bert_unicode.py /tmp/bert-unicode.json
-  QUERN_BERT_UNICODE_DUMP=/tmp/bert-unicode.json swift test ... --filter UnicodeSweep
+  ~/.cache/quern/venv-reference/bin/python tools/goldens/dump_bert_unicode.py
 """
+import gzip
 import json
 import os
 import sys
@@ -29,6 +30,9 @@ for cp in range(0x110000):
     words = [w for w, _ in pre_tokenizer.pre_tokenize_str(normalized)]
     if normalized != text or words != [text]:
         out[cp] = [normalized, words]
-with open(sys.argv[1] if len(sys.argv) > 1 else "bert-unicode.json", "w", encoding="utf-8") as f:
-    json.dump(out, f, ensure_ascii=False)
+default = os.path.join(root, "Tests/QuernModelTests/Tokenizers/Goldens/bert-unicode.json.gz")
+path = sys.argv[1] if len(sys.argv) > 1 else default
+text = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=raw, mtime=0) as f:
+    f.write(text.encode("utf-8"))
 print(f"{len(out)} code points changed")

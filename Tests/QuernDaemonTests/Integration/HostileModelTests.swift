@@ -81,9 +81,10 @@ extension Integration {
             let image = ImageRun.corpus + "/good/photo-chelsea-rgb.png"
             let (status, lines) = try QuernBinary.run(["--models", folder, text.path, image], timeout: 60)
             #expect(status == 1, "the process must finish (no trap) with the text's error")
-            #expect(lines.count == 2)
-            let documents = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            guard documents.count == 2 else { return }
+            try #require(lines.count == 2, "one result line per file")
+            let documents = try lines.map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+            }
             let error = documents[0]["error"] as? [String: Any]
             #expect(error?["code"] as? String == "unsupported", "\(documents[0])")
             #expect((error?["message"] as? String)?.contains(named) == true, "\(documents[0])")

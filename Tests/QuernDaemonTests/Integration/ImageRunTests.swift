@@ -12,14 +12,13 @@ extension Integration {
         static var corpus: String { repository + "/Tests/QuernModelTests/Images/Corpus" }
 
         @Test func pngFilesBecomeSchemaValidResults() throws {
-            guard FileManager.default.fileExists(atPath: Self.models + "/open-nsfw/open-nsfw.onnx") else {
-                Issue.record("open_nsfw is missing from \(Self.models): run scripts/fetch-models.sh"); return
-            }
+            try #require(FileManager.default.fileExists(atPath: Self.models + "/open-nsfw/open-nsfw.onnx"),
+                         "open_nsfw is missing from \(Self.models): run scripts/fetch-models.sh")
             let files = ["good/photo-chelsea-rgb.png", "good/palette4-adam7.png", "good/gray16.png",
                          "broken/idat-crc.png", "broken/zlib-not-enough-data.png", "broken/jpeg-named-png.png"]
             let (status, lines) = try QuernBinary.run(["--models", Self.models] + files.map { Self.corpus + "/" + $0 })
             #expect(status == 1, "broken files make the exit status 1")
-            #expect(lines.count == files.count)
+            try #require(lines.count == files.count, "one result line per file")
 
             let scratch = try Scratch()
             for (index, line) in lines.enumerated() {
@@ -27,8 +26,9 @@ extension Integration {
             }
             if let problems = try SchemaValidator.problems(in: [scratch.outbox.path]) { Issue.record("schema: \(problems)") }
 
-            let documents = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            guard documents.count == files.count else { return }
+            let documents = try lines.map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+            }
             for document in documents.prefix(3) {
                 let result = document["result"] as? [String: Any]
                 let labels = result?["labels"] as? [[String: Any]] ?? []

@@ -1,18 +1,19 @@
 import Foundation
 import QuernFormats
+import QuernTestSupport
 import Testing
 @testable import QuernTokenizers
 
 /// Every code point through the normaliser and pre-tokeniser, against a dump
-/// of the reference's behaviour (tools/goldens/dump_bert_unicode.py). The
-/// dump is 10 MB, so it is not committed: the test runs when
-/// QUERN_BERT_UNICODE_DUMP names it.
+/// of the reference's behaviour (Hugging Face `tokenizers` 0.23.3, made by
+/// tools/goldens/dump_bert_unicode.py and committed gzipped).
 @Suite struct UnicodeSweepTests {
-    static let dumpPath = ProcessInfo.processInfo.environment["QUERN_BERT_UNICODE_DUMP"]
+    static let dumpPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Goldens/bert-unicode.json.gz").path
 
-    @Test(.enabled(if: dumpPath != nil)) func everyCodePointMatchesTheReference() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: try #require(Self.dumpPath)))
-        let dump = try #require(try JSONNodeParser.parse([UInt8](data)).objectValue)
+    @Test func everyCodePointMatchesTheReference() throws {
+        let compressed = try Data(contentsOf: URL(fileURLWithPath: Self.dumpPath))
+        let dump = try #require(try JSONNodeParser.parse(try Gzip.decompress([UInt8](compressed))).objectValue)
         var expected: [UInt32: (String, [String])] = [:]
         for (key, value) in dump.members {
             let pair = try #require(value.arrayValue)
