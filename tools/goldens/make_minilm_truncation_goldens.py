@@ -25,22 +25,17 @@ Writes Tests/QuernModelTests/Embeddings/Goldens/minilm-truncation-goldens.json:
 Run it in the reference environment (tools/goldens/setup-reference-venv.sh):
   ~/.cache/quern/venv-reference/bin/python tools/goldens/make_minilm_truncation_goldens.py
 """
-import json
 import os
-import sys
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
+# First, as it sets the offline switches before transformers loads. The
+# model path and the file layout are those of the other all-MiniLM-L6-v2
+# goldens (this script's folder is on sys.path).
+from make_minilm_goldens import MODEL, ROOT, reference_versions, write_one_text_per_line
 
 import numpy as np  # noqa: E402
-import sentence_transformers  # noqa: E402
-import tokenizers  # noqa: E402
 import torch  # noqa: E402
-import transformers  # noqa: E402
 from sentence_transformers import SentenceTransformer  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODEL = os.environ.get("QUERN_MODELS", os.path.join(ROOT, "models")) + "/all-minilm-l6-v2"
 OUT = os.path.join(ROOT, "Tests/QuernModelTests/Embeddings/Goldens/minilm-truncation-goldens.json")
 
 CORPORA = {
@@ -182,23 +177,10 @@ def main():
         "generator": "tools/goldens/make_minilm_truncation_goldens.py",
         "max_seq_length": model.max_seq_length,
         "modules": module_types,
-        "versions": {
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "tokenizers": tokenizers.__version__,
-            "sentence_transformers": sentence_transformers.__version__,
-            "numpy": np.__version__,
-            "python": sys.version.split()[0],
-        },
+        "versions": reference_versions(),
         "corpora": CORPORA,
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    # One text per line: readable diffs, no per-number newlines.
-    head = json.dumps(document, ensure_ascii=False, separators=(",", ":"))[:-1]
-    body = ",\n".join(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) for entry in entries)
-    with open(OUT, "w", encoding="utf-8") as f:
-        f.write(head + ',"texts":[\n' + body + "\n]}\n")
-    print(f"wrote {OUT}: {len(entries)} texts, {os.path.getsize(OUT)} bytes")
+    write_one_text_per_line(OUT, document, entries)
 
 
 if __name__ == "__main__":
