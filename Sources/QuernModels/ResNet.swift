@@ -176,15 +176,10 @@ public final class ResNet: Sendable {
 }
 
 /// A convolution with BatchNorm folded in, prepared for the NHWC kernels
-/// (Winograd for stride-1 3×3, the direct kernel otherwise), and whether a
-/// ReLU follows.
+/// (`PreparedConvolution` picks Winograd for stride-1 3×3, the direct kernel
+/// otherwise), and whether a ReLU follows.
 struct ResNetConv: Sendable {
-    enum Kernel: Sendable {
-        case direct(PackedConvolution)
-        case winograd(WinogradConvolution)
-    }
-
-    let kernel: Kernel
+    let kernel: PreparedConvolution
     let window: Window2D
     let inputChannels: Int
     let outputChannels: Int
@@ -192,9 +187,7 @@ struct ResNetConv: Sendable {
 
     /// `weight` [O, I, kh, kw] and `bias` [O], BatchNorm already folded.
     init(weight: Tensor, bias: Tensor, window: Window2D, relu: Bool) {
-        kernel = WinogradConvolution.supports(window)
-            ? .winograd(WinogradConvolution(weight: weight, bias: bias, window: window))
-            : .direct(PackedConvolution(weight: weight, bias: bias, window: window))
+        kernel = PreparedConvolution(weight: weight, bias: bias, window: window)
         self.window = window
         inputChannels = weight.shape[1]
         outputChannels = weight.shape[0]
@@ -203,10 +196,7 @@ struct ResNetConv: Sendable {
 
     /// Runs on NHWC `x`, adding `residual` (same shape as the output) before the ReLU.
     func callAsFunction(_ x: Tensor, residual: Tensor? = nil, relu: Bool) -> Tensor {
-        switch kernel {
-        case .direct(let packed): conv2dNHWC(x, packed, residual: residual, relu: relu)
-        case .winograd(let prepared): conv2dNHWC(x, prepared, residual: residual, relu: relu)
-        }
+        kernel(x, residual: residual, relu: relu)
     }
 }
 

@@ -7,8 +7,9 @@ import Synchronization
 /// One text's embedding. A text longer than the model's maximum sequence
 /// length is cut into windows (see `WindowedText`); each window is embedded
 /// on its own and `vector` is the mean of the window vectors, L2-normalised
-/// again when the model normalises. For a text that fits, `vector` is the
-/// only window's vector, exactly what sentence-transformers computes.
+/// again when the model normalises. For a text that fits, and for a text
+/// tokenized with `.truncate` (one window), `vector` is the only window's
+/// vector, exactly what sentence-transformers computes.
 public struct TextEmbedding: Sendable, Equatable {
     public struct Window: Sendable, Equatable {
         /// Which word pieces of the text the window holds.
@@ -86,9 +87,10 @@ public final class SentenceEmbedder: @unchecked Sendable {
         lowercaseInput = sentenceConfig["do_lower_case"]?.boolValue ?? false
     }
 
-    /// The model inputs for `text`: one window, or several when it is long.
-    public func tokenize(_ text: String) throws(TokenizerError) -> WindowedText {
-        try tokenizer.windows(lowercaseInput ? text.lowercased() : text, maxLength: maxSequenceLength)
+    /// The model inputs for `text`: one window, or several when it is long
+    /// (with `.truncate`, always one: its first `maxSequenceLength` tokens).
+    public func tokenize(_ text: String, longText: LongTextHandling = .windows) throws(TokenizerError) -> WindowedText {
+        try tokenizer.windows(lowercaseInput ? text.lowercased() : text, maxLength: maxSequenceLength, longText: longText)
     }
 
     /// Embeds tokenized texts. All windows of all texts are sorted by length
@@ -157,9 +159,9 @@ public final class SentenceEmbedder: @unchecked Sendable {
     }
 
     /// Tokenizes and embeds strings.
-    public func embed(_ strings: [String], batchSize: Int = 32) throws -> [TextEmbedding] {
+    public func embed(_ strings: [String], batchSize: Int = 32, longText: LongTextHandling = .windows) throws -> [TextEmbedding] {
         var texts: [WindowedText] = []
-        for string in strings { texts.append(try tokenize(string)) }
+        for string in strings { texts.append(try tokenize(string, longText: longText)) }
         return try embed(texts, batchSize: batchSize)
     }
 

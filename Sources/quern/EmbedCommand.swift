@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import QuernModels
 import QuernTensor
+import QuernTokenizers
 
 /// `quern embed`: sentence embeddings for texts, or (`--bench`) the
 /// embedding throughput on a list of texts, as scripts/bench-embeddings.py
@@ -22,6 +23,9 @@ struct EmbedCommand: ParsableCommand {
 
     @Option(name: .customLong("batch-size"), help: "Texts per model batch.")
     var batchSize = 32
+
+    @Flag(help: "Embed only the first max_seq_length tokens of a long text, exactly as sentence-transformers does (default: the mean of windows covering the whole text).")
+    var truncate = false
 
     @Flag(help: "Measure throughput instead of printing embeddings.")
     var bench = false
@@ -43,18 +47,23 @@ struct EmbedCommand: ParsableCommand {
             try measure(embedder, inputs)
             return
         }
-        let windowed = try inputs.map { try embedder.tokenize($0) }
+        let windowed = try inputs.map { try embedder.tokenize($0, longText: longText) }
         let results = try embedder.embed(windowed, batchSize: batchSize)
         for (text, result) in zip(windowed, results) {
-            let line: [String: Any] = [
+            var line: [String: Any] = [
                 "embedding": result.vector.map(Double.init),
                 "tokens": text.pieceCount + embedder.tokenizer.specialTokensPerSequence,
                 "windows": result.windows.count,
             ]
+            if text.isTruncated {
+                line["truncated"] = ["pieces_used": text.embeddedPieceCount, "pieces_total": text.pieceCount]
+            }
             let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
     }
+
+    private var longText: LongTextHandling { truncate ? .truncate : .windows }
 
     private func readTexts() throws -> [String] {
         if let inputFile {
@@ -76,7 +85,7 @@ struct EmbedCommand: ParsableCommand {
             var index = 0
             while index < inputs.count {
                 let chunk = inputs[index..<min(inputs.count, index + batchSize)]
-                _ = try embedder.embed(Array(chunk), batchSize: batchSize)
+                _ = try embedder.embed(Array(chunk), batchSize: batchSize, longText: longText)
                 index += chunk.count
             }
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

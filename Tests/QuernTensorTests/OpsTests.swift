@@ -109,7 +109,11 @@ func Foundation_tanh(_ x: Double) -> Double { Glibc.tanh(x) }
         #expect(matmul(none, Tensor(zeros: [5, 3])).shape == [0, 3])
         #expect(matmul(Tensor(zeros: [2, 0]), Tensor(zeros: [0, 3])).scalars == [0, 0, 0, 0, 0, 0])
         let images = Tensor(zeros: [0, 3, 8, 8])
-        #expect(conv2d(images, weight: Tensor(zeros: [4, 3, 3, 3]), bias: nil, window: Window2D(kernel: 3, padding: 1)).shape == [0, 4, 8, 8])
+        // Winograd (stride 1) and the direct kernel (stride 2), NHWC.
+        for (stride, side) in [(1, 8), (2, 4)] {
+            let convolution = PreparedConvolution(weight: Tensor(zeros: [4, 3, 3, 3]), bias: nil, window: Window2D(kernel: 3, stride: stride, padding: 1))
+            #expect(convolution(Tensor(zeros: [0, 8, 8, 3]), relu: true).shape == [0, side, side, 4])
+        }
         #expect(maxPool2d(images, window: Window2D(kernel: 2, stride: 2)).shape == [0, 3, 4, 4])
         #expect(globalAveragePool(images).shape == [0, 3])
         let q = Tensor(zeros: [0, 2, 4]), k = Tensor(zeros: [3, 2, 4])

@@ -154,24 +154,32 @@ def main():
         "max_seq_length": max_len,
         "dimensions": int(reference.shape[1]),
         "encoding": "float16 little-endian, base64",
-        "versions": {
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "tokenizers": tokenizers.__version__,
-            "sentence_transformers": sentence_transformers.__version__,
-            "numpy": np.__version__,
-            "python": sys.version.split()[0],
-        },
-        "texts": entries,
+        "versions": reference_versions(),
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    # One text per line: readable diffs, no per-number newlines.
-    texts = document.pop("texts")
+    write_one_text_per_line(OUT, document, entries)
+
+
+def reference_versions():
+    """The reference environment, recorded in every golden file."""
+    return {
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+    }
+
+
+def write_one_text_per_line(path, document, texts):
+    """`document` with `texts` as its last member, one text per line:
+    readable diffs, no per-number newlines."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     head = json.dumps(document, ensure_ascii=False, separators=(",", ":"))[:-1]
     body = ",\n".join(json.dumps(t, ensure_ascii=False, separators=(",", ":")) for t in texts)
-    with open(OUT, "w", encoding="utf-8") as f:
+    with open(path, "w", encoding="utf-8") as f:
         f.write(head + ',"texts":[\n' + body + "\n]}\n")
-    print(f"wrote {OUT}: {len(entries)} texts, {os.path.getsize(OUT)} bytes")
+    print(f"wrote {path}: {len(texts)} texts, {os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ public struct InputInspector: Sendable {
         switch job.request {
         case let .chat(messages, _): try checkTextLength(messages.map(\.content))
         case let .complete(prompt, _): try checkTextLength([prompt])
-        case let .embed(inputs): try checkTextLength(inputs)
+        case let .embed(inputs, _): try checkTextLength(inputs)
         case let .classify(image, topK, threshold): return try imageJob(image, topK: topK, threshold: threshold, model: job.model)
         case let .transcribe(audio, subtitles): return try audioJob(audio, subtitles: subtitles, model: job.model)
         }

@@ -63,7 +63,7 @@ public struct DiagnosticPipeline: Pipeline {
         switch job.request {
         case let .chat(messages, _): return messages.map(\.content).joined(separator: "\n")
         case let .complete(prompt, _): return prompt
-        case let .embed(inputs): return inputs.joined(separator: "\n")
+        case let .embed(inputs, _): return inputs.joined(separator: "\n")
         case .classify, .transcribe: return nil
         }
     }

@@ -98,7 +98,9 @@ public struct AttachedEmbedding: Sendable, Equatable {
 public struct EmbeddingOutput: Sendable, Equatable {
     /// How one input was fed to the model. A text longer than the model's
     /// maximum sequence length is never cut silently: it is split into
-    /// windows, each embedded, and its vector is their mean (renormalised).
+    /// windows, each embedded, and its vector is their mean (renormalised);
+    /// or, when the request asked to truncate, only its beginning is
+    /// embedded and the result says how much.
     public struct Input: Sendable, Equatable {
         public struct Window: Sendable, Equatable {
             /// The word pieces of the text the window holds.
@@ -114,14 +116,29 @@ public struct EmbeddingOutput: Sendable, Equatable {
             }
         }
 
+        /// What a truncated text gave the model: its first `piecesUsed` of
+        /// `piecesTotal` word pieces.
+        public struct Truncation: Sendable, Equatable {
+            public var piecesUsed: Int
+            public var piecesTotal: Int
+
+            public init(piecesUsed: Int, piecesTotal: Int) {
+                self.piecesUsed = piecesUsed
+                self.piecesTotal = piecesTotal
+            }
+        }
+
         /// Tokens the text would take as one model input (word pieces plus special tokens).
         public var tokens: Int
-        /// Empty when the text fit in one model input.
+        /// Empty when the text fit in one model input or was truncated.
         public var windows: [Window]
+        /// Set only when the text was truncated (the request asked to, and it did not fit).
+        public var truncation: Truncation?
 
-        public init(tokens: Int, windows: [Window]) {
+        public init(tokens: Int, windows: [Window], truncation: Truncation? = nil) {
             self.tokens = tokens
             self.windows = windows
+            self.truncation = truncation
         }
     }
 
@@ -337,6 +354,11 @@ public enum TaskOutput: Sendable, Equatable {
                                 ("tokens", .int(window.tokens)), ("embedding", .array(window.vector.map(JSONValue.float))),
                             ])
                         })))
+                    }
+                    if let truncation = input.truncation {
+                        members.append(("truncated", .object([
+                            ("pieces_used", .int(truncation.piecesUsed)), ("pieces_total", .int(truncation.piecesTotal)),
+                        ])))
                     }
                 }
                 return JSONValue.object(members)

@@ -32,6 +32,12 @@ struct Fields {
         return text
     }
 
+    func optionalBool(_ key: String) throws(QuernError) -> Bool? {
+        guard let value = present(key) else { return nil }
+        guard case let .bool(flag) = value else { throw RequestParser.wrongType(name(key), expected: "true or false", got: value) }
+        return flag
+    }
+
     func optionalNumber(_ key: String, range: ClosedRange<Double>) throws(QuernError) -> Double? {
         guard let value = present(key) else { return nil }
         guard case let .number(text) = value, let number = Double(text), number.isFinite else {

@@ -10,7 +10,7 @@ enum RequestFields {
         switch task {
         case .chat: return common.union(sampling).union(["messages"])
         case .complete: return common.union(sampling).union(["prompt"])
-        case .embed: return common.union(["input"])
+        case .embed: return common.union(["input", "truncate"])
         case .classify: return common.union(["input", "top_k", "threshold"])
         case .transcribe: return common.union(["input", "subtitles"])
         }

@@ -36,7 +36,7 @@ public enum RequestParser {
         case .complete:
             return Job(request: .complete(prompt: try fields.requiredString("prompt"), sampling: try sampling(fields)), model: model)
         case .embed:
-            return Job(request: .embed(inputs: try embedInputs(fields)), model: model)
+            return Job(request: .embed(inputs: try embedInputs(fields), truncate: try fields.optionalBool("truncate") ?? false), model: model)
         case .classify:
             let topK = try fields.optionalInteger("top_k", range: 1...1000)
             let threshold = try fields.optionalNumber("threshold", range: 0...1).map { Float($0) }

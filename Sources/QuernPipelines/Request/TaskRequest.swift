@@ -33,7 +33,10 @@ public struct SamplingParameters: Sendable, Equatable {
 public enum TaskRequest: Sendable, Equatable {
     case chat(messages: [ChatMessage], sampling: SamplingParameters)
     case complete(prompt: String, sampling: SamplingParameters)
-    case embed(inputs: [String])
+    /// `truncate`: embed only the first model input's worth of a long text,
+    /// exactly as sentence-transformers does, instead of the mean of windows
+    /// covering all of it.
+    case embed(inputs: [String], truncate: Bool = false)
     /// PNG bytes, already checked by `PNGProbe` (structure and pixel limit);
     /// labels scoring below `threshold` (0…1) are left out of the result.
     case classify(image: [UInt8], topK: Int?, threshold: Float?)

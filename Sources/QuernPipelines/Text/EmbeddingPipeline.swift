@@ -7,7 +7,9 @@ import QuernTokenizers
 ///
 /// `prepare` tokenizes (decode time); `run` embeds every text of every job
 /// in the batch together, so a burst of small files shares model batches:
-/// the texts' windows are sorted by length and run 32 at a time.
+/// the texts' windows are sorted by length and run 32 at a time. A job that
+/// asks to truncate gets one window per text, its first `max_seq_length`
+/// tokens, as sentence-transformers embeds it.
 public struct EmbeddingPipeline: Pipeline {
     public struct Prepared: Sendable {
         let texts: [WindowedText]
@@ -33,12 +35,12 @@ public struct EmbeddingPipeline: Pipeline {
         if let requested = job.model, requested != identity.name {
             throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon embeds with \"\(identity.name)\")")
         }
-        guard case let .embed(inputs) = job.request else {
+        guard case let .embed(inputs, truncate) = job.request else {
             throw QuernError(.internalError, "the embedding pipeline received a \(job.request.task.rawValue) job")
         }
         var texts: [WindowedText] = []
         for input in inputs {
-            do { texts.append(try embedder.tokenize(input)) } catch {
+            do { texts.append(try embedder.tokenize(input, longText: truncate ? .truncate : .windows)) } catch {
                 throw QuernError(.pipelineFailed, "cannot tokenize the text: \(error)")
             }
         }
@@ -73,7 +75,10 @@ public struct EmbeddingPipeline: Pipeline {
             let windows = text.exceedsMaximumLength
                 ? zip(text.windows, embedding.windows).map { EmbeddingOutput.Input.Window(pieces: $0.pieces, tokens: $0.ids.count, vector: $1.vector) }
                 : []
-            inputs.append(EmbeddingOutput.Input(tokens: text.pieceCount + specials, windows: windows))
+            let truncation = text.isTruncated
+                ? EmbeddingOutput.Input.Truncation(piecesUsed: text.embeddedPieceCount, piecesTotal: text.pieceCount)
+                : nil
+            inputs.append(EmbeddingOutput.Input(tokens: text.pieceCount + specials, windows: windows, truncation: truncation))
         }
         return EmbeddingOutput(vectors: embeddings.map(\.vector), promptTokens: processed, inputs: inputs, maxTokens: embedder.maxSequenceLength)
     }

@@ -1,11 +1,22 @@
+/// What to do with a text longer than one model input.
+public enum LongTextHandling: Sendable, Equatable {
+    /// Cover the whole text with consecutive windows (Quern's default).
+    case windows
+    /// Keep only what fits in one model input, as sentence-transformers and
+    /// Hugging Face's `truncation=True` do: the first `maxLength − specials`
+    /// word pieces. The rest of the text never reaches the model.
+    case truncate
+}
+
 /// A text cut to a model's maximum sequence length.
 ///
 /// Sentence-transformers silently truncates a text to `max_seq_length`
-/// tokens (special tokens included). Quern never drops text silently: the
-/// word pieces are cut into consecutive, non-overlapping windows of
-/// `maxLength − specials` pieces, each wrapped in `[CLS] … [SEP]`. The first
-/// window is exactly what the reference embeds; callers report how many
-/// pieces the text had and whether it needed more than one window.
+/// tokens (special tokens included). Quern never drops text silently: by
+/// default the word pieces are cut into consecutive, non-overlapping windows
+/// of `maxLength − specials` pieces, each wrapped in `[CLS] … [SEP]`. The
+/// first window is exactly what the reference embeds, and asking for
+/// `.truncate` keeps only that window. Either way `pieceCount` counts the
+/// whole text, so callers can report what was windowed or cut.
 public struct WindowedText: Sendable, Equatable {
     public struct Window: Sendable, Equatable {
         /// Model input, special tokens included.
@@ -20,24 +31,32 @@ public struct WindowedText: Sendable, Equatable {
 
     /// More than one window: a single model input would have cut the text.
     public var exceedsMaximumLength: Bool { windows.count > 1 }
+
+    /// Word pieces the windows hold; fewer than `pieceCount` when the text was truncated.
+    public var embeddedPieceCount: Int { windows.last?.pieces.upperBound ?? 0 }
+
+    /// Part of the text is in no window (only with `.truncate`).
+    public var isTruncated: Bool { embeddedPieceCount < pieceCount }
 }
 
 extension WordPieceTokenizer {
-    /// Tokenizes `text` into windows of at most `maxLength` ids each. An
-    /// empty text gives one window holding only the special tokens.
-    public func windows(_ text: String, maxLength: Int) throws(TokenizerError) -> WindowedText {
+    /// Tokenizes `text` into windows of at most `maxLength` ids each: all the
+    /// windows the text needs, or with `.truncate` only the first. An empty
+    /// text gives one window holding only the special tokens.
+    public func windows(_ text: String, maxLength: Int, longText: LongTextHandling = .windows) throws(TokenizerError) -> WindowedText {
         let perWindow = maxLength - specialTokensPerSequence
         guard perWindow > 0 else {
             throw TokenizerError(.invalidValue, "a maximum length of \(maxLength) leaves no room beside \(specialTokensPerSequence) special tokens")
         }
         let pieces = encode(text, parseSpecial: true)
+        let coveredPieces = longText == .truncate ? min(pieces.count, perWindow) : pieces.count
         var windows: [WindowedText.Window] = []
         var start = 0
         repeat {
-            let end = min(pieces.count, start + perWindow)
+            let end = min(coveredPieces, start + perWindow)
             windows.append(WindowedText.Window(ids: addingSpecialTokens(Array(pieces[start..<end])), pieces: start..<end))
             start = end
-        } while start < pieces.count
+        } while start < coveredPieces
         return WindowedText(pieceCount: pieces.count, windows: windows)
     }
 }

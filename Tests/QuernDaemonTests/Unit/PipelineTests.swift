@@ -110,6 +110,14 @@ private struct StuckPipeline: Pipeline {
             (.chat, .chat(ChatOutput(content: "Hello!", finishReason: .stop, usage: TokenUsage(promptTokens: 12, completionTokens: 3)))),
             (.complete, .completion(CompletionOutput(text: " upon a time", finishReason: .length, usage: TokenUsage(promptTokens: 1, completionTokens: 64)))),
             (.embed, .embedding(EmbeddingOutput(vectors: [[0.25, -0.5, 1e-7], [0, 1, .nan]], promptTokens: 9))),
+            // A long text as windows, and one truncated on request.
+            (.embed, .embedding(EmbeddingOutput(
+                vectors: [[0.6, 0.8]], promptTokens: 7,
+                inputs: [.init(tokens: 7, windows: [.init(pieces: 0..<3, tokens: 5, vector: [1, 0]), .init(pieces: 3..<5, tokens: 4, vector: [0, 1])])],
+                maxTokens: 5))),
+            (.embed, .embedding(EmbeddingOutput(
+                vectors: [[1, 0]], promptTokens: 5, inputs: [.init(tokens: 7, windows: [], truncation: .init(piecesUsed: 3, piecesTotal: 5))],
+                maxTokens: 5))),
             (.classify, .classification(ClassificationOutput(labels: [.init(index: 1, label: "nsfw", score: 0.93), .init(index: 0, label: "sfw", score: 0.07)], features: [0.1, 0.2]))),
             (.classify, .classification(ClassificationOutput(
                 labels: [.init(index: 0, label: "sfw", score: 0.99)], features: [0.5],

@@ -41,6 +41,9 @@ import Testing
         }()))
         #expect(try parse(#"{"task": "embed", "input": "one"}"#).request == .embed(inputs: ["one"]))
         #expect(try parse(#"{"task": "embed", "input": ["one", "two"]}"#).request == .embed(inputs: ["one", "two"]))
+        #expect(try parse(#"{"task": "embed", "input": "one", "truncate": true}"#).request == .embed(inputs: ["one"], truncate: true))
+        #expect(try parse(#"{"task": "embed", "input": "one", "truncate": false}"#).request == .embed(inputs: ["one"]))
+        #expect(try parse(#"{"task": "embed", "input": "one", "truncate": null}"#).request == .embed(inputs: ["one"]))
     }
 
     @Test func nullMeansAbsent() throws {
@@ -66,6 +69,9 @@ import Testing
         (#"{"task": "embed", "input": [1]}"#, .requestWrongType, "input[0]"),
         (#"{"task": "embed", "input": []}"#, .requestInvalidValue, "empty list"),
         (#"{"task": "embed", "input": "x", "temperature": 1}"#, .requestFieldNotApplicable, "\"temperature\" does not apply to task \"embed\""),
+        (#"{"task": "embed", "input": "x", "truncate": 1}"#, .requestWrongType, "\"truncate\" must be true or false, got number"),
+        (#"{"task": "embed", "input": "x", "truncated": true}"#, .requestUnknownField, "did you mean \"truncate\""),
+        (#"{"task": "complete", "prompt": "x", "truncate": true}"#, .requestFieldNotApplicable, "\"truncate\" does not apply to task \"complete\""),
         (#"{"task": "complete", "prompt": "x", "top_p": 1.5}"#, .requestInvalidValue, "\"top_p\" must be between 0.0 and 1.0"),
         (#"{"task": "complete", "prompt": "x", "seed": -1}"#, .requestInvalidValue, "\"seed\""),
         (#"{"task": "dance"}"#, .requestInvalidValue, "unknown task \"dance\""),

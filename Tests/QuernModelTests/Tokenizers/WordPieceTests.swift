@@ -98,6 +98,17 @@ import Testing
         #expect(windows.windows.map(\.pieces) == [0..<3, 3..<6, 6..<7])
         #expect(try tokenizer.windows("", maxLength: 5).windows.map(\.ids) == [[2, 3]])
         #expect(throws: TokenizerError.self) { try tokenizer.windows("x", maxLength: 2) }
+        #expect(!windows.isTruncated && windows.embeddedPieceCount == 7)
+
+        // Truncation keeps the first window and still counts the whole text.
+        let truncated = try tokenizer.windows(text, maxLength: 5, longText: .truncate)
+        #expect(truncated.windows.map(\.ids) == [[2, 8, 8, 8, 3]] && truncated.windows.map(\.pieces) == [0..<3])
+        #expect(truncated.pieceCount == 7 && truncated.embeddedPieceCount == 3 && truncated.isTruncated && !truncated.exceedsMaximumLength)
+        // A text that fits exactly is not truncated; one piece more is.
+        #expect(try !tokenizer.windows("hello hello hello", maxLength: 5, longText: .truncate).isTruncated)
+        #expect(try tokenizer.windows("hello hello hello hello", maxLength: 5, longText: .truncate).isTruncated)
+        #expect(try tokenizer.windows("", maxLength: 5, longText: .truncate).windows.map(\.ids) == [[2, 3]])
+
         let batch = PaddedBatch([[2, 8, 3], [2, 3]], paddingID: 0)
         #expect(batch.width == 3 && batch.ids == [2, 8, 3, 2, 3, 0] && batch.attentionMask == [1, 1, 1, 1, 1, 0] && batch.lengths == [3, 2])
     }
