@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuernPipelines
 import QuernTensor
 
 @main
@@ -36,6 +37,24 @@ struct ModelsOption: ParsableArguments {
     var models: String?
 
     var directory: String { models ?? Environment.string("QUERN_MODELS") ?? "./models" }
+
+    /// The model that serves `task`: `explicitPath` (a command's `--model`)
+    /// when given, else the task's default folder, found through the registry.
+    func locate(_ task: TaskName, explicitPath: String?) throws -> LocatedModel {
+        try ModelRegistry.locate(task: task, modelsDirectory: directory, explicitPath: explicitPath)
+    }
+}
+
+/// Which language model a command runs, shared by tokenize, generate and bench llm.
+struct LanguageModelOptions: ParsableArguments {
+    @Option(help: "A .gguf file or a model folder (default: the chat model in --models, smollm2-135m-instruct).")
+    var model: String?
+
+    @OptionGroup var models: ModelsOption
+
+    /// `--model`, else the default model for chat or completion; either way
+    /// one whose declared type the registry loads as a language model.
+    func path(chat: Bool) throws -> String { try models.locate(chat ? .chat : .complete, explicitPath: model).declaration.loadPath }
 }
 
 struct InfoCommand: ParsableCommand {
