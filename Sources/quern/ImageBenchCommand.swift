@@ -33,7 +33,7 @@ struct ImageBenchCommand: ParsableCommand {
 
     func run() throws {
         _ = try compute.prepare()
-        let modelsDirectory = models.directory
+        let modelsDirectory = try models.directory()
         let modelPath = try models.locate(.classify, explicitPath: model).declaration.loadPath
         let files = try pngFiles()
         guard !files.isEmpty else { throw ValidationError("no PNG files in \(paths)") }
