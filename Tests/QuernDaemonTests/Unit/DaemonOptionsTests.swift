@@ -10,17 +10,7 @@ import Testing
         OptionSources(commandLine: commandLine, environment: environment)
     }
 
-    private func failure(_ body: () throws -> Void) -> DaemonOptionError? {
-        do {
-            try body()
-            return nil
-        } catch let error as DaemonOptionError {
-            return error
-        } catch {
-            Issue.record("expected a DaemonOptionError, got \(error)")
-            return nil
-        }
-    }
+    private func failure(_ body: () throws -> Void) -> DaemonOptionError? { thrownError(DaemonOptionError.self, body) }
 
     static var docs: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

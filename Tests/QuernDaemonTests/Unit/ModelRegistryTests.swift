@@ -59,17 +59,7 @@ private struct ModelFolders {
         try ModelDeclaration.read(path).declaredType
     }
 
-    private func failure(_ body: () throws -> Void) -> ModelRegistryError? {
-        do {
-            try body()
-            return nil
-        } catch let error as ModelRegistryError {
-            return error
-        } catch {
-            Issue.record("expected a ModelRegistryError, got \(error)")
-            return nil
-        }
-    }
+    private func failure(_ body: () throws -> Void) -> ModelRegistryError? { thrownError(ModelRegistryError.self, body) }
 
     @Test(arguments: [("llama", TaskName.chat), ("mistral", .complete), ("gpt2", .chat), ("bert", .embed), ("resnet", .classify), ("whisper", .transcribe)])
     func aConfigModelTypeSelectsItsArchitecture(modelType: String, task: TaskName) throws {
@@ -97,14 +87,17 @@ private struct ModelFolders {
         #expect(try declaredType(of: folder + "/weights.Q4_0.gguf") == .ggufArchitecture(architecture))
     }
 
-    @Test func anONNXGraphIsAnImageClassifier() throws {
+    /// ONNX names no architecture and a bare state dict has no config: the
+    /// file's kind alone selects the image classifier, which loads the file.
+    @Test(arguments: [("classifier.onnx", ModelDeclaration.DeclaredType.onnxGraph), ("resnet18.safetensors", .safetensorsStateDict)])
+    func aOneFileImageClassifierIsLoadedAsItsFile(file: String, declared: ModelDeclaration.DeclaredType) throws {
         let folders = try ModelFolders()
-        let folder = try folders.folder("onnx")
-        try folders.write([0x08, 0x07], to: folder + "/classifier.onnx")
-        try folders.write(Array("abc  classifier.onnx\n".utf8), to: folder + "/classifier.onnx.sha256")
+        let folder = try folders.folder("classifier")
+        try folders.write([0x08, 0x07], to: folder + "/" + file)
+        try folders.write(Array("abc  \(file)\n".utf8), to: folder + "/" + file + ".sha256")
         let located = try ModelRegistry.locate(task: .classify, modelsDirectory: "/nonexistent", explicitPath: folder)
-        #expect(located.declaration.declaredType == .onnxGraph)
-        #expect(located.declaration.loadPath == folder + "/classifier.onnx")
+        #expect(located.declaration.declaredType == declared)
+        #expect(located.declaration.loadPath == folder + "/" + file)
     }
 
     @Test func aCTranslate2SpecWinsOverItsOwnConfig() throws {
@@ -116,15 +109,6 @@ private struct ModelFolders {
         #expect(located.declaration.declaredType == .ctranslate2Spec("WhisperSpec"))
         #expect(located.declaration.loadPath == folder, "Whisper loads from its folder")
         #expect(try declaredType(of: folder + "/model.bin") == .ctranslate2Spec("WhisperSpec"))
-    }
-
-    @Test func aBareSafetensorsFileIsAStateDict() throws {
-        let folders = try ModelFolders()
-        let folder = try folders.folder("state-dict")
-        try folders.write([0], to: folder + "/resnet18.safetensors")
-        let located = try ModelRegistry.locate(task: .classify, modelsDirectory: "/nonexistent", explicitPath: folder)
-        #expect(located.declaration.declaredType == .safetensorsStateDict)
-        #expect(located.declaration.loadPath == folder + "/resnet18.safetensors")
     }
 
     @Test func hiddenFilesAreIgnored() throws {
