@@ -12,7 +12,9 @@ public enum ModelRegistry {
     public static let architectures: [ModelArchitecture] = [
         ModelArchitecture(
             name: "causal language model",
-            // The Hugging Face model types HuggingFaceLanguageModel builds.
+            // GGUF architectures as LanguageModelLoader lists them; the
+            // config.json model types are those HuggingFaceLanguageModel's
+            // switch builds (a type added there is added here).
             declaredTypes: LanguageModelLoader.architectures.map(ModelDeclaration.DeclaredType.ggufArchitecture)
                 + ["llama", "mistral", "gpt2"].map(ModelDeclaration.DeclaredType.configModelType),
             tasks: [.chat, .complete],
