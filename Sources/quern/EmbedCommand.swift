@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import QuernModels
+import QuernPipelines
 import QuernTensor
 import QuernTokenizers
 
@@ -13,7 +14,7 @@ struct EmbedCommand: ParsableCommand {
         commandName: "embed",
         abstract: "Prints sentence embeddings (all-MiniLM-L6-v2 by default) as JSON lines, or measures their throughput with --bench.")
 
-    @Option(help: "A sentence-transformers model folder (default: all-minilm-l6-v2 in --models).")
+    @Option(help: "A sentence-transformers model folder (default: the embed model in --models, all-minilm-l6-v2).")
     var model: String?
 
     @OptionGroup var models: ModelsOption
@@ -41,7 +42,7 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         _ = try compute.prepare()
         guard batchSize > 0, repeats > 0 else { throw ValidationError("--batch-size and --repeats must be positive") }
-        let embedder = try SentenceEmbedder(directory: model ?? models.directory + "/all-minilm-l6-v2")
+        let embedder = try SentenceEmbedder(directory: models.locate(.embed, explicitPath: model).declaration.loadPath)
         let inputs = try readTexts()
         if bench {
             try measure(embedder, inputs)

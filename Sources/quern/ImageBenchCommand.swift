@@ -15,7 +15,7 @@ struct ImageBenchCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("PNG files, or folders of them.", valueName: "path"))
     var paths: [String]
 
-    @Option(help: ArgumentHelp("The image model (.onnx, torchvision .safetensors or a Hugging Face folder).", valueName: "path"))
+    @Option(help: ArgumentHelp("The image model (.onnx, torchvision .safetensors or a Hugging Face folder; default: the classify model in --models).", valueName: "path"))
     var model: String?
 
     @OptionGroup var models: ModelsOption
@@ -33,8 +33,8 @@ struct ImageBenchCommand: ParsableCommand {
 
     func run() throws {
         _ = try compute.prepare()
-        let modelsDirectory = models.directory
-        let modelPath = try model ?? DefaultModel.imageClassifier.path(in: modelsDirectory)
+        let modelsDirectory = try models.directory()
+        let modelPath = try models.locate(.classify, explicitPath: model).declaration.loadPath
         let files = try pngFiles()
         guard !files.isEmpty else { throw ValidationError("no PNG files in \(paths)") }
         guard batch >= 1, repetitions >= 1 else { throw ValidationError("--batch and --repetitions must be at least 1") }

@@ -21,7 +21,7 @@ struct LanguageModelBenchCommand: ParsableCommand {
 
     func run() throws {
         _ = try compute.prepare()
-        let loaded = try LanguageModelLoader.load(path: languageModel.path)
+        let loaded = try LanguageModelLoader.load(path: languageModel.path(chat: false))
         var generator = SeededGenerator(seed: 1)
         let vocabulary = loaded.model.vocabularySize
         func randomTokens(_ count: Int) -> [Int] { (0..<count).map { _ in Int.random(in: 0..<vocabulary, using: &generator) } }

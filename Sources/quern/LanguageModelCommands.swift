@@ -21,7 +21,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         try BLAS.load()
-        let loaded = try LanguageModelLoader.loadTokenizer(path: languageModel.path)
+        let loaded = try LanguageModelLoader.loadTokenizer(path: languageModel.path(chat: false))
         let input = text ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let ids = loaded.encode(input, parseSpecial: !noSpecial)
         if pieces {
@@ -53,7 +53,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         _ = try compute.prepare()
-        let loaded = try LanguageModelLoader.load(path: languageModel.path)
+        let loaded = try LanguageModelLoader.load(path: languageModel.path(chat: chat))
         // A raw prompt is the operator's own: special-token text in it counts.
         // A chat message is content, tokenized as text inside the template.
         var promptTokens = loaded.tokens(for: prompt)
@@ -72,14 +72,4 @@ struct GenerateCommand: ParsableCommand {
             output.promptTokens, output.promptTokensPerSecond, output.tokens.count, output.generationTokensPerSecond,
             output.finishReason.rawValue).utf8))
     }
-}
-
-/// Which language model a command runs, shared by tokenize, generate and bench llm.
-struct LanguageModelOptions: ParsableArguments {
-    @Option(help: "A .gguf file or a Hugging Face model folder (default: the SmolLM2 model in --models).")
-    var model: String?
-
-    @OptionGroup var models: ModelsOption
-
-    var path: String { model ?? models.directory + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import QuernDaemon
+import QuernPipelines
 import QuernTensor
 
 @main
@@ -15,27 +17,50 @@ enum QuernVersion {
     static let string = "0.1.0"
 }
 
-/// Options every compute-running subcommand shares. Each also reads QUERN_*.
+/// `--threads`, for every compute-running subcommand (`DaemonOptions.threads`).
 struct ComputeOptions: ParsableArguments {
-    @Option(name: .long, help: "Compute threads for BLAS and Quern's kernels (default: QUERN_THREADS or every core).")
-    var threads: Int?
+    @Option(name: .customLong(DaemonOptions.threads.name), help: ArgumentHelp(DaemonOptions.threads))
+    var threads: String?
+
+    var commandLine: [String: String?] { [DaemonOptions.threads.name: threads] }
 
     /// Loads OpenBLAS and applies the thread budget; a missing library is a
     /// clear error, not a crash.
     func prepare() throws -> BLASInfo {
+        let budget = try DaemonOptions.threads.resolve(OptionSources(commandLine))
         try BLAS.load()
-        let environment = ProcessInfo.processInfo.environment["QUERN_THREADS"].flatMap(Int.init)
-        ComputeThreads.configure(threads: threads ?? environment)
+        ComputeThreads.configure(threads: budget)
         return BLAS.info
     }
 }
 
-/// `--models`: where the default models live, for every subcommand that loads one.
+/// `--models`: where the default models live, for every subcommand that
+/// loads one (`DaemonOptions.models`).
 struct ModelsOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Model directory (QUERN_MODELS, default ./models).", valueName: "dir"))
+    @Option(name: .customLong(DaemonOptions.models.name), help: ArgumentHelp(DaemonOptions.models))
     var models: String?
 
-    var directory: String { models ?? Environment.string("QUERN_MODELS") ?? "./models" }
+    var commandLine: [String: String?] { [DaemonOptions.models.name: models] }
+
+    func directory() throws -> String { try DaemonOptions.models.resolve(OptionSources(commandLine)) }
+
+    /// The model that serves `task`: `explicitPath` (a command's `--model`)
+    /// when given, else the task's default folder, found through the registry.
+    func locate(_ task: TaskName, explicitPath: String?) throws -> LocatedModel {
+        try ModelRegistry.locate(task: task, modelsDirectory: try directory(), explicitPath: explicitPath)
+    }
+}
+
+/// Which language model a command runs, shared by tokenize, generate and bench llm.
+struct LanguageModelOptions: ParsableArguments {
+    @Option(help: "A .gguf file or a model folder (default: the chat model in --models, smollm2-135m-instruct).")
+    var model: String?
+
+    @OptionGroup var models: ModelsOption
+
+    /// `--model`, else the default model for chat or completion; either way
+    /// one whose declared type the registry loads as a language model.
+    func path(chat: Bool) throws -> String { try models.locate(chat ? .chat : .complete, explicitPath: model).declaration.loadPath }
 }
 
 struct InfoCommand: ParsableCommand {

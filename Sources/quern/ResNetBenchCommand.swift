@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuernModels
+import QuernPipelines
 import QuernTensor
 
 /// `quern bench resnet`: the image model alone (no decoding or
@@ -12,8 +13,10 @@ struct ResNetBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resnet", abstract: "Measures ResNet images/s on fixed input tensors (model only).")
 
-    @Option(help: ArgumentHelp("The ResNet (.onnx, torchvision .safetensors or a Hugging Face folder).", valueName: "path"))
-    var model: String = "models/open-nsfw/open-nsfw.onnx"
+    @Option(help: ArgumentHelp("The ResNet (.onnx, torchvision .safetensors or a Hugging Face folder; default: the classify model in --models).", valueName: "path"))
+    var model: String?
+
+    @OptionGroup var models: ModelsOption
 
     @Option(help: "Batch sizes, comma-separated.")
     var batches: String = "1,8"
@@ -32,7 +35,7 @@ struct ResNetBenchCommand: ParsableCommand {
 
     func run() throws {
         try BLAS.load()
-        let network = try ResNet.load(path: model)
+        let network = try ResNet.load(path: models.locate(.classify, explicitPath: model).declaration.loadPath)
         let batchSizes = batches.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let threads = threadCounts.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         guard !batchSizes.isEmpty, !threads.isEmpty, size > 0 else { throw ValidationError("need batch sizes, thread counts and a size") }

@@ -12,16 +12,18 @@ struct RunCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Files to process.", valueName: "file"))
     var files: [String]
 
-    @Flag(name: .long, help: "Indent the JSON (one document per file, not JSON Lines).")
+    @Flag(name: .customLong(DaemonOptions.pretty.name), help: ArgumentHelp(DaemonOptions.pretty))
     var pretty = false
 
     @OptionGroup var processing: ProcessingOptions
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
-        let logger = try LogSetup.bootstrap(level: nil)
-        let processor = try processing.processor()
-        if !processing.useDiagnosticPipeline, !processor.registry.servedTasks.isEmpty {
+        // Every option is checked before anything is loaded.
+        let settings = try ProcessingSettings(OptionSources(processing.commandLine, compute.commandLine))
+        let logger = LogSetup.bootstrap(level: settings.logLevel)
+        let processor = try processing.processor(settings)
+        if !settings.diagnostic, !processor.registry.servedTasks.isEmpty {
             _ = try compute.prepare()
         }
         let runner = SingleFileRunner(processor: processor, logger: logger)

@@ -16,7 +16,7 @@ struct TranscribeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Audio files.", valueName: "file"))
     var files: [String]
 
-    @Option(help: ArgumentHelp("A Whisper model folder (default: whisper-tiny-en in --models).", valueName: "dir"))
+    @Option(help: ArgumentHelp("A Whisper model folder (default: the transcribe model in --models, whisper-tiny-en).", valueName: "dir"))
     var model: String?
 
     @OptionGroup var models: ModelsOption
@@ -32,8 +32,7 @@ struct TranscribeCommand: ParsableCommand {
     func run() throws {
         _ = try compute.prepare()
         guard !files.isEmpty, repetitions >= 1 else { throw ValidationError("give at least one file; --repetitions must be at least 1") }
-        let modelsDirectory = models.directory
-        let directory = try model ?? DefaultModel.speechRecognizer.path(in: modelsDirectory)
+        let directory = try models.locate(.transcribe, explicitPath: model).declaration.loadPath
         let speech = try TranscriptionPipeline(directory: directory)
         let pipeline = AnyPipeline(speech)
         let clock = ContinuousClock()

@@ -1,4 +1,4 @@
-/// Where the daemon keeps things. Defaults (see `ServeCommand`):
+/// Where the daemon keeps things. Defaults (see `DaemonOptions`):
 /// work = `<inbox>/.quern/work`, archive = `<inbox>/.quern/archive/{done,failed}`,
 /// the lock is on the inbox directory itself (see `InboxLock`). Inside the inbox because a claim and an
 /// archive move are `rename(2)`s, which only work within one file system,

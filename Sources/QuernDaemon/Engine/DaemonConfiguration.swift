@@ -1,4 +1,5 @@
-/// Everything `quern serve` can be told. Defaults are the documented ones.
+/// Everything `quern serve` can be told. The defaults are the documented
+/// ones: `DaemonOptions` shows these constants in help and docs/daemon.md.
 public struct DaemonConfiguration: Sendable {
     public enum WatchMode: String, Sendable {
         /// inotify, unless the inbox is on a network file system or inotify fails.
@@ -6,19 +7,25 @@ public struct DaemonConfiguration: Sendable {
         case polling
     }
 
+    public static let defaultPollInterval = 0.5
+    public static let defaultSettle = 2.0
+    public static let defaultTimeoutSeconds = 300.0
+    public static let defaultShutdownGraceSeconds = 10.0
+    public static let defaultMaxAttempts = 3
+
     public var layout: DaemonLayout
     public var watchMode: WatchMode = .automatic
     /// Seconds between inbox listings in polling mode.
-    public var pollInterval: Double = 0.5
+    public var pollInterval: Double = defaultPollInterval
     /// Seconds an entry's size and mtime must stay the same before it is taken
     /// when no close event says it is complete.
-    public var settle: Double = 2
+    public var settle: Double = defaultSettle
     /// Per-batch model time limit.
-    public var timeout: Duration = .seconds(300)
+    public var timeout: Duration = .seconds(defaultTimeoutSeconds)
     /// How long SIGTERM waits for the running inference before handing it back.
-    public var shutdownGrace: Duration = .seconds(10)
+    public var shutdownGrace: Duration = .seconds(defaultShutdownGraceSeconds)
     /// Crashes while processing one input before it gets an error result instead.
-    public var maxAttempts: Int = 3
+    public var maxAttempts: Int = defaultMaxAttempts
     /// Threads that claim, read and inspect files (I/O and hashing).
     public var intakeThreads: Int = 2
     /// Threads that write results (each waits on fsync; several let the file

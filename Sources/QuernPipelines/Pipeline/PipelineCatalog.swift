@@ -1,6 +1,3 @@
-import Foundation
-import QuernMedia
-
 /// The pipelines a daemon or `quern run` starts with.
 public enum PipelineCatalog {
     public struct Options: Sendable {
@@ -21,72 +18,64 @@ public enum PipelineCatalog {
         }
     }
 
-    /// Each real model plugs in here with one line once its pipeline exists, e.g.
-    /// `registry.register(try ChatPipeline(directory: options.modelsDirectory + "/smollm2"))`.
-    /// Until then its tasks answer `unsupported`.
+    /// One pipeline per model folder in `ModelRegistry.defaultModels`, each
+    /// routed the tasks assigned to it. A model that is missing, declares a
+    /// type the registry does not know or fails to load makes only its own
+    /// tasks unavailable, with the reason (and `serve` logs it); the other
+    /// kinds keep working.
     public static func makeRegistry(_ options: Options) throws(QuernError) -> PipelineRegistry {
         var registry = PipelineRegistry()
         if options.diagnostic {
             registry.register(DiagnosticPipeline(delay: options.diagnosticDelay))
             return registry
         }
-        // A model that is missing or fails to load makes its own tasks fail
-        // with the reason (and `serve` logs it); the other kinds keep working.
-        var embedding: EmbeddingPipeline?
-        do throws(QuernError) {
-            let pipeline = try EmbeddingPipeline(directory: try DefaultModel.sentenceEmbedding.path(in: options.modelsDirectory))
-            registry.register(pipeline)
-            embedding = pipeline
-        } catch {
-            registry.markUnavailable([.embed], reason: error.message)
-        }
-        do throws(QuernError) {
-            let language = try LanguageModelPipeline(path: try DefaultModel.languageModel.path(in: options.modelsDirectory))
-            // Plain-text files also get their text's embedding in the same result.
-            if let embedding {
-                registry.register(EmbeddingAttachingPipeline(base: language, embedding: embedding))
-            } else {
-                registry.register(language)
+        let context = ModelLoadContext(modelsDirectory: options.modelsDirectory, limits: options.limits)
+        var loaded: [(pipeline: any Pipeline, tasks: Set<TaskName>)] = []
+        for tasks in tasksByDefaultFolder() {
+            do throws(QuernError) {
+                let located: LocatedModel
+                do {
+                    located = try ModelRegistry.locate(try ModelRegistry.defaultPath(for: tasks[0], modelsDirectory: options.modelsDirectory), serving: tasks)
+                } catch {
+                    throw QuernError(.internalError, error.message)
+                }
+                loaded.append((try located.load(context), Set(tasks)))
+            } catch {
+                registry.markUnavailable(Set(tasks), reason: error.message)
             }
-        } catch {
-            registry.markUnavailable([.chat, .complete], reason: error.message)
         }
-        do throws(QuernError) {
-            registry.register(try ImageClassificationPipeline(
-                path: try DefaultModel.imageClassifier.path(in: options.modelsDirectory), modelsDirectory: options.modelsDirectory,
-                maximumPixels: options.limits.maxPixels))
-        } catch {
-            registry.markUnavailable([.classify], reason: error.message)
-        }
-        do throws(QuernError) {
-            var audioLimits = AudioLimits.standard
-            audioLimits.maxSeconds = options.limits.maxAudioSeconds
-            registry.register(try TranscriptionPipeline(
-                directory: try DefaultModel.speechRecognizer.path(in: options.modelsDirectory), limits: audioLimits))
-        } catch {
-            registry.markUnavailable([.transcribe], reason: error.message)
+        let embedding = loaded.first { $0.tasks.contains(.embed) }?.pipeline as? EmbeddingPipeline
+        for (pipeline, tasks) in loaded {
+            if let embedding, !tasks.isDisjoint(with: tasksAnsweredWithTextEmbedding), !tasks.contains(.embed) {
+                registry.register(attaching(embedding, to: pipeline), for: tasks)
+            } else {
+                registry.register(pipeline, for: tasks)
+            }
         }
         return registry
     }
-}
 
-/// The default models, as scripts/fetch-models.sh lays them out in the
-/// models folder.
-public enum DefaultModel: String, CaseIterable, Sendable {
-    case languageModel = "smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
-    /// A sentence-transformers folder.
-    case sentenceEmbedding = "all-minilm-l6-v2"
-    /// open_nsfw (ONNX), the image classifier for PNG files.
-    case imageClassifier = "open-nsfw/open-nsfw.onnx"
-    /// Whisper tiny.en (CTranslate2 folder), the speech recogniser for audio files.
-    case speechRecognizer = "whisper-tiny-en"
+    /// A plain-text file (`Job.embedsText`) answered by one of these tasks
+    /// also gets its text's embedding in the same result, from the model
+    /// serving `embed`.
+    static let tasksAnsweredWithTextEmbedding: Set<TaskName> = [.chat, .complete]
 
-    /// The model's path, or an error saying how to fetch it.
-    public func path(in modelsDirectory: String) throws(QuernError) -> String {
-        let path = modelsDirectory + "/" + rawValue
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw QuernError(.internalError, "model file \(path) is missing; run scripts/fetch-models.sh (or point --models at the folder holding it)")
+    /// The tasks of each default folder, folders in the order of
+    /// `TaskName.allCases` (so a folder serving two tasks is loaded once).
+    static func tasksByDefaultFolder() -> [[TaskName]] {
+        var groups: [(folder: String, tasks: [TaskName])] = []
+        for task in TaskName.allCases {
+            guard let folder = ModelRegistry.defaultModels[task] else { continue }
+            if let index = groups.firstIndex(where: { $0.folder == folder }) {
+                groups[index].tasks.append(task)
+            } else {
+                groups.append((folder, [task]))
+            }
         }
-        return path
+        return groups.map(\.tasks)
+    }
+
+    private static func attaching<Base: Pipeline>(_ embedding: EmbeddingPipeline, to base: Base) -> any Pipeline {
+        EmbeddingAttachingPipeline(base: base, embedding: embedding)
     }
 }

@@ -12,6 +12,12 @@ public struct PipelineRegistry: Sendable {
         for task in pipeline.tasks { byTask[task] = erased }
     }
 
+    /// Routes `tasks` (some of those the pipeline declares) to it.
+    public mutating func register<P: Pipeline>(_ pipeline: P, for tasks: Set<TaskName>) {
+        let erased = AnyPipeline(pipeline)
+        for task in tasks.intersection(pipeline.tasks) { byTask[task] = erased }
+    }
+
     public func pipeline(for task: TaskName) -> AnyPipeline? { byTask[task] }
 
     /// Records why tasks have no pipeline (e.g. "model file … is missing; run

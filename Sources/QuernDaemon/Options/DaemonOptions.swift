@@ -1,0 +1,193 @@
+import Logging
+import QuernPipelines
+
+/// Every option of `quern serve` and `quern run`, declared once: flag,
+/// `QUERN_*` variable, default and help. `--help` and the options table in
+/// docs/daemon.md are generated from it (a test checks the doc), and
+/// `ProcessingSettings` and `DaemonConfiguration(options:)` read values
+/// through it, so a bad value is the same error wherever it came from.
+public enum DaemonOptions {
+    static let both: Set<DaemonCommand> = [.serve, .run]
+
+    // MARK: Where things are
+
+    public static let inbox = DaemonOption<String>(
+        "inbox", variable: "QUERN_INBOX", valueName: "dir", summary: "Directory to watch",
+        default: "./inbox", shown: "./inbox", commands: [.serve], parser: .path)
+    public static let outbox = DaemonOption<String>(
+        "outbox", variable: "QUERN_OUTBOX", valueName: "dir", summary: "Where results go",
+        default: "./outbox", shown: "./outbox", commands: [.serve], parser: .path)
+    public static let models = DaemonOption<String>(
+        "models", variable: "QUERN_MODELS", valueName: "dir", summary: "Model directory",
+        default: "./models", shown: "./models", commands: both, parser: .path)
+    public static let work = DaemonOption<String?>(
+        "work", variable: "QUERN_WORK", valueName: "dir", summary: "Work area for claimed inputs",
+        default: nil, shown: "<inbox>/.quern/work", commands: [.serve], parser: OptionValueParser.path.optional)
+    public static let archive = DaemonOption<String?>(
+        "archive", variable: "QUERN_ARCHIVE", valueName: "dir", summary: "Archive root holding done/ and failed/",
+        default: nil, shown: "<inbox>/.quern/archive", commands: [.serve], parser: OptionValueParser.path.optional)
+    public static let done = DaemonOption<String?>(
+        "done", variable: "QUERN_DONE", valueName: "dir", summary: "Archive for inputs with an ok result",
+        default: nil, shown: "<archive>/done", commands: [.serve], parser: OptionValueParser.path.optional)
+    public static let failed = DaemonOption<String?>(
+        "failed", variable: "QUERN_FAILED", valueName: "dir", summary: "Archive for inputs with an error result",
+        default: nil, shown: "<archive>/failed", commands: [.serve], parser: OptionValueParser.path.optional)
+
+    // MARK: Watching
+
+    public static let poll = DaemonOption<Bool>(
+        "poll", variable: "QUERN_POLL", valueName: nil,
+        summary: "Poll the inbox instead of using inotify; automatic on network file systems",
+        default: false, shown: "off", commands: [.serve], parser: .onOff)
+    public static let pollInterval = DaemonOption<Double>(
+        "poll-interval", variable: "QUERN_POLL_INTERVAL", valueName: "s", summary: "Seconds between inbox listings when polling",
+        default: DaemonConfiguration.defaultPollInterval, shown: seconds(DaemonConfiguration.defaultPollInterval),
+        commands: [.serve], parser: .seconds(allowingZero: false))
+    public static let settle = DaemonOption<Double>(
+        "settle", variable: "QUERN_SETTLE", valueName: "s",
+        summary: "Seconds a file must stay unchanged before it is taken without a close event",
+        default: DaemonConfiguration.defaultSettle, shown: seconds(DaemonConfiguration.defaultSettle),
+        commands: [.serve], parser: .seconds(allowingZero: true))
+
+    // MARK: Running
+
+    public static let timeout = DaemonOption<Double>(
+        "timeout", variable: "QUERN_TIMEOUT", valueName: "s",
+        summary: "Seconds the preparation (decoding, tokenizing) and the model may each take per batch before the file gets a timeout error",
+        default: DaemonConfiguration.defaultTimeoutSeconds, shown: seconds(DaemonConfiguration.defaultTimeoutSeconds),
+        commands: both, parser: .seconds(allowingZero: false))
+    public static let shutdownGrace = DaemonOption<Double>(
+        "shutdown-grace", variable: "QUERN_SHUTDOWN_GRACE", valueName: "s", summary: "Seconds SIGTERM waits for a running inference",
+        default: DaemonConfiguration.defaultShutdownGraceSeconds, shown: seconds(DaemonConfiguration.defaultShutdownGraceSeconds),
+        commands: [.serve], parser: .seconds(allowingZero: true))
+    public static let maxAttempts = DaemonOption<Int>(
+        "max-attempts", variable: "QUERN_MAX_ATTEMPTS", valueName: "n",
+        summary: "Crashes on one input before it gets an error result instead",
+        default: DaemonConfiguration.defaultMaxAttempts, shown: String(DaemonConfiguration.defaultMaxAttempts),
+        commands: [.serve], parser: .wholeNumber(1...1_000_000))
+    public static let textTask = DaemonOption<TaskName>(
+        "text-task", variable: "QUERN_TEXT_TASK", valueName: "task", summary: "What plain text asks for: chat, complete or embed",
+        default: .chat, shown: TaskName.chat.rawValue, commands: both, parser: .task(among: [.chat, .complete, .embed]))
+    public static let threads = DaemonOption<Int?>(
+        "threads", variable: "QUERN_THREADS", valueName: "n", summary: "Compute threads for BLAS and Quern's kernels",
+        default: nil, shown: "every core", commands: both, parser: OptionValueParser.wholeNumber(1...maximumThreads).optional)
+    public static let logLevel = DaemonOption<Logger.Level>(
+        "log-level", variable: "QUERN_LOG_LEVEL", valueName: "level",
+        summary: "Log level: " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "),
+        default: .info, shown: Logger.Level.info.rawValue, commands: both, parser: .logLevel)
+
+    // MARK: Limits
+
+    public static let maxBytes = DaemonOption<Int>(
+        "max-bytes", variable: "QUERN_MAX_BYTES", valueName: "n", summary: "Largest input file in bytes",
+        default: InputLimits().maxBytes, shown: byteCount(InputLimits().maxBytes), commands: both, parser: .wholeNumber(1...Int.max))
+    public static let maxPixels = DaemonOption<Int>(
+        "max-pixels", variable: "QUERN_MAX_PIXELS", valueName: "n", summary: "Largest image, width × height",
+        default: InputLimits().maxPixels, shown: String(InputLimits().maxPixels), commands: both, parser: .wholeNumber(1...Int.max))
+    public static let maxAudioSeconds = DaemonOption<Double>(
+        "max-audio-seconds", variable: "QUERN_MAX_AUDIO_SECONDS", valueName: "s", summary: "Longest audio in seconds",
+        default: InputLimits().maxAudioSeconds, shown: seconds(InputLimits().maxAudioSeconds), commands: both,
+        parser: .seconds(allowingZero: false))
+    public static let maxTextChars = DaemonOption<Int>(
+        "max-text-chars", variable: "QUERN_MAX_TEXT_CHARS", valueName: "n", summary: "Longest text in characters",
+        default: InputLimits().maxTextCharacters, shown: String(InputLimits().maxTextCharacters), commands: both,
+        parser: .wholeNumber(1...Int.max))
+    public static let maxMemory = DaemonOption<Int?>(
+        "max-memory", variable: "QUERN_MAX_MEMORY", valueName: "size",
+        summary: "Peak memory to stay under, e.g. 2G or 1500M; inputs wait their turn as files until what the models leave of it fits them",
+        default: nil, shown: "three quarters of the cgroup's or machine's memory", commands: [.serve], parser: OptionValueParser.size.optional)
+
+    // MARK: Output, tests and benchmarks
+
+    public static let pretty = DaemonOption<Bool>(
+        "pretty", variable: nil, valueName: nil, summary: "Indent the JSON, one document per file instead of JSON Lines",
+        default: false, shown: "off", commands: [.run], parser: .onOff)
+    public static let diagnosticPipeline = DaemonOption<Bool>(
+        "diagnostic-pipeline", variable: "QUERN_DIAGNOSTIC_PIPELINE", valueName: nil,
+        summary: "Replace every model by the diagnostic pipeline, which only counts bytes and lines. For tests and overhead benchmarks",
+        default: false, shown: "off", commands: both, hidden: true, parser: .onOff)
+    public static let diagnosticDelayMs = DaemonOption<Int>(
+        "diagnostic-delay-ms", variable: "QUERN_DIAGNOSTIC_DELAY_MS", valueName: "ms",
+        summary: "Artificial delay per file in the diagnostic pipeline, in milliseconds",
+        default: 0, shown: "0", commands: both, hidden: true, parser: .wholeNumber(0...3_600_000))
+
+    /// More compute threads than any machine Quern runs on has cores; a
+    /// typo such as 10000 would otherwise start that many threads.
+    public static let maximumThreads = 1024
+
+    /// Every option, in the order help and the docs list them.
+    public static let all: [AnyDaemonOption] = [
+        AnyDaemonOption(inbox), AnyDaemonOption(outbox), AnyDaemonOption(models), AnyDaemonOption(work), AnyDaemonOption(archive),
+        AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
+        AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
+        AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
+        AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(pretty),
+        AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
+    ]
+
+    /// The options table of docs/daemon.md; a test keeps the doc equal to
+    /// it, so the doc cannot drift from the flags, variables and defaults.
+    public static var markdownTable: String {
+        var lines = ["| option | environment | default | commands | what it does |", "| --- | --- | --- | --- | --- |"]
+        for option in all where !option.isHidden {
+            let flag = "`" + option.flag + (option.valueName.map { " " + $0.uppercased() } ?? "") + "`"
+            let variable = option.variable.map { "`" + $0 + (option.valueName == nil ? "=1" : "") + "`" } ?? "—"
+            // Literal values as code; a description ("every core") as prose.
+            let isLiteral = !option.defaultText.contains(" ") || option.defaultText.contains("<")
+            let shown = isLiteral ? "`" + option.defaultText + "`" : option.defaultText
+            let commands = DaemonCommand.allCases.filter(option.commands.contains).map(\.rawValue).joined(separator: ", ")
+            lines.append("| \(flag) | \(variable) | \(shown) | \(commands) | \(option.summary) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
+    static func byteCount(_ value: Int) -> String {
+        value > 0 && value % (1 << 20) == 0 ? "\(value) = \(value >> 20) MiB" : String(value)
+    }
+}
+
+/// An option without its value type, for listing (help, docs, tests).
+public struct AnyDaemonOption: Sendable {
+    public let name: String
+    public let variable: String?
+    public let valueName: String?
+    public let summary: String
+    public let help: String
+    public let defaultText: String
+    public let expected: String
+    public let commands: Set<DaemonCommand>
+    public let isHidden: Bool
+
+    public init<Value>(_ option: DaemonOption<Value>) {
+        name = option.name
+        variable = option.variable
+        valueName = option.valueName
+        summary = option.summary
+        help = option.help
+        defaultText = option.defaultText
+        expected = option.expected
+        commands = option.commands
+        isHidden = option.isHidden
+    }
+
+    public var flag: String { "--" + name }
+    public var isSwitch: Bool { valueName == nil }
+}
+
+extension OptionValueParser where Value == TaskName {
+    static func task(among tasks: [TaskName]) -> Self {
+        Self(expected: "one of " + tasks.map(\.rawValue).joined(separator: ", ")) { text in
+            TaskName(rawValue: text).flatMap { tasks.contains($0) ? $0 : nil }
+        }
+    }
+}
+
+extension OptionValueParser where Value == Logger.Level {
+    static var logLevel: Self {
+        Self(expected: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) { Logger.Level(rawValue: $0) }
+    }
+}

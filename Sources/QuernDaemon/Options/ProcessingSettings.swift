@@ -1,0 +1,60 @@
+import Logging
+import QuernPipelines
+
+/// What `quern serve` and `quern run` share, read through `DaemonOptions`
+/// before anything is loaded, so a bad value fails at once.
+public struct ProcessingSettings: Sendable {
+    public var modelsDirectory: String
+    public var limits: InputLimits
+    public var textTask: TaskName
+    public var timeout: Duration
+    public var logLevel: Logger.Level
+    /// nil: every core.
+    public var threads: Int?
+    public var diagnostic: Bool
+    public var diagnosticDelay: Duration
+
+    public init(_ sources: OptionSources) throws(DaemonOptionError) {
+        typealias O = DaemonOptions
+        modelsDirectory = try O.models.resolve(sources)
+        limits = InputLimits(
+            maxBytes: try O.maxBytes.resolve(sources), maxPixels: try O.maxPixels.resolve(sources),
+            maxAudioSeconds: try O.maxAudioSeconds.resolve(sources), maxTextCharacters: try O.maxTextChars.resolve(sources))
+        textTask = try O.textTask.resolve(sources)
+        timeout = Self.duration(seconds: try O.timeout.resolve(sources))
+        logLevel = try O.logLevel.resolve(sources)
+        threads = try O.threads.resolve(sources)
+        diagnostic = try O.diagnosticPipeline.resolve(sources)
+        diagnosticDelay = .milliseconds(try O.diagnosticDelayMs.resolve(sources))
+    }
+
+    /// What the pipelines are built from.
+    public var catalogOptions: PipelineCatalog.Options {
+        PipelineCatalog.Options(modelsDirectory: modelsDirectory, diagnostic: diagnostic, diagnosticDelay: diagnosticDelay, limits: limits)
+    }
+
+    /// Whole milliseconds, as the lanes count them. The option parser keeps
+    /// seconds finite and small enough for this not to overflow.
+    static func duration(seconds: Double) -> Duration { .milliseconds(Int64(seconds * 1000)) }
+}
+
+extension DaemonConfiguration {
+    /// The `serve` options of `sources`: directories, watching, shutdown,
+    /// attempts and memory; `timeout` comes from `ProcessingSettings`.
+    public init(_ sources: OptionSources, timeout: Duration) throws(DaemonOptionError) {
+        typealias O = DaemonOptions
+        let archive = try O.archive.resolve(sources)
+        let layout = DaemonLayout(
+            inbox: try O.inbox.resolve(sources), outbox: try O.outbox.resolve(sources), work: try O.work.resolve(sources),
+            done: try O.done.resolve(sources) ?? archive.map { $0 + "/done" },
+            failed: try O.failed.resolve(sources) ?? archive.map { $0 + "/failed" })
+        self.init(layout: layout)
+        watchMode = try O.poll.resolve(sources) ? .polling : .automatic
+        pollInterval = try O.pollInterval.resolve(sources)
+        settle = try O.settle.resolve(sources)
+        shutdownGrace = ProcessingSettings.duration(seconds: try O.shutdownGrace.resolve(sources))
+        maxAttempts = try O.maxAttempts.resolve(sources)
+        maxMemory = try O.maxMemory.resolve(sources)
+        self.timeout = timeout
+    }
+}

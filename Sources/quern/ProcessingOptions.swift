@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import QuernDaemon
+import QuernPipelines
+
+extension ArgumentHelp {
+    /// The help line `DaemonOptions` declares for `option`, with its variable and default.
+    init<Value>(_ option: DaemonOption<Value>) {
+        self.init(option.help, valueName: option.valueName, visibility: option.isHidden ? .hidden : .default)
+    }
+}
+
+extension OptionSources {
+    /// The command-line values of the given option groups, and this process's environment.
+    init(_ groups: [String: String?]...) {
+        var commandLine: [String: String?] = [:]
+        for group in groups { commandLine.merge(group) { _, new in new } }
+        self.init(commandLine: commandLine, environment: ProcessInfo.processInfo.environment)
+    }
+}
+
+/// What `serve` and `run` share: models, limits, the per-batch timeout, the
+/// log level and the diagnostic pipeline. Values stay text here: they are
+/// checked by `DaemonOptions`, so a bad one is the same error (exit 1, the
+/// option named) whether it came from a flag or a `QUERN_*` variable.
+struct ProcessingOptions: ParsableArguments {
+    private typealias O = DaemonOptions
+
+    @OptionGroup var models: ModelsOption
+
+    @Option(name: .customLong(O.maxBytes.name), help: ArgumentHelp(O.maxBytes))
+    var maxBytes: String?
+
+    @Option(name: .customLong(O.maxPixels.name), help: ArgumentHelp(O.maxPixels))
+    var maxPixels: String?
+
+    @Option(name: .customLong(O.maxAudioSeconds.name), help: ArgumentHelp(O.maxAudioSeconds))
+    var maxAudioSeconds: String?
+
+    @Option(name: .customLong(O.maxTextChars.name), help: ArgumentHelp(O.maxTextChars))
+    var maxTextChars: String?
+
+    @Option(name: .customLong(O.textTask.name), help: ArgumentHelp(O.textTask))
+    var textTask: String?
+
+    @Option(name: .customLong(O.timeout.name), help: ArgumentHelp(O.timeout))
+    var timeout: String?
+
+    @Option(name: .customLong(O.logLevel.name), help: ArgumentHelp(O.logLevel))
+    var logLevel: String?
+
+    @Flag(name: .customLong(O.diagnosticPipeline.name), help: ArgumentHelp(O.diagnosticPipeline))
+    var diagnosticPipeline = false
+
+    @Option(name: .customLong(O.diagnosticDelayMs.name), help: ArgumentHelp(O.diagnosticDelayMs))
+    var diagnosticDelayMs: String?
+
+    var commandLine: [String: String?] {
+        models.commandLine.merging([
+            O.maxBytes.name: maxBytes, O.maxPixels.name: maxPixels, O.maxAudioSeconds.name: maxAudioSeconds,
+            O.maxTextChars.name: maxTextChars, O.textTask.name: textTask, O.timeout.name: timeout, O.logLevel.name: logLevel,
+            O.diagnosticPipeline.name: diagnosticPipeline ? "true" : nil, O.diagnosticDelayMs.name: diagnosticDelayMs,
+        ]) { _, new in new }
+    }
+
+    /// Loads the models (`--models`, or the diagnostic pipeline) and the
+    /// steps every file goes through.
+    func processor(_ settings: ProcessingSettings) throws -> FileProcessor {
+        let registry: PipelineRegistry
+        do {
+            registry = try PipelineCatalog.makeRegistry(settings.catalogOptions)
+        } catch {
+            throw ValidationError("cannot load the models: \(error)")
+        }
+        return FileProcessor(
+            registry: registry, inspector: InputInspector(limits: settings.limits, textTask: settings.textTask),
+            quernVersion: QuernVersion.string, timeout: settings.timeout)
+    }
+}
