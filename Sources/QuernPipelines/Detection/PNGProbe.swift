@@ -53,11 +53,6 @@ public enum PNGProbe {
         guard !pixels.overflow, pixels.partialValue <= maxPixels else {
             throw QuernError(.inputTooLarge, "the image is \(info.width)×\(info.height) pixels, more than the limit of \(maxPixels) (raise --max-pixels)")
         }
-        let ratio = PNGDecoder.defaultMaximumAspectRatio
-        guard max(info.width, info.height) <= ratio * min(info.width, info.height) else {
-            let actual = Int((Double(max(info.width, info.height)) / Double(min(info.width, info.height))).rounded())
-            throw QuernError(.inputTooLarge, "the image is \(info.width)×\(info.height) pixels, an aspect ratio of \(actual):1; the aspect-ratio limit is \(ratio):1 (the longer side at most \(ratio) times the shorter), as no image model can use a thinner strip")
-        }
         return info
     }
 
