@@ -54,9 +54,7 @@ extension Integration {
             #expect(daemon.waitUntilServing(timeout: 60), "\(daemon.log)")
             try scratch.drop("strip.png", HostileMedia.grayPNG(width: 1, height: 40_000_000))
             #expect(scratch.waitUntil(timeout: 120) { scratch.resultCount == 1 }, "\(daemon.log)")
-            let procStatus = (try? String(contentsOfFile: "/proc/\(daemon.pid)/status", encoding: .utf8)) ?? ""
-            let peakKilobytes = procStatus.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
-                .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } }
+            let peakKilobytes = daemon.peakResidentKilobytes
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 30) == 0)
             let result = try scratch.resultsByInput()["strip.png"]
