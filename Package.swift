@@ -78,7 +78,8 @@ let package = Package(
 
         // Layer 5: media decoding — PNG through libpng, audio through libsndfile —
         // and the pixel/sample preprocessing the models' references do.
-        .target(name: "QuernMedia", dependencies: ["CSndFile", "CQuernPNG", "QuernTensor"], swiftSettings: kernelFlags),
+        // PNG/WAV probing (container structure, CRC-32 from zlib) lives here too.
+        .target(name: "QuernMedia", dependencies: ["CSndFile", "CQuernPNG", "CZlib", "QuernTensor"], swiftSettings: kernelFlags),
 
         // What the daemon dispatches to: requests, kind detection, pipelines, results.
         .target(

@@ -3,9 +3,11 @@
 and image pipeline.
 
 Writes
-  Tests/QuernModelTests/Images/Corpus/good/*.png    every PNG variant + real photos
-  Tests/QuernModelTests/Images/Corpus/broken/*.png  damaged files, each must be an error
+  Tests/QuernModelTests/Images/Corpus/good/*.png      every PNG variant + real photos
+  Tests/QuernModelTests/Images/Corpus/broken/*.png    damaged files, each must be an error
+  Tests/QuernModelTests/Images/Corpus/extreme/*.png   extreme shapes (1xN, Nx1, 10x4000, 7000x20, 3x3, portraits)
   Tests/QuernModelTests/Images/Goldens/image-goldens.json
+  Tests/QuernModelTests/Images/Goldens/extreme-shape-goldens.json  (same entry format as "good")
 
 For each good file the golden holds what Pillow 13 does with it (the RGB
 conversion's sha256, the open_nsfw wrapper's `fast` preprocessing — Pillow
@@ -38,6 +40,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "Tests", "QuernModelTests", "Images")
 GOOD = os.path.join(OUT, "Corpus", "good")
 BROKEN = os.path.join(OUT, "Corpus", "broken")
+EXTREME = os.path.join(OUT, "Corpus", "extreme")
 MODEL = os.path.join(ROOT, "models", "open-nsfw", "open-nsfw.onnx")
 
 # ---------------------------------------------------------------- PNG writer
@@ -331,6 +334,36 @@ def broken_files():
     return files
 
 
+def extreme_shape_files():
+    """(name, bytes, description, with torchvision golden) for images of extreme
+    shapes: strips one pixel across, 400:1 and 350:1 strips, a 3x3 image, and
+    portraits. Pillow 13 runs its vertical pass first when the height shrinks
+    by more than twice as many pixels as the width (python-pillow/Pillow#9549);
+    the 8-bit intermediate between the passes then differs, so these shapes
+    check the pass order on both sides of that rule. The torchvision transform
+    is left out for the 1-pixel strips (Pillow would allocate 256 x 1,024,000)."""
+    def pillow_png(image):
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", optimize=True)
+        return buffer.getvalue()
+
+    shapes = [
+        ("photo-column-1x4000-rgb.png", "astronaut", (1, 4000), "1x4000 RGB: one column", False),
+        ("photo-row-4000x1-rgb.png", "astronaut", (4000, 1), "4000x1 RGB: one row", False),
+        ("photo-tall-10x4000-rgb.png", "rocket", (10, 4000), "10x4000 RGB (400:1): vertical pass first", True),
+        ("photo-wide-4000x10-rgb.png", "rocket", (4000, 10), "4000x10 RGB (1:400): horizontal pass first", True),
+        ("photo-wide-7000x20-rgb.png", "coffee", (7000, 20), "7000x20 RGB (350:1)", True),
+        ("photo-tall-20x7000-rgb.png", "coffee", (20, 7000), "20x7000 RGB (1:350): vertical pass first", True),
+        ("photo-tiny-3x3-rgb.png", "chelsea", (3, 3), "3x3 RGB", True),
+        ("photo-portrait-200x300-rgb.png", "rocket", (200, 300),
+         "200x300 portrait: open_nsfw's resize runs the vertical pass first", True),
+        ("photo-portrait-260x540-rgb.png", "rocket", (260, 540),
+         "260x540 portrait: torchvision's resize (to 256x531) runs the vertical pass first too", True),
+    ]
+    return [(name, pillow_png(photo(source, size)), description, torchvision)
+            for name, source, size, description, torchvision in shapes]
+
+
 # ---------------------------------------------------------------- references
 
 def sha256(data):
@@ -381,8 +414,39 @@ def session_with_features():
     return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
+def good_entry(session, path, name, description, full_features, torchvision):
+    """The golden entry of one good file: Pillow's RGB, the open_nsfw input,
+    ONNX Runtime's probabilities and features, and optionally the
+    torchvision input."""
+    with Image.open(path) as opened:
+        mode = opened.mode
+        rgb = opened.convert("RGB")
+    nchw, nhwc = open_nsfw_fast(path)
+    probabilities, features = session.run(["outputs", "Reshape:0"], {"input:0": nhwc})
+    features = features.reshape(-1)
+    entry = {
+        "file": name, "description": description, "pillow_mode": mode,
+        "width": rgb.size[0], "height": rgb.size[1],
+        "rgb_sha256": sha256(np.asarray(rgb, dtype=np.uint8).tobytes()),
+        "input_sha256": sha256(nchw.astype("<f4").tobytes()),
+        "input_samples": samples(nchw),
+        "probabilities": [float(v) for v in probabilities.reshape(-1)],
+    }
+    if full_features:
+        entry["features"] = [float(v) for v in features]
+    else:
+        entry["features_prefix"] = [float(v) for v in features[:64]]
+    entry["features_norm"] = float(np.linalg.norm(features.astype(np.float64)))
+    if torchvision:
+        imagenet = torchvision_imagenet(path)
+        entry["torchvision_input_sha256"] = sha256(imagenet.astype("<f4").tobytes())
+        entry["torchvision_input_samples"] = samples(imagenet)
+        entry["torchvision_input_shape"] = list(imagenet.shape)
+    return entry
+
+
 def main():
-    for folder in (GOOD, BROKEN):
+    for folder in (GOOD, BROKEN, EXTREME):
         os.makedirs(folder, exist_ok=True)
         for name in os.listdir(folder):
             if name.endswith(".png"):
@@ -397,33 +461,11 @@ def main():
         path = os.path.join(GOOD, name)
         with open(path, "wb") as handle:
             handle.write(data)
-        with Image.open(path) as opened:
-            mode = opened.mode
-            rgb = opened.convert("RGB")
-        nchw, nhwc = open_nsfw_fast(path)
-        probabilities, features = session.run(["outputs", "Reshape:0"], {"input:0": nhwc})
-        features = features.reshape(-1)
-        entry = {
-            "file": name, "description": description, "pillow_mode": mode,
-            "width": rgb.size[0], "height": rgb.size[1],
-            "rgb_sha256": sha256(np.asarray(rgb, dtype=np.uint8).tobytes()),
-            "input_sha256": sha256(nchw.astype("<f4").tobytes()),
-            "input_samples": samples(nchw),
-            "probabilities": [float(v) for v in probabilities.reshape(-1)],
-        }
         # Whole features for the photos; a prefix and the norm for the variants
         # keeps the JSON small (the variants share one picture).
-        if name.startswith("photo-"):
-            entry["features"] = [float(v) for v in features]
-            full_features += 1
-        else:
-            entry["features_prefix"] = [float(v) for v in features[:64]]
-        entry["features_norm"] = float(np.linalg.norm(features.astype(np.float64)))
-        if name.startswith("photo-") or name in ("gray16.png", "palette8-trns.png", "rgb8-wide-300x3.png"):
-            imagenet = torchvision_imagenet(path)
-            entry["torchvision_input_sha256"] = sha256(imagenet.astype("<f4").tobytes())
-            entry["torchvision_input_samples"] = samples(imagenet)
-            entry["torchvision_input_shape"] = list(imagenet.shape)
+        torchvision = name.startswith("photo-") or name in ("gray16.png", "palette8-trns.png", "rgb8-wide-300x3.png")
+        entry = good_entry(session, path, name, description, name.startswith("photo-"), torchvision)
+        full_features += "features" in entry
         goldens["good"].append(entry)
     for name, data, code, why in broken_files():
         path = os.path.join(BROKEN, name)
@@ -440,9 +482,19 @@ def main():
     with open(os.path.join(OUT, "Goldens", "image-goldens.json"), "w") as handle:
         json.dump(goldens, handle, indent=1)
         handle.write("\n")
-    total = sum(os.path.getsize(os.path.join(d, n)) for d in (GOOD, BROKEN) for n in os.listdir(d))
-    print(f"{len(goldens['good'])} good, {len(goldens['broken'])} broken files, {total / 1024:.0f} KiB corpus, "
-          f"{full_features} full feature vectors", file=sys.stderr)
+    extreme = {key: goldens[key] for key in ("generator", "pillow", "onnxruntime", "model", "preprocessing")}
+    extreme["good"] = []
+    for name, data, description, torchvision in extreme_shape_files():
+        path = os.path.join(EXTREME, name)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        extreme["good"].append(good_entry(session, path, name, description, True, torchvision))
+    with open(os.path.join(OUT, "Goldens", "extreme-shape-goldens.json"), "w") as handle:
+        json.dump(extreme, handle, indent=1)
+        handle.write("\n")
+    total = sum(os.path.getsize(os.path.join(d, n)) for d in (GOOD, BROKEN, EXTREME) for n in os.listdir(d))
+    print(f"{len(goldens['good'])} good, {len(goldens['broken'])} broken, {len(extreme['good'])} extreme-shape files, "
+          f"{total / 1024:.0f} KiB corpus, {full_features} full feature vectors", file=sys.stderr)
 
 
 if __name__ == "__main__":

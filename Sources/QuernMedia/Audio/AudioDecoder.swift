@@ -40,7 +40,7 @@ public enum AudioDecoder {
             || file.majorFormat == Int32(SF_FORMAT_WAVEX)
             || file.majorFormat == Int32(SF_FORMAT_RF64)
         var declaredFrames = file.frames
-        if isWave, let headerFrames = WaveHeader.declaredFrames(bytes) {
+        if isWave, let headerFrames = (try? WaveHeader(bytes))?.declaredFrames {
             declaredFrames = max(headerFrames, declaredFrames ?? 0)
         }
         let maxFrames = Int(min(limits.maxSeconds * Double(sourceRate), Double(Int.max / 2)))

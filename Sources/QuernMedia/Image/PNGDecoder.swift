@@ -15,14 +15,6 @@ public struct PNGDecoder: Sendable {
     /// The default limit: 100 megapixels (e.g. 10,000 × 10,000), ~400 MB of RGBA.
     public static let defaultMaximumPixels = 100_000_000
 
-    /// The default aspect-ratio limit: the longer side at most 100 times the
-    /// shorter. Photos are 1:1 to 3:1 (16:9 video frames 1.8:1, phone
-    /// panoramas up to ~4:1); stitched 360° panoramas reach ~10:1, scrolling
-    /// screenshots ~30:1. Image models resize to a square or fixed shorter
-    /// side, so a 100:1 strip is already down to a few pixels across, and the
-    /// 1 × 40,000,000 strips beyond it are attacks on the resize, not pictures.
-    public static let defaultMaximumAspectRatio = 100
-
     /// The default memory budget of one image: decoded samples, its RGB copy
     /// and everything preprocessing allocates, 1 GiB. A 40-megapixel 16-bit
     /// RGBA photo (the daemon's default `--max-pixels`) needs ~0.45 GB.
@@ -31,30 +23,24 @@ public struct PNGDecoder: Sendable {
     /// Images with more pixels than this are refused from their IHDR, before
     /// any pixel memory is allocated (decompression-bomb protection).
     public var maximumPixels: Int
-    /// Images whose longer side is more than this many times their shorter
-    /// side are refused from their IHDR (`PNGDecoder.defaultMaximumAspectRatio`).
-    public var maximumAspectRatio: Int
     /// Bytes one image may need (`PNGHeader.decodedBytes` here; the
     /// preprocessing adds its share in `ImagePreprocessing.checkMemory`).
     public var memoryBudget: Int
 
     public init(maximumPixels: Int = PNGDecoder.defaultMaximumPixels,
-                maximumAspectRatio: Int = PNGDecoder.defaultMaximumAspectRatio,
                 memoryBudget: Int = PNGDecoder.defaultMemoryBudget) {
         self.maximumPixels = maximumPixels
-        self.maximumAspectRatio = maximumAspectRatio
         self.memoryBudget = memoryBudget
     }
 
-    /// The checks made from IHDR alone before decoding: the pixel limit, the
-    /// aspect-ratio limit and the memory the decoder would allocate.
+    /// The checks made from IHDR alone before decoding: the pixel limit and
+    /// the memory the decoder would allocate. The shape is free: a 1 × N
+    /// strip costs what its pixels cost, since the resize's memory follows its
+    /// output (`PillowResize`) and its work the source's pixels; the
+    /// preprocessing's share is checked by `ImagePreprocessing.checkMemory`.
     public func check(_ header: PNGHeader) throws(MediaError) {
         guard header.pixels <= maximumPixels else {
             throw MediaError(.tooLarge, "\(header.width) x \(header.height) pixels is over the limit of \(maximumPixels) pixels")
-        }
-        guard header.aspectRatio <= Double(maximumAspectRatio) else {
-            let ratio = Int(header.aspectRatio.rounded())
-            throw MediaError(.tooLarge, "the image is \(header.width)×\(header.height) pixels, an aspect ratio of \(ratio):1; the aspect-ratio limit is \(maximumAspectRatio):1 (the longer side at most \(maximumAspectRatio) times the shorter), as no image model can use a thinner strip")
         }
         guard header.decodedBytes <= memoryBudget else {
             throw MediaError(.tooLarge, "decoding the \(header.width)×\(header.height) \(header.bitDepth)-bit \(header.colorType.name) image needs \(header.decodedBytes) bytes, more than the image memory budget of \(memoryBudget) bytes")

@@ -42,9 +42,6 @@ public struct PNGHeader: Sendable, Equatable {
     /// width × height (below 2^62: each side is under 2^31).
     public var pixels: Int { width * height }
 
-    /// The longer side over the shorter one.
-    public var aspectRatio: Double { Double(max(width, height)) / Double(min(width, height)) }
-
     /// Bytes the decoder holds at its peak: the samples after expansion
     /// (palette to RGBA when tRNS may be present, gray below 8 bits to 8),
     /// plus one index per pixel while a palette image is expanded.

@@ -93,14 +93,14 @@ public struct InputInspector: Sendable {
 
     private func imageJob(_ bytes: [UInt8], topK: Int?, threshold: Float?, model: String?) throws(QuernError) -> Job {
         guard bytes.count <= limits.maxBytes else { throw tooManyBytes(bytes.count) }
-        _ = try PNGProbe.inspect(bytes, maxPixels: limits.maxPixels)
+        try MediaProbes.checkPNG(bytes, maxPixels: limits.maxPixels)
         return Job(request: .classify(image: bytes, topK: topK, threshold: threshold), model: model)
     }
 
     private func audioJob(_ bytes: [UInt8], subtitles: [SubtitleFormat] = [], model: String?) throws(QuernError) -> Job {
         guard bytes.count <= limits.maxBytes else { throw tooManyBytes(bytes.count) }
         var seconds: Double?
-        if WAVProbe.matches(bytes) { seconds = try WAVProbe.inspect(bytes) }
+        if WAVProbe.matches(bytes) { seconds = try MediaProbes.wavSeconds(bytes) }
         guard let info = SoundFileProbe.inspect(bytes) else {
             throw QuernError(.inputCorrupt, "libsndfile cannot read this audio (unsupported encoding or damaged header)")
         }

@@ -10,13 +10,13 @@ enum TextProbe {
     }
 
     static func classify(_ bytes: [UInt8]) -> Verdict {
-        if bytes.hasPrefix([0xFF, 0xFE]) || bytes.hasPrefix([0xFE, 0xFF]) {
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
             return .otherEncoding(offset: 0, detail: "it starts with a UTF-16 byte-order mark")
         }
         // NUL never appears in text files; it marks binary data even when the
         // bytes happen to be valid UTF-8.
         if bytes.contains(0) { return .binary }
-        let body = bytes.hasPrefix([0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
         if let text = String(validating: body, as: UTF8.self) { return .utf8(text) }
         let controls = bytes.lazy.filter { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D && $0 != 0x0C }.count
         if controls * 100 > bytes.count { return .binary }

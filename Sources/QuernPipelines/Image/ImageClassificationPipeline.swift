@@ -110,7 +110,7 @@ public struct ImageClassificationPipeline: Pipeline {
         }
         do {
             // What the image will cost is known from IHDR: refuse it before
-            // inflating a byte (pixels, aspect ratio, decode + preprocessing memory).
+            // inflating a byte (pixels, decode + preprocessing memory).
             if let header = PNGHeader(bytes) {
                 try decoder.check(header)
                 try preprocessing.checkMemory(for: header, budget: decoder.memoryBudget)

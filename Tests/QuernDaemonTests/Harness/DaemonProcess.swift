@@ -48,6 +48,14 @@ final class DaemonProcess {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// The process's peak resident memory so far (VmHWM in /proc), in
+    /// kilobytes; nil once it has exited.
+    var peakResidentKilobytes: Int? {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        return status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } }
+    }
+
     /// SIGKILL and reap.
     func killHard() {
         kill(process.processIdentifier, SIGKILL)

@@ -21,9 +21,7 @@ extension Integration {
             ])
             #expect(daemon.waitUntilServing(), "\(daemon.log)")
             #expect(scratch.waitUntil(timeout: 120) { scratch.resultCount == 17 }, "\(daemon.log)")
-            let procStatus = (try? String(contentsOfFile: "/proc/\(daemon.pid)/status", encoding: .utf8)) ?? ""
-            let peakKilobytes = procStatus.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
-                .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } }
+            let peakKilobytes = daemon.peakResidentKilobytes
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 10) == 0)
             #expect(peakKilobytes != nil && peakKilobytes! < 160 * 1024, "peak RSS \(String(describing: peakKilobytes)) kB over --max-memory 160M")

@@ -78,11 +78,15 @@ import Testing
         }
     }
 
-    @Test func pngStripOverTheAspectRatioLimit() {
-        let strip = inspect(Fixtures.pngBomb(width: 1, height: 200))
-        #expect(code(strip) == .inputTooLarge)
-        if case let .failure(error) = strip.outcome { #expect(error.message.contains("aspect-ratio limit is 100:1")) }
+    /// The shape is free (no aspect-ratio limit): thin strips are images
+    /// like any other, bounded by the pixel limit.
+    @Test func pngStripsOfAnyShapeWithinThePixelLimit() {
+        #expect(code(inspect(Fixtures.pngBomb(width: 1, height: 200))) == nil)
         #expect(code(inspect(Fixtures.pngBomb(width: 300, height: 3))) == nil)
+        #expect(code(inspect(Fixtures.pngBomb(width: 1, height: 1_000_000))) == nil)
+        let strip = inspect(Fixtures.pngBomb(width: 1, height: 1_000_001))
+        #expect(code(strip) == .inputTooLarge)
+        if case let .failure(error) = strip.outcome { #expect(error.message.contains("more than the limit of 1000000"), "\(error.message)") }
     }
 
     @Test func textAndItsFaults() {

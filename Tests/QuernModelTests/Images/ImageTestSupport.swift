@@ -14,6 +14,8 @@ enum ImageTestSupport {
     static var openNSFW: String { models + "/open-nsfw/open-nsfw.onnx" }
 
     struct GoodFile: Sendable, CustomStringConvertible {
+        /// The corpus folder: "good", or "extreme" for the extreme shapes.
+        let folder: String
         let file: String
         let pillowMode: String
         let width: Int
@@ -28,7 +30,7 @@ enum ImageTestSupport {
         let torchvisionSHA256: String?
         let torchvisionSamples: [(Int, Float)]
         let torchvisionShape: [Int]
-        var path: String { ImageTestSupport.corpus + "/good/" + file }
+        var path: String { ImageTestSupport.corpus + "/" + folder + "/" + file }
         var description: String { file }
     }
 
@@ -40,13 +42,15 @@ enum ImageTestSupport {
         var description: String { file }
     }
 
-    static let goldens: JSONNode = {
-        let path = repository + "/Tests/QuernModelTests/Images/Goldens/image-goldens.json"
+    static func loadGoldens(_ name: String) -> JSONNode {
+        let path = repository + "/Tests/QuernModelTests/Images/Goldens/" + name
         guard let data = FileManager.default.contents(atPath: path), let node = try? JSONNodeParser.parse([UInt8](data)) else {
             return .null
         }
         return node
-    }()
+    }
+
+    static let goldens = loadGoldens("image-goldens.json")
 
     static func floats(_ node: JSONNode?) -> [Float] { (node?.arrayValue ?? []).compactMap(\.doubleValue).map { Float($0) } }
 
@@ -58,17 +62,24 @@ enum ImageTestSupport {
         }
     }
 
-    static let goodFiles: [GoodFile] = (goldens["good"]?.arrayValue ?? []).map { entry in
-        GoodFile(
-            file: entry["file"]?.stringValue ?? "", pillowMode: entry["pillow_mode"]?.stringValue ?? "",
-            width: entry["width"]?.intValue ?? 0, height: entry["height"]?.intValue ?? 0,
-            rgbSHA256: entry["rgb_sha256"]?.stringValue ?? "", inputSHA256: entry["input_sha256"]?.stringValue ?? "",
-            inputSamples: pairs(entry["input_samples"]), probabilities: floats(entry["probabilities"]),
-            features: entry["features"].map { floats($0) }, featuresPrefix: floats(entry["features_prefix"] ?? entry["features"]),
-            featuresNorm: entry["features_norm"]?.doubleValue ?? 0,
-            torchvisionSHA256: entry["torchvision_input_sha256"]?.stringValue,
-            torchvisionSamples: pairs(entry["torchvision_input_samples"]),
-            torchvisionShape: (entry["torchvision_input_shape"]?.arrayValue ?? []).compactMap(\.intValue))
+    static let goodFiles = goodFileEntries(goldens, folder: "good")
+    /// 1×N and N×1 strips, 400:1 and 350:1 strips, 3×3, portraits whose
+    /// resize runs the vertical pass first (extreme-shape-goldens.json).
+    static let extremeShapeFiles = goodFileEntries(loadGoldens("extreme-shape-goldens.json"), folder: "extreme")
+
+    static func goodFileEntries(_ goldens: JSONNode, folder: String) -> [GoodFile] {
+        (goldens["good"]?.arrayValue ?? []).map { entry in
+            GoodFile(
+                folder: folder, file: entry["file"]?.stringValue ?? "", pillowMode: entry["pillow_mode"]?.stringValue ?? "",
+                width: entry["width"]?.intValue ?? 0, height: entry["height"]?.intValue ?? 0,
+                rgbSHA256: entry["rgb_sha256"]?.stringValue ?? "", inputSHA256: entry["input_sha256"]?.stringValue ?? "",
+                inputSamples: pairs(entry["input_samples"]), probabilities: floats(entry["probabilities"]),
+                features: entry["features"].map { floats($0) }, featuresPrefix: floats(entry["features_prefix"] ?? entry["features"]),
+                featuresNorm: entry["features_norm"]?.doubleValue ?? 0,
+                torchvisionSHA256: entry["torchvision_input_sha256"]?.stringValue,
+                torchvisionSamples: pairs(entry["torchvision_input_samples"]),
+                torchvisionShape: (entry["torchvision_input_shape"]?.arrayValue ?? []).compactMap(\.intValue))
+        }
     }
 
     static let brokenFiles: [BrokenFile] = (goldens["broken"]?.arrayValue ?? []).map { entry in

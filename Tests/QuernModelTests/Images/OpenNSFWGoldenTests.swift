@@ -31,11 +31,26 @@ import Testing
     static let context = PipelineContext(deadline: .now + .seconds(600))
 
     @Test func probabilitiesAndFeaturesMatchONNXRuntime() async throws {
+        let (worstProbability, worstFeature) = try await Self.compareWithONNXRuntime(ImageTestSupport.goodFiles)
+        print("open_nsfw vs ONNX Runtime over \(ImageTestSupport.goodFiles.count) files: max |Δp| \(worstProbability), max relative Δfeature \(worstFeature)")
+    }
+
+    /// 1×N and N×1 strips, 400:1 strips, 3×3 and portraits whose resize runs
+    /// the vertical pass first: the same tolerances, each file reported.
+    @Test func extremeShapesMatchONNXRuntime() async throws {
+        for file in ImageTestSupport.extremeShapeFiles {
+            let (probability, feature) = try await Self.compareWithONNXRuntime([file])
+            print("open_nsfw vs ONNX Runtime, \(file.file) (\(file.width)×\(file.height)): |Δp| \(probability), relative Δfeature \(feature)")
+        }
+    }
+
+    /// Runs `files` through the pipeline in batches of up to 8, as the daemon
+    /// groups queued files, and checks each against ONNX Runtime's goldens;
+    /// returns the largest probability error and relative feature error.
+    static func compareWithONNXRuntime(_ files: [ImageTestSupport.GoodFile]) async throws -> (probability: Float, feature: Float) {
         let pipeline = try Self.requirePipeline()
         #expect(pipeline.preprocessing == .openNSFW)
-        let files = ImageTestSupport.goodFiles
         var worstProbability: Float = 0, worstFeature: Float = 0
-        // Batches of up to 8, as the daemon groups queued files.
         for start in stride(from: 0, to: files.count, by: pipeline.maxBatchSize) {
             let chunk = Array(files[start..<min(start + pipeline.maxBatchSize, files.count)])
             let prepared = try chunk.map { try pipeline.prepare(try Self.job($0.path, topK: 2)) }
@@ -65,7 +80,7 @@ import Testing
                 #expect(output.preprocessing?.name == "open_nsfw")
             }
         }
-        print("open_nsfw vs ONNX Runtime over \(files.count) files: max |Δp| \(worstProbability), max relative Δfeature \(worstFeature)")
+        return (worstProbability, worstFeature)
     }
 
     @Test func batchPreparationSideBySideEqualsOneByOne() throws {

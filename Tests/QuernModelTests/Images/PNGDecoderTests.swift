@@ -10,9 +10,10 @@ import Testing
     @Test func corpusIsPresent() {
         #expect(ImageTestSupport.goodFiles.count >= 40)
         #expect(ImageTestSupport.brokenFiles.count >= 25)
+        #expect(ImageTestSupport.extremeShapeFiles.count >= 9)
     }
 
-    @Test(arguments: ImageTestSupport.goodFiles)
+    @Test(arguments: ImageTestSupport.goodFiles + ImageTestSupport.extremeShapeFiles)
     func goodFileConvertsLikePillow(_ file: ImageTestSupport.GoodFile) throws {
         let decoded = try PNGDecoder().decode(contentsOf: file.path)
         #expect(decoded.width == file.width && decoded.height == file.height)

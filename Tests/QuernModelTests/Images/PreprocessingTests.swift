@@ -6,7 +6,7 @@ import Testing
 /// Model-exact preprocessing: the open_nsfw wrapper's `fast` path and
 /// torchvision's ImageNet transform, bit-identical to Pillow 13 + numpy.
 @Suite struct PreprocessingTests {
-    @Test(arguments: ImageTestSupport.goodFiles)
+    @Test(arguments: ImageTestSupport.goodFiles + ImageTestSupport.extremeShapeFiles)
     func openNSFWInputIsBitIdenticalToPillow(_ file: ImageTestSupport.GoodFile) throws {
         let rgb = try PNGDecoder().decode(contentsOf: file.path).convertedToRGB().image
         let prepared = try ImagePreprocessing.openNSFW.apply(to: rgb)
@@ -18,7 +18,7 @@ import Testing
         #expect(ImageTestSupport.sha256(of: prepared.pixels) == file.inputSHA256, "float32 bytes differ from the reference")
     }
 
-    @Test(arguments: ImageTestSupport.goodFiles.filter { $0.torchvisionSHA256 != nil })
+    @Test(arguments: (ImageTestSupport.goodFiles + ImageTestSupport.extremeShapeFiles).filter { $0.torchvisionSHA256 != nil })
     func torchvisionInputIsBitIdenticalToPillowAndNumpy(_ file: ImageTestSupport.GoodFile) throws {
         let rgb = try PNGDecoder().decode(contentsOf: file.path).convertedToRGB().image
         let prepared = try ImagePreprocessing.torchvisionImageNet.apply(to: rgb)

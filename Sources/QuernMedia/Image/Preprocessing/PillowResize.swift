@@ -1,20 +1,30 @@
 import QuernTensor
 
 /// Pillow's convolution resize (`Image.resize(size, filter)` on an RGB
-/// image, i.e. `ImagingResample`), bit-exact: a horizontal pass whose 8-bit
-/// results feed a vertical pass, each accumulating 8-bit samples times 2^22
-/// fixed-point weights in 32-bit integers from a rounding bias of 2^21.
-/// A pass whose axis keeps its size is skipped, as in Pillow.
+/// image, i.e. `ImagingResample`), bit-exact: two passes, each accumulating
+/// 8-bit samples times 2^22 fixed-point weights in 32-bit integers from a
+/// rounding bias of 2^21 and clipping to 8 bits, so the second pass reads
+/// the first's 8-bit results. A pass whose axis keeps its size is skipped,
+/// as in Pillow.
 ///
-/// Memory is bounded by the output, not the source: the source rows the
-/// vertical pass reads are streamed a block at a time — horizontally
-/// resampled into a small 8-bit block, then added into Int32 accumulators of
-/// just the output rows whose support holds them (a ring; a row is clipped to
-/// 8 bits as soon as its last source row is in). Integer sums do not depend
-/// on the order of their terms, so this equals Pillow's full 8-bit
-/// intermediate bit for bit. Weights are kept per output position only
-/// (compact table), or computed when a position is reached when even that
-/// would be large (a 40,000,000-pixel axis shrunk to 256).
+/// The order of the passes changes the 8-bit intermediate, so it follows
+/// Pillow 13 (python-pillow/Pillow#9549): the vertical pass runs first when
+/// the height shrinks by more than twice as many pixels as the width
+/// (`verticalPassFirst`: a 10×4000 strip or a 200×300 portrait to 256×256),
+/// the horizontal pass first otherwise.
+///
+/// Memory is bounded by the output, not the source:
+/// - horizontal first: the source rows the vertical pass reads are streamed
+///   a block at a time — horizontally resampled into a small 8-bit block,
+///   then added into Int32 accumulators of just the output rows whose support
+///   holds them (a ring; a row is clipped to 8 bits as soon as its last source
+///   row is in). Integer sums do not depend on the order of their terms, so
+///   this equals Pillow's full 8-bit intermediate bit for bit.
+/// - vertical first: the intermediate has only the output's rows, and only
+///   the source columns the horizontal taps of the output's columns read.
+/// Weights are kept per output position only (compact table), or computed
+/// when a position is reached when even that would be large (a
+/// 40,000,000-pixel axis shrunk to 256).
 ///
 /// `window` asks for part of the resized image (a crop of it): every output
 /// pixel depends only on its own coordinates, so computing just the window is
@@ -34,6 +44,15 @@ public enum PillowResize {
     /// Largest horizontal weight table kept whole (Int32 entries, 16 MB);
     /// above it, each block computes its columns' weights as it goes.
     static let maximumTableEntries = 1 << 22
+
+    /// Pillow 13's choice of pass order (`ImagingResampleInner`): vertical
+    /// first when the height shrinks, and by more than twice the pixels the
+    /// width shrinks (a growing width counts as a negative shrink). Only
+    /// matters when both passes run.
+    static func verticalPassFirst(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) -> Bool {
+        let heightShrink = sourceHeight - height
+        return heightShrink > 0 && heightShrink > (sourceWidth - width) * 2
+    }
 
     public static func resize(
         _ image: RGBImage, width: Int, height: Int, filter: ResampleFilter, window: Window? = nil
@@ -55,17 +74,23 @@ public enum PillowResize {
                      "resize window outside the output")
         let plan = Plan(sourceWidth: image.width, sourceHeight: image.height, width: width, height: height,
                         filter: filter, window: window, blockBytes: blockBytes, maximumTableEntries: maximumTableEntries)
-        let samples = plan.samplesPerRow
-        var output = [UInt8](repeating: 0, count: samples * window.rows.count)
+        var output = [UInt8](repeating: 0, count: plan.samplesPerRow * window.rows.count)
         image.withPixels { source in
             output.withUnsafeMutableBufferPointer { target in
                 guard let out = target.baseAddress else { return }
-                let horizontal = HorizontalPass(plan: plan, source: source)
-                if let vertical = plan.vertical {
-                    streamVertical(plan: plan, vertical: vertical, horizontal: horizontal, output: out)
-                } else {
-                    // Rows keep their size: each output row is one source row.
-                    horizontal.produce(rows: window.rows, into: out)
+                let sourceRows = SourceRows(pixels: source, rowBytes: image.width * 3, firstColumn: 0)
+                switch plan.order {
+                case let .verticalFirst(vertical, heldColumns):
+                    resizeVerticalFirst(plan: plan, vertical: vertical, heldColumns: heldColumns, source: sourceRows,
+                                        output: out)
+                case let .horizontalFirst(vertical):
+                    let horizontal = HorizontalPass(plan: plan, source: sourceRows)
+                    if let vertical {
+                        streamVertical(plan: plan, vertical: vertical, horizontal: horizontal, output: out)
+                    } else {
+                        // Rows keep their size: each output row is one source row.
+                        horizontal.produce(rows: window.rows, into: out)
+                    }
                 }
             }
         }
@@ -73,63 +98,84 @@ public enum PillowResize {
     }
 
     /// Bytes a resize allocates besides its source and its output: the
-    /// block, the accumulators and weights of the rows in flight, the
-    /// horizontal table. For budgets checked before decoding.
+    /// block or the intermediate, the accumulators and weights of the rows in
+    /// flight, the horizontal table. For budgets checked before decoding.
     public static func workingBytes(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int,
                                     filter: ResampleFilter, window: Window? = nil) -> Int {
         let window = window ?? Window(columns: 0..<width, rows: 0..<height)
         let plan = Plan(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width, height: height,
                         filter: filter, window: window, blockBytes: blockBytes, maximumTableEntries: maximumTableEntries)
-        var bytes = plan.samplesPerRow * plan.blockRows + plan.horizontalTableEntries * 4 + window.columns.count * 24
+        var bytes = plan.horizontalTableEntries * 4 + window.columns.count * 24
         if let horizontal = plan.horizontal, plan.horizontalTableEntries == 0 {
             bytes += ComputeThreads.count * horizontal.maxTaps * 12
         }
-        if let vertical = plan.vertical {
-            bytes += vertical.ringRows * (plan.samplesPerRow * 4 + vertical.axis.maxTaps * 4)
-            bytes += vertical.axis.maxTaps * 8 + window.rows.count * 16
+        switch plan.order {
+        case let .verticalFirst(vertical, heldColumns):
+            let heldSamples = heldColumns.count * 3
+            bytes += window.rows.count * heldSamples
+            bytes += ComputeThreads.count * (heldSamples * 4 + vertical.maxTaps * 12)
+        case let .horizontalFirst(vertical):
+            bytes += plan.samplesPerRow * plan.blockRows
+            if let vertical {
+                bytes += vertical.ringRows * (plan.samplesPerRow * 4 + vertical.axis.maxTaps * 4)
+                bytes += vertical.axis.maxTaps * 8 + window.rows.count * 16
+            }
         }
         return bytes
     }
 
     /// What a resize will do, decided before any pixel is touched.
     struct Plan {
-        let sourceWidth: Int
+        /// The passes and their order. Horizontal first carries the streamed
+        /// vertical pass's bookkeeping (nil when the height stays); vertical
+        /// first carries the vertical axis and the source columns the
+        /// horizontal pass reads (all that the intermediate keeps).
+        enum Order {
+            case horizontalFirst(VerticalPlan?)
+            case verticalFirst(ResampleAxis, heldColumns: Range<Int>)
+        }
+
         let window: Window
         let horizontal: ResampleAxis?
-        let vertical: VerticalPlan?
+        let order: Order
         let samplesPerRow: Int
-        /// Source rows resampled horizontally per block.
+        /// Source rows resampled horizontally per block (horizontal first).
         let blockRows: Int
         /// Entries of the horizontal table, 0 when weights are computed per block.
         let horizontalTableEntries: Int
 
         init(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int, filter: ResampleFilter, window: Window,
              blockBytes: Int, maximumTableEntries: Int) {
-            self.sourceWidth = sourceWidth
             self.window = window
             samplesPerRow = window.columns.count * 3
-            horizontal = width != sourceWidth
+            let horizontal = width != sourceWidth
                 ? ResampleAxis(sourceSize: sourceWidth, sourceEnd: Float(sourceWidth), outputSize: width, filter: filter)
                 : nil
+            self.horizontal = horizontal
             if let horizontal {
                 let entries = ResampleCoefficients.entries(horizontal, positions: window.columns)
                 horizontalTableEntries = entries <= maximumTableEntries ? entries : 0
             } else {
                 horizontalTableEntries = 0
             }
-            let rowBytes = max(samplesPerRow, 1)
-            blockRows = min(max(blockBytes / rowBytes, 1), 4096)
-            vertical = height != sourceHeight
-                ? VerticalPlan(axis: ResampleAxis(sourceSize: sourceHeight, sourceEnd: Float(sourceHeight),
-                                                  outputSize: height, filter: filter),
-                               positions: window.rows, blockRows: blockRows)
+            let blockRows = min(max(blockBytes / max(samplesPerRow, 1), 1), 4096)
+            self.blockRows = blockRows
+            let vertical = height != sourceHeight
+                ? ResampleAxis(sourceSize: sourceHeight, sourceEnd: Float(sourceHeight), outputSize: height, filter: filter)
                 : nil
+            if let horizontal, let vertical,
+               PillowResize.verticalPassFirst(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width, height: height) {
+                order = .verticalFirst(vertical, heldColumns: horizontal.sourceSpan(of: window.columns))
+            } else {
+                order = .horizontalFirst(vertical.map { VerticalPlan(axis: $0, positions: window.rows, blockRows: blockRows) })
+            }
         }
     }
 
-    /// The vertical pass's bookkeeping: each output row's source rows
-    /// (`starts[i] ..< ends[i]`, both non-decreasing in `i`), and how many
-    /// output rows can be in flight during one block (the ring's size).
+    /// The vertical pass's bookkeeping when it streams after the horizontal
+    /// one: each output row's source rows (`starts[i] ..< ends[i]`, both
+    /// non-decreasing in `i`), and how many output rows can be in flight
+    /// during one block (the ring's size).
     struct VerticalPlan {
         let axis: ResampleAxis
         let positions: Range<Int>
@@ -168,15 +214,26 @@ public enum PillowResize {
         }
     }
 
-    /// The horizontal pass over whole source rows (or a plain copy of the
-    /// window's columns when the width stays).
+    /// Rows of 8-bit RGB pixels a horizontal pass reads: the source image, or
+    /// the vertical pass's intermediate, which holds only the source columns
+    /// `firstColumn…` the taps need.
+    struct SourceRows {
+        let pixels: UnsafeBufferPointer<UInt8>
+        let rowBytes: Int
+        let firstColumn: Int
+    }
+
+    /// The horizontal pass over whole rows (or a plain copy of the window's
+    /// columns when the width stays).
     struct HorizontalPass {
-        let plan: Plan
-        let source: UnsafeBufferPointer<UInt8>
+        let axis: ResampleAxis?
+        let columns: Range<Int>
+        let source: SourceRows
         let table: ResampleCoefficients?
 
-        init(plan: Plan, source: UnsafeBufferPointer<UInt8>) {
-            self.plan = plan
+        init(plan: Plan, source: SourceRows) {
+            axis = plan.horizontal
+            columns = plan.window.columns
             self.source = source
             if let axis = plan.horizontal, plan.horizontalTableEntries > 0 {
                 table = ResampleCoefficients(axis, positions: plan.window.columns)
@@ -185,29 +242,31 @@ public enum PillowResize {
             }
         }
 
-        /// Resamples source rows `rows` into consecutive rows of `target`,
-        /// split over the compute threads.
+        /// Resamples rows `rows` of the source into consecutive rows of
+        /// `target`, split over the compute threads.
         func produce(rows: Range<Int>, into target: UnsafeMutablePointer<UInt8>) {
-            guard let input = source.baseAddress else { return }
-            let samples = plan.samplesPerRow
-            let sourceRowBytes = plan.sourceWidth * 3
+            guard let input = source.pixels.baseAddress else { return }
+            let samples = columns.count * 3
+            let rowBytes = source.rowBytes
             let firstRow = rows.lowerBound
-            guard let axis = plan.horizontal else {
-                let from = plan.window.columns.lowerBound * 3
+            // Where source column `column` sits in a row.
+            let columnOffset = -source.firstColumn * 3
+            guard let axis else {
+                let from = columns.lowerBound * 3 + columnOffset
                 parallelFor(rows.count, grain: 64) { chunk in
                     for index in chunk {
-                        (target + index * samples).update(from: input + (firstRow + index) * sourceRowBytes + from, count: samples)
+                        (target + index * samples).update(from: input + (firstRow + index) * rowBytes + from, count: samples)
                     }
                 }
                 return
             }
-            let inputEnd = input + source.count
+            let inputEnd = input + source.pixels.count
             if let table {
                 table.weights.withUnsafeBufferPointer { weights in
                     guard let weightBase = weights.baseAddress else { return }
                     parallelFor(rows.count, grain: 16) { chunk in
                         for index in chunk {
-                            let rowStart = input + (firstRow + index) * sourceRowBytes
+                            let rowStart = input + (firstRow + index) * rowBytes + columnOffset
                             let outputRow = target + index * samples
                             for column in 0..<table.positions.count {
                                 Self.apply(weightBase + table.offsets[column], count: table.counts[column],
@@ -220,8 +279,8 @@ public enum PillowResize {
                 return
             }
             // No table: each output column's weights are computed once per
-            // block and applied to every row of the block.
-            let columns = plan.window.columns
+            // call and applied to every row.
+            let columns = columns
             parallelFor(columns.count, grain: 8) { chunk in
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: axis.maxTaps) { weights in
                     withUnsafeTemporaryAllocation(of: Double.self, capacity: axis.maxTaps) { scratch in
@@ -229,7 +288,7 @@ public enum PillowResize {
                         for column in chunk {
                             let (first, count) = axis.weights(of: columns.lowerBound + column, into: weights, scratch: scratch)
                             for index in 0..<rows.count {
-                                let rowStart = input + (firstRow + index) * sourceRowBytes
+                                let rowStart = input + (firstRow + index) * rowBytes + columnOffset
                                 Self.apply(weights, count: count, pixel: rowStart + first * 3, inputEnd: inputEnd,
                                            to: target + index * samples + column * 3)
                             }
@@ -330,5 +389,47 @@ public enum PillowResize {
             blockStart = blockEnd
         }
         // Rows reading no source row at all keep Pillow's value for an empty sum: 0.
+    }
+
+    /// Vertical pass first (Pillow's order when the height shrinks much more
+    /// than the width): each output row of the window is resampled from its
+    /// source rows into an 8-bit intermediate holding only `heldColumns`,
+    /// then the horizontal pass resamples those rows. Output rows are split
+    /// over the compute threads, each with its own accumulators and weights.
+    private static func resizeVerticalFirst(plan: Plan, vertical: ResampleAxis, heldColumns: Range<Int>,
+                                            source: SourceRows, output: UnsafeMutablePointer<UInt8>) {
+        guard let input = source.pixels.baseAddress else { return }
+        let rows = plan.window.rows
+        let heldSamples = heldColumns.count * 3
+        let intermediate = UnsafeMutablePointer<UInt8>.allocate(capacity: max(rows.count * heldSamples, 1))
+        defer { intermediate.deallocate() }
+        let heldFrom = heldColumns.lowerBound * 3
+        let maxTaps = vertical.maxTaps
+        parallelFor(rows.count) { chunk in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(heldSamples, 1)) { sums in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: maxTaps) { weights in
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: maxTaps) { scratch in
+                        guard let sums = sums.baseAddress, let weights = weights.baseAddress,
+                              let scratch = scratch.baseAddress else { return }
+                        for index in chunk {
+                            let (first, count) = vertical.weights(of: rows.lowerBound + index, into: weights, scratch: scratch)
+                            sums.update(repeating: ResampleAxis.roundingBias, count: heldSamples)
+                            for tap in 0..<count {
+                                let weight = weights[tap]
+                                let row = input + (first + tap) * source.rowBytes + heldFrom
+                                for sample in 0..<heldSamples {
+                                    sums[sample] &+= Int32(row[sample]) &* weight
+                                }
+                            }
+                            let target = intermediate + index * heldSamples
+                            for sample in 0..<heldSamples { target[sample] = ResampleAxis.clip8(sums[sample]) }
+                        }
+                    }
+                }
+            }
+        }
+        let held = SourceRows(pixels: UnsafeBufferPointer(start: intermediate, count: rows.count * heldSamples),
+                              rowBytes: heldSamples, firstColumn: heldColumns.lowerBound)
+        HorizontalPass(plan: plan, source: held).produce(rows: 0..<rows.count, into: output)
     }
 }

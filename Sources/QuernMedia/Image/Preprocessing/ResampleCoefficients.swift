@@ -50,6 +50,20 @@ struct ResampleAxis: Sendable {
         return (first, min(max(end - first, 0), maxTaps))
     }
 
+    /// The source pixels the output positions `positions` read between
+    /// them: from the lowest first tap to the highest last tap (empty when
+    /// they read none).
+    func sourceSpan(of positions: Range<Int>) -> Range<Int> {
+        var lower = sourceSize, upper = 0
+        for position in positions {
+            let (first, count) = bounds(of: position)
+            guard count > 0 else { continue }
+            lower = min(lower, first)
+            upper = max(upper, first + count)
+        }
+        return lower < upper ? lower..<upper : 0..<0
+    }
+
     /// Writes `position`'s `count` weights into `weights` (room for
     /// `maxTaps`), using `scratch` (room for `maxTaps` Doubles).
     @discardableResult
