@@ -1,3 +1,4 @@
+import QuernJSON
 import QuernMedia
 
 /// The kind a file was found to be, and either the job to run for it or the

@@ -1,3 +1,5 @@
+import QuernJSON
+
 /// Token counts, as the common chat-completion APIs report them.
 public struct TokenUsage: Sendable, Equatable {
     public var promptTokens: Int

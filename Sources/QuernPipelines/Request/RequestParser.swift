@@ -1,4 +1,5 @@
 import Foundation
+import QuernJSON
 
 /// Turns the bytes of a `.json` request into a validated `Job`. Every error
 /// names the offending field (`messages[1].role`, `temperature`, …).

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import QuernJSON
 import QuernModels
 import QuernTensor
 

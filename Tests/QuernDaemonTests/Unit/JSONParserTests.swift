@@ -1,3 +1,4 @@
+import QuernJSON
 import QuernPipelines
 import Testing
 

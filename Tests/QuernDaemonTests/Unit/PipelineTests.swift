@@ -1,4 +1,5 @@
 import Foundation
+import QuernJSON
 import QuernPipelines
 import Testing
 
