@@ -128,7 +128,7 @@ let package = Package(
             swiftSettings: kernelFlags),
         .testTarget(
             name: "QuernDaemonTests",
-            dependencies: ["QuernDaemon", "QuernJSON", "QuernPipelines", "QuernMedia", "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["QuernDaemon", "QuernJSON", "QuernModels", "QuernPipelines", "QuernMedia", "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "QuernModelTests", dependencies: ["QuernJSON", "QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines", "QuernTestSupport"],
             exclude: ["Embeddings/Goldens", "Images/Corpus", "Images/Goldens", "Speech/Goldens", "Tokenizers/Goldens", "Vision/Goldens"],
