@@ -44,7 +44,7 @@ public struct ImageClassificationPipeline: Pipeline {
         do {
             model = try ResNet.load(path: path)
         } catch {
-            throw QuernError(.internalError, "cannot load the image model at \(path): \(error)")
+            throw QuernError(loading: "image model", at: path, error)
         }
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let isOpenNSFW = model.classCount == 2 && name.lowercased().replacingOccurrences(of: "_", with: "-").contains("open-nsfw")

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import QuernJSON
 import QuernModels
@@ -39,7 +38,7 @@ public struct LanguageModelPipeline: Pipeline {
         do {
             model = try LanguageModelLoader.load(path: path)
         } catch {
-            throw QuernError(.internalError, "cannot load the language model at \(path): \(error)")
+            throw QuernError(loading: "language model", at: path, error)
         }
         self.contextLimit = min(contextLimit, model.model.contextLength)
         identity = ModelIdentity(name: model.name, weightsSHA256: try FileChecksum.sha256(of: model.weightsPath))
@@ -118,18 +117,5 @@ public struct LanguageModelPipeline: Pipeline {
             ("repetition_penalty", .float(s.repetitionPenalty)), ("seed", .int(s.seed)),
             ("stop", .array(s.stop.map(JSONValue.string))),
         ])
-    }
-}
-
-/// SHA-256 of a weights file, for the result's `weights_sha256`.
-enum FileChecksum {
-    static func sha256(of path: String) throws(QuernError) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw QuernError(.internalError, "cannot read \(path) to checksum it")
-        }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
-        return SHA256Hex.finalize(hasher)
     }
 }
