@@ -48,7 +48,7 @@ extension ByteLevelBPE {
         guard FileManager.default.fileExists(atPath: vocabularyPath), FileManager.default.fileExists(atPath: mergesPath) else {
             throw TokenizerError(.missingField, "\(directory) has neither tokenizer.json nor vocab.json + merges.txt")
         }
-        let vocabulary = try Self.vocabulary(try TokenizerFile.json(vocabularyPath), path: vocabularyPath, key: "the document")
+        let vocabulary = try Self.vocabulary(try TokenizerFile.json(vocabularyPath), path: vocabularyPath, key: "the vocabulary")
         let mergesBytes: [UInt8]
         do { mergesBytes = try RegularFile.read(mergesPath) } catch { throw TokenizerError(.invalidValue, error.description) }
         guard let merges = String(validating: mergesBytes, as: UTF8.self) else {
@@ -102,7 +102,7 @@ extension ByteLevelBPE {
         vocabulary.reserveCapacity(members.count)
         for (token, value) in members {
             guard let id = value.intValue else {
-                throw TokenizerError(.invalidValue, "\(path): \(key)[\(String(reflecting: token))] is not an integer id")
+                throw TokenizerError(.invalidValue, "\(path): \(key) entry \(String(reflecting: token)) is not an integer id")
             }
             vocabulary[token] = id
         }
