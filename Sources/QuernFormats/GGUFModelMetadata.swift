@@ -27,9 +27,14 @@ public struct GGUFHyperparameters: Sendable, Equatable {
     /// vocabulary size when the architecture does not state one.
     public var tokenCount: Int?
 
-    public init(gguf: GGUFFile) throws(FormatError) {
+    /// `expected`, when given, is the one architecture the caller reads:
+    /// another is refused before any of its keys is looked at.
+    public init(gguf: GGUFFile, expected: String? = nil) throws(FormatError) {
         path = gguf.path
         let architecture = try gguf.string("general.architecture")
+        if let expected, architecture != expected {
+            throw FormatError(.unsupportedType, file: path, "architecture \(architecture) is not \(expected)")
+        }
         self.architecture = architecture
         let prefix = architecture + "."
         embeddingLength = try gguf.integer(prefix + "embedding_length")

@@ -28,17 +28,9 @@ public final class BERTModel: @unchecked Sendable {
         /// optional keys. Only what this file implements is accepted:
         /// absolute positions and erf GELU.
         public init(huggingFace json: BERTConfigFile, file: String) throws(FormatError) {
-            if let type = json.modelType, type != "bert" {
-                throw FormatError(.unsupportedType, file: file, "model_type \"\(type)\" is not bert")
-            }
-            let activation = json.hiddenAct ?? "gelu"
-            guard activation == "gelu" else {
-                throw FormatError(.unsupportedType, file: file, "hidden_act \"\(activation)\" is not supported (gelu, the erf form, is)")
-            }
-            let positions = json.positionEmbeddingType ?? "absolute"
-            guard positions == "absolute" else {
-                throw FormatError(.unsupportedType, file: file, "position_embedding_type \"\(positions)\" is not supported (absolute is)")
-            }
+            try SupportedChoice.modelType(json.modelType, "bert", file: file)
+            try SupportedChoice.gelu("hidden_act", json.hiddenAct, file: file)
+            try SupportedChoice.require("position_embedding_type", json.positionEmbeddingType ?? "absolute", is: "absolute", file: file)
             vocabularySize = json.vocabSize
             hiddenSize = json.hiddenSize
             layers = json.numHiddenLayers

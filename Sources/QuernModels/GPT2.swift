@@ -99,14 +99,7 @@ public final class GPT2Model: CausalLanguageModel, @unchecked Sendable {
     }
 
     public convenience init(gguf: GGUFFile) throws(FormatError) {
-        try self.init(gguf: GGUFHyperparameters(gguf: gguf), weights: WeightBinder(file: gguf.path, tensors: gguf.tensors))
-    }
-
-    /// A GGUF file's hyperparameters (llama.cpp's defaults for the optional ones) and its tensors.
-    convenience init(gguf h: GGUFHyperparameters, weights: WeightBinder) throws(FormatError) {
-        guard h.architecture == "gpt2" else {
-            throw FormatError(.unsupportedType, file: h.path, "architecture \(h.architecture) is not gpt2")
-        }
+        let h = try GGUFHyperparameters(gguf: gguf, expected: "gpt2")
         let hidden = h.embeddingLength, heads = h.headCount
         guard heads > 0, hidden % heads == 0 else { throw FormatError(.invalidValue, file: h.path, "\(hidden) is not divisible by \(heads) heads") }
         guard let tokens = h.tokenCount else { throw FormatError(.invalidValue, file: h.path, "metadata tokenizer.ggml.tokens is missing or not an array") }
@@ -117,7 +110,7 @@ public final class GPT2Model: CausalLanguageModel, @unchecked Sendable {
             layers: h.blockCount, heads: heads,
             contextLength: contextLength,
             layerNormEpsilon: Float(h.layerNormEpsilon ?? 1e-5))
-        try self.init(config: config, weights: weights, layout: .gguf)
+        try self.init(config: config, weights: WeightBinder(file: gguf.path, tensors: gguf.tensors), layout: .gguf)
     }
 
     /// A Hugging Face `GPT2LMHeadModel` folder: config.json + safetensors

@@ -153,18 +153,13 @@ public enum LanguageModelLoader {
 
     static func loadGGUF(path: String) throws -> LoadedLanguageModel {
         let gguf = try GGUFFile(path: path)
-        // The architecture first: an unknown one is reported as such, not
-        // as a missing hyperparameter of it.
         let architecture = try gguf.string("general.architecture")
-        guard architectures.contains(architecture) else {
-            throw ModelError(.unsupportedArchitecture, "\(path): architecture \"\(architecture)\" is not supported (\(architectures.joined(separator: ", ")) are)")
-        }
-        let hyperparameters = try GGUFHyperparameters(gguf: gguf)
-        let weights = WeightBinder(file: gguf.path, tensors: gguf.tensors)
         let model: any CausalLanguageModel
         switch architecture {
-        case "gpt2": model = try GPT2Model(gguf: hyperparameters, weights: weights)
-        default: model = try LlamaModel(gguf: hyperparameters, weights: weights)
+        case "llama": model = try LlamaModel(gguf: gguf)
+        case "gpt2": model = try GPT2Model(gguf: gguf)
+        default:
+            throw ModelError(.unsupportedArchitecture, "\(path): architecture \"\(architecture)\" is not supported (\(architectures.joined(separator: ", ")) are)")
         }
         let metadata = try GGUFTokenizerMetadata(gguf: gguf)
         let tokenizer = try ByteLevelBPE(gguf: metadata, path: path)

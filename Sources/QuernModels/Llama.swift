@@ -109,14 +109,7 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
 
     /// SmolLM2 and other llama.cpp conversions.
     public convenience init(gguf: GGUFFile) throws(FormatError) {
-        try self.init(gguf: GGUFHyperparameters(gguf: gguf), weights: WeightBinder(file: gguf.path, tensors: gguf.tensors))
-    }
-
-    /// A GGUF file's hyperparameters (llama.cpp's defaults for the optional ones) and its tensors.
-    convenience init(gguf h: GGUFHyperparameters, weights: WeightBinder) throws(FormatError) {
-        guard h.architecture == "llama" else {
-            throw FormatError(.unsupportedType, file: h.path, "architecture \(h.architecture) is not llama")
-        }
+        let h = try GGUFHyperparameters(gguf: gguf, expected: "llama")
         let heads = h.headCount, hidden = h.embeddingLength
         guard heads > 0, hidden % heads == 0 else {
             throw FormatError(.invalidValue, file: h.path, "embedding length \(hidden) is not divisible by \(heads) heads")
@@ -145,7 +138,7 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
               config.layers > 0, config.layers <= 1024 else {
             throw FormatError(.invalidValue, file: h.path, "implausible configuration \(config)")
         }
-        try self.init(config: config, weights: weights, names: .gguf)
+        try self.init(config: config, weights: WeightBinder(file: gguf.path, tensors: gguf.tensors), names: .gguf)
     }
 
     /// A Hugging Face `LlamaForCausalLM` folder: config.json + safetensors

@@ -53,13 +53,8 @@ public final class WhisperModel: @unchecked Sendable {
 
         /// A Hugging Face `config.json` (`model_type` whisper).
         public init(huggingFace json: WhisperConfigFile, file: String) throws(FormatError) {
-            if let type = json.modelType, type != "whisper" {
-                throw FormatError(.unsupportedType, file: file, "model_type \"\(type)\" is not whisper")
-            }
-            let activation = json.activationFunction ?? "gelu"
-            guard activation == "gelu" else {
-                throw FormatError(.unsupportedType, file: file, "activation_function \"\(activation)\" is not supported (gelu, the erf form, is)")
-            }
+            try SupportedChoice.modelType(json.modelType, "whisper", file: file)
+            try SupportedChoice.gelu("activation_function", json.activationFunction, file: file)
             if json.scaleEmbedding == true {
                 throw FormatError(.unsupportedType, file: file, "scale_embedding true is not supported (Whisper does not scale embeddings)")
             }
