@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "quern", targets: ["quern"]),
         // Libraries for packages that build on the layers (the fuzz targets in Fuzz/).
+        .library(name: "QuernJSON", targets: ["QuernJSON"]),
         .library(name: "QuernFormats", targets: ["QuernFormats"]),
         .library(name: "QuernTokenizers", targets: ["QuernTokenizers"]),
         .library(name: "QuernModels", targets: ["QuernModels"]),
@@ -62,30 +63,35 @@ let package = Package(
         // The quantised matrix-vector inner loops (intrinsics, dispatched at run time).
         .target(name: "CQuernKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // The one JSON parser, writer and Decoder, beneath every layer that
+        // reads or writes JSON (checkpoint headers, model configs, requests,
+        // results). Depends on nothing.
+        .target(name: "QuernJSON"),
+
         // Layer 1: the tensor core. Knows no model, format or daemon.
         .target(
             name: "QuernTensor", dependencies: ["CQuernBLAS", "CQuernKernels"],
             swiftSettings: kernelFlags),
 
         // Layer 2: checkpoint formats (GGUF, safetensors, ONNX, CTranslate2).
-        .target(name: "QuernFormats", dependencies: ["QuernTensor"], swiftSettings: kernelFlags),
+        .target(name: "QuernFormats", dependencies: ["QuernJSON", "QuernTensor"], swiftSettings: kernelFlags),
 
         // Layer 3: tokenizers (byte-level BPE, WordPiece).
-        .target(name: "QuernTokenizers", dependencies: ["QuernFormats"], swiftSettings: kernelFlags),
+        .target(name: "QuernTokenizers", dependencies: ["QuernJSON", "QuernFormats"], swiftSettings: kernelFlags),
 
         // Layer 4: models, one file each, on the tensor core.
-        .target(name: "QuernModels", dependencies: ["CZlib", "QuernTensor", "QuernFormats", "QuernTokenizers"], swiftSettings: kernelFlags),
+        .target(name: "QuernModels", dependencies: ["CZlib", "QuernJSON", "QuernTensor", "QuernFormats", "QuernTokenizers"], swiftSettings: kernelFlags),
 
         // Layer 5: media decoding — PNG through libpng, audio through libsndfile —
         // and the pixel/sample preprocessing the models' references do.
         // PNG/WAV probing (container structure, CRC-32 from zlib) lives here too.
-        .target(name: "QuernMedia", dependencies: ["CSndFile", "CQuernPNG", "CZlib", "QuernTensor"], swiftSettings: kernelFlags),
+        .target(name: "QuernMedia", dependencies: ["CSndFile", "CQuernPNG", "CZlib", "QuernJSON", "QuernTensor"], swiftSettings: kernelFlags),
 
         // What the daemon dispatches to: requests, kind detection, pipelines, results.
         .target(
             name: "QuernPipelines",
             dependencies: [
-                "QuernModels", "QuernMedia",
+                "QuernJSON", "QuernModels", "QuernMedia",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -93,12 +99,13 @@ let package = Package(
         // The long-running service: inbox watching, claims, durable results, recovery.
         .target(
             name: "QuernDaemon",
-            dependencies: ["QuernPipelines", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["QuernJSON", "QuernPipelines", .product(name: "Logging", package: "swift-log")]),
 
         // The command-line front end.
         .executableTarget(
             name: "quern",
             dependencies: [
+                "QuernJSON",
                 "QuernTensor",
                 "QuernModels",
                 "QuernMedia",
@@ -121,9 +128,9 @@ let package = Package(
             swiftSettings: kernelFlags),
         .testTarget(
             name: "QuernDaemonTests",
-            dependencies: ["QuernDaemon", "QuernPipelines", "QuernMedia", "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["QuernDaemon", "QuernJSON", "QuernModels", "QuernPipelines", "QuernMedia", "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
-            name: "QuernModelTests", dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines", "QuernTestSupport"],
+            name: "QuernModelTests", dependencies: ["QuernJSON", "QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines", "QuernTestSupport"],
             exclude: ["Embeddings/Goldens", "Images/Corpus", "Images/Goldens", "Speech/Goldens", "Tokenizers/Goldens", "Vision/Goldens"],
             swiftSettings: kernelFlags),
     ],

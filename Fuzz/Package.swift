@@ -14,6 +14,7 @@ import PackageDescription
 //
 // Each target defines LLVMFuzzerTestOneInput; libFuzzer supplies main().
 let media: Target.Dependency = .product(name: "QuernMedia", package: "Quern")
+let json: Target.Dependency = .product(name: "QuernJSON", package: "Quern")
 let formats: Target.Dependency = .product(name: "QuernFormats", package: "Quern")
 let tokenizers: Target.Dependency = .product(name: "QuernTokenizers", package: "Quern")
 let models: Target.Dependency = .product(name: "QuernModels", package: "Quern")
@@ -28,6 +29,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("fuzz-ctranslate2", [formats, models]),
     ("fuzz-tokenizer-json", [tokenizers]),
     ("fuzz-request", [pipelines]),
+    ("fuzz-json", [json]),
 ]
 
 let package = Package(

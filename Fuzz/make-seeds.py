@@ -5,7 +5,8 @@ Deterministic and standard-library only: tiny valid files of every kind
 each parser reads (every PNG colour type, PCM/float/extensible WAVs, a
 complete one-layer llama GGUF with its tokenizer, safetensors of each
 dtype, a small ResNet-shaped ONNX graph, a Whisper-spec CTranslate2
-model.bin, BPE and WordPiece tokenizer.json files, one request per task),
+model.bin, BPE and WordPiece tokenizer.json files, one request per task,
+model configs and JSON edge cases),
 plus a few near-misses. Run from anywhere: python3 Fuzz/make-seeds.py
 """
 import base64, json, math, os, shutil, struct, zlib
@@ -460,6 +461,32 @@ def tokenizer_seeds():
     save("tokenizer-json", "wordpiece-bert-processing.json", json.dumps(wordpiece))
 
 
+# ---------------------------------------------------------------- JSON
+def json_seeds():
+    configs = {
+        "llama-config.json": {"model_type": "llama", "vocab_size": 256, "hidden_size": 64, "intermediate_size": 160,
+                              "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-05,
+                              "rope_parameters": {"rope_theta": 10000.0, "rope_type": "default"}, "eos_token_id": [2, 7],
+                              "rope_scaling": None, "tie_word_embeddings": True},
+        "preprocessor-config.json": {"image_processor_type": "ConvNextImageProcessor", "size": {"shortest_edge": 224},
+                                     "crop_pct": 0.875, "resample": 3, "image_mean": [0.485, 0.456, 0.406],
+                                     "image_std": [0.229, 0.224, 0.225], "rescale_factor": 0.00392156862745098},
+        "id2label.json": {"id2label": {str(i): f"class {i}" for i in range(12)}, "depths": [1, 1], "hidden_sizes": [8, 16]},
+        "modules.json": [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}],
+    }
+    for name, body in configs.items():
+        save("json", name, json.dumps(body, ensure_ascii=False, indent=2))
+    save("json", "numbers.json", "[0, -0, 1.5e-3, 1E+400, 18446744073709551615, 123456789012345678901234567890, -0.0, 3.0]")
+    save("json", "strings.json", r'["\u00e9\ud83d\ude42", "tab\t quote\" slash\/", "\u0000\u001f\u007f", ' + '"caf\u00e9 \U0001F642"]')
+    save("json", "deep.json", "[" * 64 + "]" * 64)
+    save("json", "too-deep.json", '{"a":' * 65 + "1" + "}" * 65)
+    save("json", "duplicate-key.json", '{"a": 1, "b": {"a": 2}, "a": 3}')
+    save("json", "lone-surrogate.json", '["\\ud800x"]')
+    save("json", "trailing.json", '{"a": [1, 2]} {}')
+    save("json", "whitespace.json", ' \t\r\n{ "a" :\n[ ]\r\n, "b":{} }\n')
+
+
 # ---------------------------------------------------------------- requests
 def request_seeds():
     tiny_png = png(2, 2, 8, 2, [bytes(6), bytes(range(6))])
@@ -486,6 +513,6 @@ def request_seeds():
 
 if __name__ == "__main__":
     shutil.rmtree(ROOT, ignore_errors=True)
-    png_seeds(); audio_seeds(); gguf_seeds(); safetensors_seeds(); onnx_seeds(); ct2_seeds(); tokenizer_seeds(); request_seeds()
+    png_seeds(); audio_seeds(); gguf_seeds(); safetensors_seeds(); onnx_seeds(); ct2_seeds(); tokenizer_seeds(); request_seeds(); json_seeds()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print(f"wrote {sum(len(fs) for _, _, fs in os.walk(ROOT))} seeds, {total} bytes, under {ROOT}")

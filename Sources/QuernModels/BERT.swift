@@ -24,34 +24,22 @@ public final class BERTModel: @unchecked Sendable {
 
         public var headDimension: Int { hiddenSize / heads }
 
-        /// Decodes a Hugging Face `config.json`. Only what this file
-        /// implements is accepted: absolute positions and erf GELU.
-        public init(json: JSONNode, file: String) throws(FormatError) {
-            func integer(_ key: String) throws(FormatError) -> Int {
-                guard let value = json[key]?.intValue, value > 0 else {
-                    throw FormatError(.invalidValue, file: file, "\(key) is missing or not a positive integer")
-                }
-                return value
-            }
-            if let type = json["model_type"]?.stringValue, type != "bert" {
-                throw FormatError(.unsupportedType, file: file, "model_type \"\(type)\" is not bert")
-            }
-            let activation = json["hidden_act"]?.stringValue ?? "gelu"
-            guard activation == "gelu" else {
-                throw FormatError(.unsupportedType, file: file, "hidden_act \"\(activation)\" is not supported (gelu, the erf form, is)")
-            }
-            let positions = json["position_embedding_type"]?.stringValue ?? "absolute"
-            guard positions == "absolute" else {
-                throw FormatError(.unsupportedType, file: file, "position_embedding_type \"\(positions)\" is not supported (absolute is)")
-            }
-            vocabularySize = try integer("vocab_size")
-            hiddenSize = try integer("hidden_size")
-            layers = try integer("num_hidden_layers")
-            heads = try integer("num_attention_heads")
-            intermediateSize = try integer("intermediate_size")
-            maxPositions = try integer("max_position_embeddings")
-            typeVocabularySize = json["type_vocab_size"]?.intValue ?? 2
-            guard let epsilon = (json["layer_norm_eps"] ?? .number(1e-12)).doubleValue, epsilon > 0 else {
+        /// A Hugging Face `config.json`, with transformers' defaults for the
+        /// optional keys. Only what this file implements is accepted:
+        /// absolute positions and erf GELU.
+        public init(huggingFace json: BERTConfigFile, file: String) throws(FormatError) {
+            try SupportedChoice.modelType(json.modelType, "bert", file: file)
+            try SupportedChoice.gelu("hidden_act", json.hiddenAct, file: file)
+            try SupportedChoice.require("position_embedding_type", json.positionEmbeddingType ?? "absolute", is: "absolute", file: file)
+            vocabularySize = json.vocabSize
+            hiddenSize = json.hiddenSize
+            layers = json.numHiddenLayers
+            heads = json.numAttentionHeads
+            intermediateSize = json.intermediateSize
+            maxPositions = json.maxPositionEmbeddings
+            typeVocabularySize = json.typeVocabSize ?? 2
+            let epsilon = json.layerNormEps ?? 1e-12
+            guard epsilon > 0 else {
                 throw FormatError(.invalidValue, file: file, "layer_norm_eps must be a positive number")
             }
             layerNormEpsilon = Float(epsilon)
@@ -67,12 +55,7 @@ public final class BERTModel: @unchecked Sendable {
         }
 
         public static func load(path: String) throws(FormatError) -> Config {
-            let bytes = try RegularFile.read(path)
-            do { return try Config(json: try JSONNodeParser.parse(bytes), file: path) } catch let error as FormatError {
-                throw error
-            } catch {
-                throw FormatError(.invalidValue, file: path, "\(error)")
-            }
+            try Config(huggingFace: JSONFile.decode(BERTConfigFile.self, at: path), file: path)
         }
     }
 

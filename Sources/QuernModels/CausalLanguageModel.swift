@@ -34,32 +34,6 @@ public final class DecoderState: @unchecked Sendable {
     public func truncate(to length: Int) { for cache in caches { cache.truncate(to: length) } }
 }
 
-/// Errors a model raises at run time (inputs the caller controls).
-public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: String, Sendable {
-        case contextFull = "model.context_full"
-        case tokenOutOfRange = "model.token_out_of_range"
-        case invalidConfig = "model.invalid_config"
-        case unsupportedArchitecture = "model.unsupported_architecture"
-        case invalidInput = "model.invalid_input"
-        /// A model file failed its format checks; the message starts with the format error's code.
-        case invalidModelFile = "model.invalid_file"
-        /// The tokenizer has ids the model's embedding has no row for.
-        case vocabularyMismatch = "model.vocabulary_mismatch"
-    }
-
-    public let kind: Kind
-    public let message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
-    public var code: String { kind.rawValue }
-    public var description: String { message }
-}
-
 extension CausalLanguageModel {
     /// Checks that `tokens` fit the state and the vocabulary.
     func validate(_ tokens: [Int], state: DecoderState) throws(ModelError) {

@@ -2,11 +2,20 @@ import Foundation
 
 /// One turn of a conversation.
 public struct ChatMessage: Sendable, Equatable, Codable {
+    /// The roles of the common chat-completion APIs, the ones requests may use.
+    public enum Role: String, Sendable, CaseIterable { case system, user, assistant }
+
+    /// `system`, `user`, `assistant`, or another name the template renders as it is.
     public var role: String
     public var content: String
+
     public init(role: String, content: String) {
         self.role = role
         self.content = content
+    }
+
+    public init(role: Role, content: String) {
+        self.init(role: role.rawValue, content: content)
     }
 }
 

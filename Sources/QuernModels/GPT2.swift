@@ -99,29 +99,29 @@ public final class GPT2Model: CausalLanguageModel, @unchecked Sendable {
     }
 
     public convenience init(gguf: GGUFFile) throws(FormatError) {
-        let a = "gpt2."
-        let hidden = try gguf.integer(a + "embedding_length"), heads = try gguf.integer(a + "attention.head_count")
-        guard heads > 0, hidden % heads == 0 else { throw FormatError(.invalidValue, file: gguf.path, "\(hidden) is not divisible by \(heads) heads") }
+        let h = try GGUFHyperparameters(gguf: gguf, expected: "gpt2")
+        let hidden = h.embeddingLength, heads = h.headCount
+        guard heads > 0, hidden % heads == 0 else { throw FormatError(.invalidValue, file: h.path, "\(hidden) is not divisible by \(heads) heads") }
+        guard let tokens = h.tokenCount else { throw FormatError(.invalidValue, file: h.path, "metadata tokenizer.ggml.tokens is missing or not an array") }
+        guard let contextLength = h.contextLength else { throw h.missing("context_length") }
         let config = Config(
-            vocabularySize: try gguf.strings("tokenizer.ggml.tokens").count, hiddenSize: hidden,
-            intermediateSize: try gguf.optionalInteger(a + "feed_forward_length") ?? 4 * hidden,
-            layers: try gguf.integer(a + "block_count"), heads: heads,
-            contextLength: try gguf.integer(a + "context_length"),
-            layerNormEpsilon: Float(try gguf.optionalFloat(a + "attention.layer_norm_epsilon") ?? 1e-5))
+            vocabularySize: tokens, hiddenSize: hidden,
+            intermediateSize: h.feedForwardLength ?? 4 * hidden,
+            layers: h.blockCount, heads: heads,
+            contextLength: contextLength,
+            layerNormEpsilon: Float(h.layerNormEpsilon ?? 1e-5))
         try self.init(config: config, weights: WeightBinder(file: gguf.path, tensors: gguf.tensors), layout: .gguf)
     }
 
-    public convenience init(huggingFaceConfig json: [String: Any], weights: WeightBinder) throws(FormatError) {
-        func int(_ key: String) throws(FormatError) -> Int {
-            guard let value = json[key] as? Int else { throw FormatError(.invalidValue, file: weights.file, "config.json: \(key) is missing or not an integer") }
-            return value
-        }
-        let hidden = try int("n_embd"), heads = try int("n_head")
+    /// A Hugging Face `GPT2LMHeadModel` folder: config.json + safetensors
+    /// (transformers' defaults for the optional keys).
+    public convenience init(huggingFaceConfig file: GPT2ConfigFile, weights: WeightBinder) throws(FormatError) {
+        let hidden = file.nEmbd, heads = file.nHead
         guard heads > 0, hidden % heads == 0 else { throw FormatError(.invalidValue, file: weights.file, "config.json: \(hidden) is not divisible by \(heads) heads") }
         let config = Config(
-            vocabularySize: try int("vocab_size"), hiddenSize: hidden, intermediateSize: json["n_inner"] as? Int ?? 4 * hidden,
-            layers: try int("n_layer"), heads: heads, contextLength: try int("n_positions"),
-            layerNormEpsilon: Float(json["layer_norm_epsilon"] as? Double ?? 1e-5))
+            vocabularySize: file.vocabSize, hiddenSize: hidden, intermediateSize: file.nInner ?? 4 * hidden,
+            layers: file.nLayer, heads: heads, contextLength: file.nPositions,
+            layerNormEpsilon: Float(file.layerNormEpsilon ?? 1e-5))
         // Checkpoints saved by transformers prefix the keys with
         // `transformer.`; the hub's original gpt2 files do not.
         let prefix = weights.contains("transformer.wte.weight") ? "transformer." : ""

@@ -161,25 +161,22 @@ public enum LanguageModelLoader {
         default:
             throw ModelError(.unsupportedArchitecture, "\(path): architecture \"\(architecture)\" is not supported (\(architectures.joined(separator: ", ")) are)")
         }
-        let tokenizer = try ByteLevelBPE(gguf: gguf)
-        let eos = try gguf.optionalInteger("tokenizer.ggml.eos_token_id")
-        let eot = try gguf.optionalInteger("tokenizer.ggml.eot_token_id")
-        let bos = try gguf.optionalInteger("tokenizer.ggml.bos_token_id")
+        let metadata = try GGUFTokenizerMetadata(gguf: gguf)
+        let tokenizer = try ByteLevelBPE(gguf: metadata, path: path)
+        let eos = metadata.endTokenID, eot = metadata.endOfTurnTokenID, bos = metadata.beginTokenID
         try checkVocabulary(of: tokenizer, source: "\(path) (tokenizer.ggml.tokens)", fitsEmbeddingRows: model.vocabularySize,
                             specialIDs: [("tokenizer.ggml.eos_token_id", eos), ("tokenizer.ggml.eot_token_id", eot), ("tokenizer.ggml.bos_token_id", bos)])
         var endTokens = Set<Int>()
         if let eos { endTokens.insert(eos) }
         if let eot { endTokens.insert(eot) }
-        let template = gguf.metadata["tokenizer.chat_template"] == nil ? nil : try gguf.string("tokenizer.chat_template")
+        let template = metadata.chatTemplate
         let chat = template.flatMap { ChatTemplate.detect(jinja: $0) }
         // The template's own end-of-turn token ends generation too.
         if let chat, let id = tokenizer.id(of: chat.endOfTurn) { endTokens.insert(id) }
-        let addBOS: Bool
-        if case .bool(let flag)? = gguf.metadata["tokenizer.ggml.add_bos_token"] { addBOS = flag } else { addBOS = false }
         // The file name identifies the exact weights better than general.name
         // (SmolLM2's says "Smollm2 135M 8k Lc100K Mix1 Ep2").
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return LoadedLanguageModel(name: name, model: model, tokenizer: tokenizer, chatTemplate: chat, chatTemplateSource: template,
-                                   endOfGenerationTokens: endTokens, beginToken: bos, addBeginToken: addBOS, weightsPath: path)
+                                   endOfGenerationTokens: endTokens, beginToken: bos, addBeginToken: metadata.addBeginToken ?? false, weightsPath: path)
     }
 }

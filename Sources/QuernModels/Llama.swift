@@ -109,52 +109,49 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
 
     /// SmolLM2 and other llama.cpp conversions.
     public convenience init(gguf: GGUFFile) throws(FormatError) {
-        let a = "llama."
-        let heads = try gguf.integer(a + "attention.head_count")
-        let hidden = try gguf.integer(a + "embedding_length")
+        let h = try GGUFHyperparameters(gguf: gguf, expected: "llama")
+        let heads = h.headCount, hidden = h.embeddingLength
         guard heads > 0, hidden % heads == 0 else {
-            throw FormatError(.invalidValue, file: gguf.path, "embedding length \(hidden) is not divisible by \(heads) heads")
+            throw FormatError(.invalidValue, file: h.path, "embedding length \(hidden) is not divisible by \(heads) heads")
         }
-        let kvHeads = try gguf.optionalInteger(a + "attention.head_count_kv") ?? heads
+        let kvHeads = h.headCountKV ?? heads
         guard kvHeads > 0, heads % kvHeads == 0 else {
-            throw FormatError(.invalidValue, file: gguf.path, "\(heads) heads cannot share \(kvHeads) key/value heads")
+            throw FormatError(.invalidValue, file: h.path, "\(heads) heads cannot share \(kvHeads) key/value heads")
         }
-        let tokens = try gguf.strings("tokenizer.ggml.tokens").count
-        let headDimension = try gguf.optionalInteger(a + "attention.key_length") ?? hidden / heads
+        guard let feedForward = h.feedForwardLength else { throw h.missing("feed_forward_length") }
+        guard let tokens = h.vocabularySize ?? h.tokenCount else {
+            throw FormatError(.invalidValue, file: h.path, "metadata llama.vocab_size and tokenizer.ggml.tokens are both missing")
+        }
+        let headDimension = h.keyLength ?? hidden / heads
         let config = Config(
-            vocabularySize: try gguf.optionalInteger(a + "vocab_size") ?? tokens,
+            vocabularySize: tokens,
             hiddenSize: hidden,
-            intermediateSize: try gguf.integer(a + "feed_forward_length"),
-            layers: try gguf.integer(a + "block_count"),
+            intermediateSize: feedForward,
+            layers: h.blockCount,
             heads: heads, kvHeads: kvHeads, headDimension: headDimension,
-            ropeTheta: try gguf.optionalFloat(a + "rope.freq_base") ?? 10_000,
-            ropeDimensions: try gguf.optionalInteger(a + "rope.dimension_count") ?? headDimension,
-            rmsEpsilon: Float(try gguf.optionalFloat(a + "attention.layer_norm_rms_epsilon") ?? 1e-5),
-            contextLength: try gguf.optionalInteger(a + "context_length") ?? 2048,
+            ropeTheta: h.ropeFrequencyBase ?? 10_000,
+            ropeDimensions: h.ropeDimensionCount ?? headDimension,
+            rmsEpsilon: Float(h.layerNormRMSEpsilon ?? 1e-5),
+            contextLength: h.contextLength ?? 2048,
             ropePairing: .interleaved)
         guard config.ropeDimensions > 0, config.ropeDimensions % 2 == 0, config.ropeDimensions <= headDimension,
               config.layers > 0, config.layers <= 1024 else {
-            throw FormatError(.invalidValue, file: gguf.path, "implausible configuration \(config)")
+            throw FormatError(.invalidValue, file: h.path, "implausible configuration \(config)")
         }
         try self.init(config: config, weights: WeightBinder(file: gguf.path, tensors: gguf.tensors), names: .gguf)
     }
 
-    /// A Hugging Face `LlamaForCausalLM` folder: config.json + safetensors.
-    public convenience init(huggingFaceConfig json: [String: Any], weights: WeightBinder) throws(FormatError) {
-        func int(_ key: String) throws(FormatError) -> Int {
-            guard let value = json[key] as? Int else { throw FormatError(.invalidValue, file: weights.file, "config.json: \(key) is missing or not an integer") }
-            return value
-        }
-        let heads = try int("num_attention_heads"), hidden = try int("hidden_size")
-        let headDimension = json["head_dim"] as? Int ?? hidden / max(heads, 1)
-        // transformers 5 writes rope_parameters.rope_theta; 4.x a top-level rope_theta.
-        let theta = (json["rope_parameters"] as? [String: Any])?["rope_theta"] as? Double ?? json["rope_theta"] as? Double ?? 10_000
+    /// A Hugging Face `LlamaForCausalLM` folder: config.json + safetensors
+    /// (transformers' defaults for the optional keys).
+    public convenience init(huggingFaceConfig file: LlamaConfigFile, weights: WeightBinder) throws(FormatError) {
+        let heads = file.numAttentionHeads, hidden = file.hiddenSize
+        let headDimension = file.headDim ?? hidden / max(heads, 1)
         let config = Config(
-            vocabularySize: try int("vocab_size"), hiddenSize: hidden, intermediateSize: try int("intermediate_size"),
-            layers: try int("num_hidden_layers"), heads: heads, kvHeads: json["num_key_value_heads"] as? Int ?? heads,
-            headDimension: headDimension, ropeTheta: theta, ropeDimensions: headDimension,
-            rmsEpsilon: Float(json["rms_norm_eps"] as? Double ?? 1e-6),
-            contextLength: json["max_position_embeddings"] as? Int ?? 2048, ropePairing: .halves)
+            vocabularySize: file.vocabSize, hiddenSize: hidden, intermediateSize: file.intermediateSize,
+            layers: file.numHiddenLayers, heads: heads, kvHeads: file.numKeyValueHeads ?? heads,
+            headDimension: headDimension, ropeTheta: file.ropeParameters?.ropeTheta ?? file.ropeTheta ?? 10_000, ropeDimensions: headDimension,
+            rmsEpsilon: Float(file.rmsNormEps ?? 1e-6),
+            contextLength: file.maxPositionEmbeddings ?? 2048, ropePairing: .halves)
         guard heads > 0, config.kvHeads > 0, heads % config.kvHeads == 0, headDimension % 2 == 0 else {
             throw FormatError(.invalidValue, file: weights.file, "config.json: inconsistent attention heads")
         }

@@ -4,11 +4,20 @@ import QuernTensor
 import Glibc
 #endif
 
-/// How the next token is chosen, with the field names of the common
-/// chat-completion APIs. The default chain follows llama.cpp's: repetition
-/// penalty → top-k → top-p → min-p → temperature → draw. Temperature 0 is
-/// greedy (argmax after the penalty).
+/// How the next token is chosen and when generation stops, with the field
+/// names of the common chat-completion APIs (a request's values, or these
+/// defaults). The default chain follows llama.cpp's: repetition penalty →
+/// top-k → top-p → min-p → temperature → draw. Temperature 0 is greedy
+/// (argmax after the penalty).
 public struct SamplingParameters: Sendable, Equatable, Codable {
+    /// What `maxTokens` means when nil.
+    public static let defaultMaxTokens = 256
+
+    /// The most tokens to generate (nil: `defaultMaxTokens`); generation
+    /// also stops when the context is full.
+    public var maxTokens: Int?
+    /// Generation stops before the first of these strings the text would contain.
+    public var stop: [String] = []
     public var temperature: Float = 0.8
     public var topK: Int = 40
     public var topP: Float = 0.95

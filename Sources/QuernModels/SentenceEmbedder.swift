@@ -45,31 +45,29 @@ public final class SentenceEmbedder: @unchecked Sendable {
     public init(directory: String) throws {
         self.directory = directory
         name = URL(fileURLWithPath: directory).lastPathComponent
-        let modules = try Self.readJSON(directory + "/modules.json")
-        guard let list = modules.arrayValue else {
-            throw FormatError(.invalidValue, file: directory + "/modules.json", "expected a list of modules")
-        }
+        let modulesPath = directory + "/modules.json"
+        let modules = try JSONFile.decode([SentenceTransformersModule].self, at: modulesPath)
         var poolingPath: String?
         var normalize = false
-        for (position, module) in list.enumerated() {
-            let type = module["type"]?.stringValue ?? ""
-            let path = module["path"]?.stringValue ?? ""
+        for (position, module) in modules.enumerated() {
+            let type = module.type ?? ""
+            let path = module.path ?? ""
             switch type.split(separator: ".").last.map(String.init) ?? "" {
             case "Transformer":
                 guard position == 0, path.isEmpty else {
-                    throw FormatError(.unsupportedType, file: directory + "/modules.json", "the Transformer module must come first and live in the folder itself")
+                    throw FormatError(.unsupportedType, file: modulesPath, "the Transformer module must come first and live in the folder itself")
                 }
             case "Pooling": poolingPath = path
             case "Normalize": normalize = true
             default:
-                throw FormatError(.unsupportedType, file: directory + "/modules.json", "module \(type) is not supported (Transformer, Pooling and Normalize are)")
+                throw FormatError(.unsupportedType, file: modulesPath, "module \(type) is not supported (Transformer, Pooling and Normalize are)")
             }
         }
         guard let poolingPath, !poolingPath.contains(".."), !poolingPath.hasPrefix("/") else {
-            throw FormatError(.invalidValue, file: directory + "/modules.json", "no usable Pooling module")
+            throw FormatError(.invalidValue, file: modulesPath, "no usable Pooling module")
         }
         let poolingFile = directory + "/" + poolingPath + "/config.json"
-        pooling = try SentencePooling(configuration: try Self.readJSON(poolingFile), normalize: normalize, file: poolingFile)
+        pooling = try SentencePooling(configuration: JSONFile.decode(PoolingConfigFile.self, at: poolingFile), normalize: normalize, file: poolingFile)
 
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let config = try BERTModel.Config.load(path: directory + "/config.json")
@@ -78,13 +76,13 @@ public final class SentenceEmbedder: @unchecked Sendable {
         tokenizer = try WordPieceTokenizer.load(directory: directory)
 
         let sentenceConfigPath = directory + "/sentence_bert_config.json"
-        let sentenceConfig = FileManager.default.fileExists(atPath: sentenceConfigPath) ? try Self.readJSON(sentenceConfigPath) : .null
-        let length = sentenceConfig["max_seq_length"]?.intValue ?? config.maxPositions
+        let sentenceConfig = try JSONFile.decodeIfPresent(SentenceBERTConfigFile.self, at: sentenceConfigPath) ?? SentenceBERTConfigFile()
+        let length = sentenceConfig.maxSeqLength ?? config.maxPositions
         guard length > tokenizer.specialTokensPerSequence, length <= config.maxPositions else {
             throw FormatError(.invalidValue, file: sentenceConfigPath, "max_seq_length \(length) must lie in \(tokenizer.specialTokensPerSequence + 1)...\(config.maxPositions)")
         }
         maxSequenceLength = length
-        lowercaseInput = sentenceConfig["do_lower_case"]?.boolValue ?? false
+        lowercaseInput = sentenceConfig.doLowerCase ?? false
     }
 
     /// The model inputs for `text`: one window, or several when it is long
@@ -172,10 +170,5 @@ public final class SentenceEmbedder: @unchecked Sendable {
         for vector in vectors { for d in 0..<min(mean.count, vector.count) { mean[d] += vector[d] } }
         for d in 0..<mean.count { mean[d] /= Float(vectors.count) }
         return pooling.normalize ? SentencePooling.normalized(mean) : mean
-    }
-
-    static func readJSON(_ path: String) throws(FormatError) -> JSONNode {
-        let bytes = try RegularFile.read(path)
-        do { return try JSONNodeParser.parse(bytes) } catch { throw FormatError(.invalidValue, file: path, "\(error)") }
     }
 }

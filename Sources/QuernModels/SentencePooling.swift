@@ -25,17 +25,16 @@ public struct SentencePooling: Sendable, Equatable {
         self.normalize = normalize
     }
 
-    /// Reads `1_Pooling/config.json`-style flags; exactly one mode must be on
+    /// Reads `1_Pooling/config.json`'s flags; exactly one mode must be on
     /// (sentence-transformers would concatenate several, which no default
     /// model does, so it is refused rather than half-supported).
-    public init(configuration json: JSONNode, normalize: Bool, file: String) throws(FormatError) {
-        let flags: [(String, Mode)] = [
-            ("pooling_mode_mean_tokens", .mean), ("pooling_mode_cls_token", .cls),
-            ("pooling_mode_max_tokens", .max), ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLength),
+    public init(configuration json: PoolingConfigFile, normalize: Bool, file: String) throws(FormatError) {
+        let flags: [(Bool?, Mode)] = [
+            (json.meanTokens, .mean), (json.clsToken, .cls), (json.maxTokens, .max), (json.meanSqrtLengthTokens, .meanSqrtLength),
         ]
-        let chosen = flags.filter { json[$0.0]?.boolValue == true }.map(\.1)
-        for other in ["pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"] where json[other]?.boolValue == true {
-            throw FormatError(.unsupportedType, file: file, "\(other) pooling is not supported")
+        let chosen = flags.filter { $0.0 == true }.map(\.1)
+        for (flag, name) in [(json.weightedMeanTokens, "pooling_mode_weightedmean_tokens"), (json.lastToken, "pooling_mode_lasttoken")] where flag == true {
+            throw FormatError(.unsupportedType, file: file, "\(name) pooling is not supported")
         }
         guard chosen.count == 1, let mode = chosen.first else {
             throw FormatError(.invalidValue, file: file, "exactly one pooling mode must be enabled, found \(chosen.count)")

@@ -35,10 +35,13 @@ public struct TextGenerator {
         self.endTokens = endTokens
     }
 
+    /// Up to `sampling.maxTokens` tokens after `prompt`, stopping early at
+    /// an end token, a `sampling.stop` string or the end of the context.
     public func generate(
-        prompt: [Int], maxTokens: Int, sampling: SamplingParameters, stop: [String] = [],
+        prompt: [Int], sampling: SamplingParameters,
         checkpoint: () throws -> Void = {}, onText: ((String) -> Void)? = nil
     ) throws -> GenerationOutput {
+        let maxTokens = sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
         let capacity = min(model.contextLength, prompt.count + max(maxTokens, 0))
         let state = model.makeState(capacity: capacity)
         var sampler = Sampler(sampling)
@@ -65,7 +68,7 @@ public struct TextGenerator {
             history.append(token)
             let piece = decoder.append(tokenizer.bytes(of: token))
             text += piece
-            if let cut = Self.earliestStop(in: text, stops: stop, newPieceLength: piece.count) {
+            if let cut = Self.earliestStop(in: text, stops: sampling.stop, newPieceLength: piece.count) {
                 text = String(text[..<cut])
                 finish = .stop
                 break

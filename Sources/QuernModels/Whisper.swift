@@ -52,29 +52,18 @@ public final class WhisperModel: @unchecked Sendable {
         public var windowFrames: Int { 2 * sourcePositions }
 
         /// A Hugging Face `config.json` (`model_type` whisper).
-        public init(json: JSONNode, file: String) throws(FormatError) {
-            func integer(_ key: String) throws(FormatError) -> Int {
-                guard let value = json[key]?.intValue, value > 0 else {
-                    throw FormatError(.invalidValue, file: file, "\(key) is missing or not a positive integer")
-                }
-                return value
-            }
-            if let type = json["model_type"]?.stringValue, type != "whisper" {
-                throw FormatError(.unsupportedType, file: file, "model_type \"\(type)\" is not whisper")
-            }
-            let activation = json["activation_function"]?.stringValue ?? "gelu"
-            guard activation == "gelu" else {
-                throw FormatError(.unsupportedType, file: file, "activation_function \"\(activation)\" is not supported (gelu, the erf form, is)")
-            }
-            if json["scale_embedding"]?.boolValue == true {
+        public init(huggingFace json: WhisperConfigFile, file: String) throws(FormatError) {
+            try SupportedChoice.modelType(json.modelType, "whisper", file: file)
+            try SupportedChoice.gelu("activation_function", json.activationFunction, file: file)
+            if json.scaleEmbedding == true {
                 throw FormatError(.unsupportedType, file: file, "scale_embedding true is not supported (Whisper does not scale embeddings)")
             }
-            self.init(vocabularySize: try integer("vocab_size"), width: try integer("d_model"),
-                      encoderLayers: try integer("encoder_layers"), decoderLayers: try integer("decoder_layers"),
-                      encoderHeads: try integer("encoder_attention_heads"), decoderHeads: try integer("decoder_attention_heads"),
-                      feedForwardSize: try integer("decoder_ffn_dim"), melBins: try integer("num_mel_bins"),
-                      sourcePositions: try integer("max_source_positions"), targetPositions: try integer("max_target_positions"))
-            guard json["encoder_ffn_dim"]?.intValue ?? feedForwardSize == feedForwardSize else {
+            self.init(vocabularySize: json.vocabSize, width: json.dModel,
+                      encoderLayers: json.encoderLayers, decoderLayers: json.decoderLayers,
+                      encoderHeads: json.encoderAttentionHeads, decoderHeads: json.decoderAttentionHeads,
+                      feedForwardSize: json.decoderFFNDim, melBins: json.numMelBins,
+                      sourcePositions: json.maxSourcePositions, targetPositions: json.maxTargetPositions)
+            guard (json.encoderFFNDim ?? feedForwardSize) == feedForwardSize else {
                 throw FormatError(.unsupportedType, file: file, "different encoder and decoder feed-forward sizes are not supported")
             }
             try validate(file: file)

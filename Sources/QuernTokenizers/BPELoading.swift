@@ -1,31 +1,38 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 
 extension ByteLevelBPE {
     /// The tokenizer a GGUF file carries in its metadata
     /// (`tokenizer.ggml.model = gpt2`: tokens, token types, merges, pre).
     public convenience init(gguf: GGUFFile) throws(TokenizerError) {
-        do {
-            let model = try gguf.string("tokenizer.ggml.model")
-            guard model == "gpt2" else {
-                throw TokenizerError(.unsupported, "tokenizer model \"\(model)\" is not byte-level BPE (gpt2)")
-            }
-            let tokens = try gguf.strings("tokenizer.ggml.tokens")
-            let types = gguf.metadata["tokenizer.ggml.token_type"] == nil
-                ? [Int](repeating: 1, count: tokens.count) : try gguf.integers("tokenizer.ggml.token_type")
-            let kinds = try types.map { (value: Int) throws(TokenizerError) -> TokenKind in
-                guard let kind = TokenKind(rawValue: value) else { throw TokenizerError(.invalidValue, "unknown token type \(value)") }
-                return kind
-            }
-            let merges = try gguf.strings("tokenizer.ggml.merges")
-            let pre = gguf.metadata["tokenizer.ggml.pre"] == nil ? "default" : try gguf.string("tokenizer.ggml.pre")
-            try self.init(tokens: tokens, kinds: kinds, merges: merges, pretokenizer: PreTokenizerRules(ggufName: pre))
-        } catch let error as FormatError {
+        let metadata: GGUFTokenizerMetadata
+        do { metadata = try GGUFTokenizerMetadata(gguf: gguf) } catch {
             throw TokenizerError(.missingField, error.description)
-        } catch let error as TokenizerError {
-            throw error
+        }
+        try self.init(gguf: metadata, path: gguf.path)
+    }
+
+    /// The tokenizer of metadata already read from the GGUF file at `path`.
+    public convenience init(gguf metadata: GGUFTokenizerMetadata, path: String) throws(TokenizerError) {
+        guard metadata.model == "gpt2" else {
+            throw TokenizerError(.unsupported, "\(path): tokenizer model \"\(metadata.model)\" is not byte-level BPE (gpt2)")
+        }
+        guard let merges = metadata.merges else {
+            throw TokenizerError(.missingField, "\(path): metadata tokenizer.ggml.merges is missing")
+        }
+        let types = metadata.tokenTypes ?? [Int](repeating: 1, count: metadata.tokens.count)
+        let kinds = try types.map { (value: Int) throws(TokenizerError) -> TokenKind in
+            guard let kind = TokenKind(rawValue: value) else {
+                throw TokenizerError(.invalidValue, "\(path): tokenizer.ggml.token_type holds unknown token type \(value)")
+            }
+            return kind
+        }
+        do {
+            try self.init(tokens: metadata.tokens, kinds: kinds, merges: merges,
+                          pretokenizer: PreTokenizerRules(ggufName: metadata.preTokenizer ?? "default"))
         } catch {
-            throw TokenizerError(.invalidValue, "\(error)")
+            throw TokenizerError(error.kind, "\(path): \(error.message)")
         }
     }
 
@@ -37,51 +44,75 @@ extension ByteLevelBPE {
             try self.init(tokenizerJSON: tokenizerJSON)
             return
         }
-        guard let vocabData = FileManager.default.contents(atPath: directory + "/vocab.json"),
-              let merges = try? String(contentsOfFile: directory + "/merges.txt", encoding: .utf8),
-              let vocab = (try? JSONSerialization.jsonObject(with: vocabData)) as? [String: Int]
-        else {
+        let vocabularyPath = directory + "/vocab.json", mergesPath = directory + "/merges.txt"
+        guard FileManager.default.fileExists(atPath: vocabularyPath), FileManager.default.fileExists(atPath: mergesPath) else {
             throw TokenizerError(.missingField, "\(directory) has neither tokenizer.json nor vocab.json + merges.txt")
+        }
+        let vocabulary = try Self.vocabulary(try TokenizerFile.json(vocabularyPath), path: vocabularyPath, key: "the vocabulary")
+        let mergesBytes: [UInt8]
+        do { mergesBytes = try RegularFile.read(mergesPath) } catch { throw TokenizerError(.invalidValue, error.description) }
+        guard let merges = String(validating: mergesBytes, as: UTF8.self) else {
+            throw TokenizerError(.invalidValue, "\(mergesPath): not UTF-8 text")
         }
         let mergeLines = merges.split(separator: "\n", omittingEmptySubsequences: true)
             .map(String.init).filter { !$0.hasPrefix("#version") }
-        try self.init(vocabulary: vocab, added: [], merges: mergeLines)
+        try self.init(vocabulary: vocabulary, added: [], merges: mergeLines, source: vocabularyPath)
     }
 
     convenience init(tokenizerJSON path: String) throws(TokenizerError) {
-        guard let data = FileManager.default.contents(atPath: path),
-              let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let model = root["model"] as? [String: Any]
-        else { throw TokenizerError(.invalidValue, "\(path) is not a tokenizer.json object") }
-        guard (model["type"] as? String) == "BPE", let vocab = model["vocab"] as? [String: Int] else {
+        let root = try TokenizerFile.json(path)
+        guard let model = root["model"], model.objectValue != nil else {
+            throw TokenizerError(.invalidValue, "\(path): no \"model\" object, so this is not a tokenizer.json")
+        }
+        guard model["type"]?.stringValue == "BPE" else {
             throw TokenizerError(.unsupported, "\(path): model is not BPE")
         }
-        if let pre = root["pre_tokenizer"] as? [String: Any], let type = pre["type"] as? String, type != "ByteLevel" {
+        if let type = root["pre_tokenizer"]?["type"]?.stringValue, type != "ByteLevel" {
             throw TokenizerError(.unsupported, "\(path): pre-tokenizer \(type) is not supported (ByteLevel is)")
         }
+        guard let vocabularyNode = model["vocab"] else { throw TokenizerError(.missingField, "\(path): model.vocab is missing") }
+        let vocabulary = try Self.vocabulary(vocabularyNode, path: path, key: "model.vocab")
         // Merges are "a b" strings (older files) or ["a", "b"] pairs (newer).
         var merges: [String] = []
-        for item in model["merges"] as? [Any] ?? [] {
-            if let text = item as? String {
+        for (position, item) in (model["merges"]?.arrayValue ?? []).enumerated() {
+            if let text = item.stringValue {
                 merges.append(text)
-            } else if let pair = item as? [String], pair.count == 2 {
-                merges.append(pair[0] + " " + pair[1])
+            } else if let pair = item.arrayValue, pair.count == 2, let first = pair[0].stringValue, let second = pair[1].stringValue {
+                merges.append(first + " " + second)
             } else {
-                throw TokenizerError(.invalidValue, "\(path): a merge is neither \"a b\" nor [a, b]")
+                throw TokenizerError(.invalidValue, "\(path): model.merges[\(position)] is neither \"a b\" nor [a, b]")
             }
         }
         var added: [(String, Int, Bool)] = []
-        for item in root["added_tokens"] as? [[String: Any]] ?? [] {
-            if let content = item["content"] as? String, let id = item["id"] as? Int {
-                added.append((content, id, item["special"] as? Bool ?? false))
+        for (position, item) in (root["added_tokens"]?.arrayValue ?? []).enumerated() {
+            guard let content = item["content"]?.stringValue, let id = item["id"]?.intValue else {
+                throw TokenizerError(.invalidValue, "\(path): added_tokens[\(position)] needs a string content and an integer id")
             }
+            added.append((content, id, item["special"]?.boolValue ?? false))
         }
-        try self.init(vocabulary: vocab, added: added, merges: merges)
+        try self.init(vocabulary: vocabulary, added: added, merges: merges, source: path)
     }
 
-    convenience init(vocabulary: [String: Int], added: [(String, Int, Bool)], merges: [String]) throws(TokenizerError) {
+    /// A token → id object (`vocab.json`, or tokenizer.json's `model.vocab`).
+    private static func vocabulary(_ node: JSONValue, path: String, key: String) throws(TokenizerError) -> [String: Int] {
+        guard let members = node.objectValue else {
+            throw TokenizerError(.invalidValue, "\(path): \(key) must be an object of token ids, got \(node.typeName)")
+        }
+        var vocabulary: [String: Int] = [:]
+        vocabulary.reserveCapacity(members.count)
+        for (token, value) in members {
+            guard let id = value.intValue else {
+                throw TokenizerError(.invalidValue, "\(path): \(key) entry \(String(reflecting: token)) is not an integer id")
+            }
+            vocabulary[token] = id
+        }
+        return vocabulary
+    }
+
+    /// `source` names the file in errors.
+    convenience init(vocabulary: [String: Int], added: [(String, Int, Bool)], merges: [String], source: String) throws(TokenizerError) {
         let size = max(vocabulary.values.max() ?? -1, added.map(\.1).max() ?? -1) + 1
-        guard size > 0, size <= 10_000_000 else { throw TokenizerError(.invalidValue, "vocabulary ids out of range") }
+        guard size > 0, size <= 10_000_000 else { throw TokenizerError(.invalidValue, "\(source): vocabulary ids out of range") }
         var tokens = [String](repeating: "", count: size)
         var kinds = [TokenKind](repeating: .unused, count: size)
         for (token, id) in vocabulary where id >= 0 {
@@ -92,6 +123,8 @@ extension ByteLevelBPE {
             tokens[id] = content
             kinds[id] = special ? .control : .userDefined
         }
-        try self.init(tokens: tokens, kinds: kinds, merges: merges, pretokenizer: .gpt2)
+        do { try self.init(tokens: tokens, kinds: kinds, merges: merges, pretokenizer: .gpt2) } catch {
+            throw TokenizerError(error.kind, "\(source): \(error.message)")
+        }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import QuernFormats
+import QuernJSON
 import QuernModels
 import QuernPipelines
 import QuernTensor
@@ -51,16 +53,17 @@ struct EmbedCommand: ParsableCommand {
         let windowed = try inputs.map { try embedder.tokenize($0, longText: longText) }
         let results = try embedder.embed(windowed, batchSize: batchSize)
         for (text, result) in zip(windowed, results) {
-            var line: [String: Any] = [
-                "embedding": result.vector.map(Double.init),
-                "tokens": text.pieceCount + embedder.tokenizer.specialTokensPerSequence,
-                "windows": result.windows.count,
+            // Keys in alphabetical order and doubles in their shortest form:
+            // the lines read exactly as they did when Foundation wrote them.
+            var members: [(key: String, value: JSONValue)] = [
+                ("embedding", .array(result.vector.map { .shortest(Double($0)) })),
+                ("tokens", .int(text.pieceCount + embedder.tokenizer.specialTokensPerSequence)),
             ]
             if text.isTruncated {
-                line["truncated"] = ["pieces_used": text.embeddedPieceCount, "pieces_total": text.pieceCount]
+                members.append(("truncated", .object([("pieces_total", .int(text.pieceCount)), ("pieces_used", .int(text.embeddedPieceCount))])))
             }
-            let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            members.append(("windows", .int(result.windows.count)))
+            FileHandle.standardOutput.write(Data(JSONWriter.bytes(.object(members), style: .compact) + [0x0A]))
         }
     }
 
@@ -68,9 +71,9 @@ struct EmbedCommand: ParsableCommand {
 
     private func readTexts() throws -> [String] {
         if let inputFile {
-            let data = try Data(contentsOf: URL(fileURLWithPath: inputFile))
-            guard let list = try JSONSerialization.jsonObject(with: data) as? [String] else {
-                throw ValidationError("\(inputFile) must hold a JSON list of strings")
+            let list: [String]
+            do { list = try JSONFile.decode([String].self, at: inputFile) } catch {
+                throw ValidationError("\(inputFile) must hold a JSON list of strings: \(error.message)")
             }
             return list
         }
@@ -94,11 +97,11 @@ struct EmbedCommand: ParsableCommand {
         _ = try pass()
         var best = Double.infinity
         for _ in 0..<repeats { best = min(best, try pass()) }
-        let report: [String: Any] = [
-            "engine": "quern", "texts": inputs.count, "batch_size": batchSize, "threads": ComputeThreads.count,
-            "seconds": best, "sentences_per_second": Double(inputs.count) / best,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        let report = JSONValue.object([
+            ("batch_size", .int(batchSize)), ("engine", .string("quern")), ("seconds", .shortest(best)),
+            ("sentences_per_second", .shortest(Double(inputs.count) / best)), ("texts", .int(inputs.count)),
+            ("threads", .int(ComputeThreads.count)),
+        ])
+        FileHandle.standardOutput.write(Data(JSONWriter.bytes(report, style: .compact) + [0x0A]))
     }
 }

@@ -64,7 +64,8 @@ struct GenerateCommand: ParsableCommand {
         var sampling = SamplingParameters()
         sampling.temperature = temperature
         sampling.seed = seed
-        let output = try loaded.generator.generate(prompt: promptTokens, maxTokens: maxTokens, sampling: sampling, onText: { piece in
+        sampling.maxTokens = maxTokens
+        let output = try loaded.generator.generate(prompt: promptTokens, sampling: sampling, onText: { piece in
             FileHandle.standardOutput.write(Data(piece.utf8))
         })
         print("")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuernDaemon
+import QuernJSON
 import QuernPipelines
 
 struct RunCommand: ParsableCommand {

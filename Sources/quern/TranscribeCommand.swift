@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuernJSON
 import QuernModels
 import QuernPipelines
 import QuernTensor

@@ -1,4 +1,5 @@
 import Foundation
+import QuernJSON
 import QuernTensor
 
 /// A Hugging Face safetensors checkpoint: one `model.safetensors`, or shards
@@ -48,8 +49,8 @@ public struct SafetensorsCheckpoint: Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw FormatError(.io, file: path, "cannot read the index: \(error.localizedDescription)")
         }
-        let document: JSONNode
-        do { document = try JSONNodeParser.parse([UInt8](data)) } catch {
+        let document: JSONValue
+        do { document = try JSONParser.parse([UInt8](data)) } catch {
             throw FormatError(.invalidValue, file: path, "\(error)")
         }
         guard let weightMap = document["weight_map"]?.objectValue else {
@@ -58,7 +59,7 @@ public struct SafetensorsCheckpoint: Sendable {
         let folder = (path as NSString).deletingLastPathComponent
         var shardOfTensor: [String: String] = [:]
         var shardNames: [String] = []
-        for (tensor, value) in weightMap.members {
+        for (tensor, value) in weightMap {
             guard let shard = value.stringValue else {
                 throw FormatError(.invalidValue, file: path, "weight_map.\(tensor) must be a file name, got \(value.typeName)")
             }

@@ -1,3 +1,4 @@
+import QuernJSON
 import QuernTensor
 
 /// One `.safetensors` file, memory-mapped and fully validated.
@@ -54,24 +55,24 @@ public struct SafetensorsFile: Sendable {
         let dataStart = reader.offset
         let dataLength = file.size - dataStart
 
-        let header: JSONObject
-        do {
-            guard headerBytes[0] == UInt8(ascii: "{") else {
-                throw JSONParseError(offset: 0, reason: "the header must be a JSON object")
-            }
-            // Writers pad the header with spaces to align the data; JSON allows that.
-            guard let object = try JSONNodeParser.parse(headerBytes).objectValue else {
-                throw JSONParseError(offset: 0, reason: "the header must be a JSON object")
-            }
-            header = object
-        } catch {
+        // Checked first so that a header that is no object is refused
+        // before the parser walks it.
+        guard headerBytes[0] == UInt8(ascii: "{") else {
+            throw FormatError(.invalidValue, file: path, "header: the header must be a JSON object")
+        }
+        // Writers pad the header with spaces to align the data; JSON allows that.
+        let document: JSONValue
+        do { document = try JSONParser.parse(headerBytes) } catch {
             throw FormatError(.invalidValue, file: path, "header: \(error)")
+        }
+        guard let header = document.objectValue else {
+            throw FormatError(.invalidValue, file: path, "header: the header must be a JSON object")
         }
 
         var metadata: [String: String] = [:]
         var entries: [Entry] = []
         entries.reserveCapacity(header.count)
-        for (name, value) in header.members {
+        for (name, value) in header {
             if name == "__metadata__" {
                 metadata = try Self.metadata(value, file: path)
                 continue
@@ -112,12 +113,12 @@ public struct SafetensorsFile: Sendable {
         self.metadata = metadata
     }
 
-    private static func metadata(_ value: JSONNode, file: String) throws(FormatError) -> [String: String] {
+    private static func metadata(_ value: JSONValue, file: String) throws(FormatError) -> [String: String] {
         guard let object = value.objectValue else {
             throw FormatError(.invalidValue, file: file, "__metadata__ must be an object of strings, got \(value.typeName)")
         }
         var result: [String: String] = [:]
-        for (key, item) in object.members {
+        for (key, item) in object {
             guard let text = item.stringValue else {
                 throw FormatError(.invalidValue, file: file, "__metadata__.\(key) must be a string, got \(item.typeName)")
             }
@@ -134,20 +135,20 @@ public struct SafetensorsFile: Sendable {
         let begin: Int
         let end: Int
 
-        init(name: String, value: JSONNode, dataLength: Int, file: String) throws(FormatError) {
+        init(name: String, value: JSONValue, dataLength: Int, file: String) throws(FormatError) {
             func invalid(_ message: String) -> FormatError { FormatError(.invalidValue, file: file, "tensor \(name): \(message)") }
             guard let object = value.objectValue else { throw invalid("entry must be an object, got \(value.typeName)") }
-            for key in object.keys where !["dtype", "shape", "data_offsets"].contains(key) {
+            for (key, _) in object where !["dtype", "shape", "data_offsets"].contains(key) {
                 throw invalid("unknown field \"\(key)\"")
             }
-            guard let dtype = object["dtype"]?.stringValue else { throw invalid("missing or non-string \"dtype\"") }
+            guard let dtype = value["dtype"]?.stringValue else { throw invalid("missing or non-string \"dtype\"") }
             guard let (element, elementBytes) = SafetensorsDType.element(for: dtype) else {
                 if SafetensorsDType.knownButUnsupported.contains(dtype) {
                     throw FormatError(.unsupportedType, file: file, "tensor \(name) has dtype \(dtype), which Quern does not read")
                 }
                 throw invalid("unknown dtype \"\(dtype)\"")
             }
-            guard let dimensions = object["shape"]?.arrayValue else { throw invalid("missing or non-array \"shape\"") }
+            guard let dimensions = value["shape"]?.arrayValue else { throw invalid("missing or non-array \"shape\"") }
             var shape: [Int] = []
             var count = 1
             for dimension in dimensions {
@@ -161,7 +162,7 @@ public struct SafetensorsFile: Sendable {
             }
             let (byteCount, overflow) = count.multipliedReportingOverflow(by: elementBytes)
             guard !overflow else { throw invalid("shape \(shape) of \(dtype) overflows") }
-            guard let offsets = object["data_offsets"]?.arrayValue, offsets.count == 2,
+            guard let offsets = value["data_offsets"]?.arrayValue, offsets.count == 2,
                   let begin = offsets[0].intValue, let end = offsets[1].intValue else {
                 throw invalid("\"data_offsets\" must be two integers")
             }
@@ -179,12 +180,9 @@ public struct SafetensorsFile: Sendable {
             self.end = end
         }
 
-        private static func describe(_ node: JSONNode) -> String {
-            switch node {
-            case let .integer(value): return String(value)
-            case let .number(value): return String(value)
-            default: return node.typeName
-            }
+        private static func describe(_ node: JSONValue) -> String {
+            if case let .number(text) = node { return text }
+            return node.typeName
         }
     }
 }

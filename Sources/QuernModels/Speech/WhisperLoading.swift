@@ -19,10 +19,7 @@ extension WhisperModel {
     /// projection; otherwise it is tied to the token embeddings.
     public static func loadHuggingFace(directory: String) throws(FormatError) -> WhisperModel {
         let configPath = directory + "/config.json"
-        guard let data = FileManager.default.contents(atPath: configPath) else { throw FormatError(.io, file: configPath, "cannot read the file") }
-        let json: JSONNode
-        do { json = try JSONNodeParser.parse([UInt8](data)) } catch { throw FormatError(.invalidValue, file: configPath, error.description) }
-        let config = try Config(json: json, file: configPath)
+        let config = try Config(huggingFace: JSONFile.decode(WhisperConfigFile.self, at: configPath), file: configPath)
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let binder = WeightBinder(file: checkpoint.path, tensors: checkpoint.tensors)
         let prefix = binder.contains("model.encoder.conv1.weight") ? "model." : ""

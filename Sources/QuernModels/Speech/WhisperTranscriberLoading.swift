@@ -17,28 +17,18 @@ extension WhisperTranscriber {
             throw ModelError(.invalidConfig, "\(directory): \(error)")
         }
         var suppress: [Int] = [], begin: [Int] = []
-        let ctranslate2 = directory + "/config.json", huggingFace = directory + "/generation_config.json"
-        if FileManager.default.fileExists(atPath: directory + "/" + CTranslate2Model.fileName) {
-            suppress = try integers(in: ctranslate2, key: "suppress_ids")
-            begin = try integers(in: ctranslate2, key: "suppress_ids_begin")
-        } else if FileManager.default.fileExists(atPath: huggingFace) {
-            suppress = try integers(in: huggingFace, key: "suppress_tokens")
-            begin = try integers(in: huggingFace, key: "begin_suppress_tokens")
+        do {
+            if FileManager.default.fileExists(atPath: directory + "/" + CTranslate2Model.fileName) {
+                let config = try JSONFile.decode(WhisperCTranslate2ConfigFile.self, at: directory + "/config.json")
+                suppress = config.suppressIDs ?? []
+                begin = config.suppressIDsBegin ?? []
+            } else if let generation = try JSONFile.decodeIfPresent(GenerationConfigFile.self, at: directory + "/generation_config.json") {
+                suppress = generation.suppressTokens ?? []
+                begin = generation.beginSuppressTokens ?? []
+            }
+        } catch {
+            throw ModelError(.invalidConfig, error.description)
         }
         return try WhisperTranscriber(model: model, tokenizer: tokenizer, suppressTokens: suppress, suppressAtBegin: begin)
-    }
-
-    /// An integer list of a JSON file (absent key: empty).
-    static func integers(in path: String, key: String) throws(ModelError) -> [Int] {
-        let root: JSONNode
-        do { root = try JSONNodeParser.parse(try RegularFile.read(path)) } catch { throw ModelError(.invalidConfig, "\(path): \(error)") }
-        guard let node = root[key], !node.isNull else { return [] }
-        guard let items = node.arrayValue else { throw ModelError(.invalidConfig, "\(path): \(key) is not a list") }
-        var values: [Int] = []
-        for item in items {
-            guard let value = item.intValue else { throw ModelError(.invalidConfig, "\(path): \(key) holds a non-integer") }
-            values.append(value)
-        }
-        return values
     }
 }

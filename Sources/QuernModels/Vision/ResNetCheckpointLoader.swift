@@ -63,39 +63,36 @@ enum ResNetCheckpointLoader {
 
     static func loadHuggingFace(folder: String) throws(ModelError) -> ResNet {
         let configPath = folder + "/config.json"
-        let config: JSONNode
-        do {
-            config = try JSONNodeParser.parse(try RegularFile.read(configPath))
-        } catch {
-            throw ModelError(.invalidConfig, "\(configPath): \(error)")
+        let config: ResNetConfigFile
+        do { config = try JSONFile.decode(ResNetConfigFile.self, at: configPath) } catch {
+            throw ModelError(.invalidConfig, error.description)
         }
-        func integers(_ key: String) throws(ModelError) -> [Int] {
-            guard let values = config[key]?.arrayValue?.compactMap(\.intValue), values.count == config[key]?.arrayValue?.count,
-                  !values.isEmpty, values.allSatisfy({ $0 > 0 }) else {
+        func positive(_ values: [Int], _ key: String) throws(ModelError) -> [Int] {
+            guard !values.isEmpty, values.allSatisfy({ $0 > 0 }) else {
                 throw ModelError(.invalidConfig, "\(configPath): \"\(key)\" must be a list of positive integers")
             }
             return values
         }
-        if let type = config["model_type"]?.stringValue, type != "resnet" {
+        if let type = config.modelType, type != "resnet" {
             throw ModelError(.unsupportedArchitecture, "\(configPath): model_type \"\(type)\" is not resnet")
         }
-        if let activation = config["hidden_act"]?.stringValue, activation != "relu" {
+        if let activation = config.hiddenAct, activation != "relu" {
             throw ModelError(.unsupportedArchitecture, "\(configPath): hidden_act \"\(activation)\" is not supported (only relu)")
         }
-        let depths = try integers("depths")
-        let widths = try integers("hidden_sizes")
+        let depths = try positive(config.depths, "depths")
+        let widths = try positive(config.hiddenSizes, "hidden_sizes")
         guard depths.count == widths.count else {
             throw ModelError(.invalidConfig, "\(configPath): \(depths.count) depths but \(widths.count) hidden_sizes")
         }
         let block: ResNetDescription.BlockKind
-        switch config["layer_type"]?.stringValue ?? "bottleneck" {
+        switch config.layerType ?? "bottleneck" {
         case "basic": block = .basic
         case "bottleneck": block = .bottleneck
         case let other: throw ModelError(.unsupportedArchitecture, "\(configPath): layer_type \"\(other)\" is not basic or bottleneck")
         }
-        let strideOnFirst = config["downsample_in_bottleneck"]?.boolValue ?? false
-        let firstStageStride = (config["downsample_in_first_stage"]?.boolValue ?? false) ? 2 : 1
-        let labels = try Self.labels(config["id2label"], configPath: configPath)
+        let strideOnFirst = config.downsampleInBottleneck ?? false
+        let firstStageStride = (config.downsampleInFirstStage ?? false) ? 2 : 1
+        let labels = try Self.labels(config.id2label, configPath: configPath)
         do {
             let checkpoint = try SafetensorsCheckpoint(directory: folder)
             let binder = WeightBinder(file: checkpoint.path, tensors: checkpoint.tensors)
@@ -114,7 +111,7 @@ enum ResNetCheckpointLoader {
             guard network.description.widths == widths else {
                 throw ModelError(.invalidConfig, "\(configPath): hidden_sizes \(widths) but the weights have stage widths \(network.description.widths)")
             }
-            if let embedding = config["embedding_size"]?.intValue, embedding != network.description.stemChannels {
+            if let embedding = config.embeddingSize, embedding != network.description.stemChannels {
                 throw ModelError(.invalidConfig, "\(configPath): embedding_size \(embedding) but the stem convolution has \(network.description.stemChannels) channels")
             }
             return network
@@ -128,16 +125,17 @@ enum ResNetCheckpointLoader {
     }
 
     /// `id2label` as a list indexed by class id (ids must be 0..<count).
-    static func labels(_ node: JSONNode?, configPath: String) throws(ModelError) -> [String]? {
-        guard let object = node?.objectValue, object.count > 0 else { return nil }
-        var names = [String?](repeating: nil, count: object.count)
-        for (key, value) in object.members {
-            guard let id = Int(key), id >= 0, id < names.count, names[id] == nil, let name = value.stringValue else {
-                throw ModelError(.invalidConfig, "\(configPath): id2label must map the ids 0..<\(object.count) to strings once each (bad entry \"\(key)\")")
+    static func labels(_ names: [String: String]?, configPath: String) throws(ModelError) -> [String]? {
+        guard let names, !names.isEmpty else { return nil }
+        var labels = [String?](repeating: nil, count: names.count)
+        // Sorted so that the entry named in an error does not depend on hashing.
+        for (key, name) in names.sorted(by: { $0.key < $1.key }) {
+            guard let id = Int(key), id >= 0, id < labels.count, labels[id] == nil else {
+                throw ModelError(.invalidConfig, "\(configPath): id2label must map the ids 0..<\(names.count) to strings once each (bad entry \"\(key)\")")
             }
-            names[id] = name
+            labels[id] = name
         }
-        return names.compactMap { $0 }
+        return labels.compactMap { $0 }
     }
 
     static func build(binder: WeightBinder, layout: Layout, block: ResNetDescription.BlockKind, depths: [Int],

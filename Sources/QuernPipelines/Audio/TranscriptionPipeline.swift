@@ -31,7 +31,7 @@ public struct TranscriptionPipeline: Pipeline {
         do {
             transcriber = try WhisperTranscriber.load(directory: directory)
         } catch {
-            throw QuernError(.internalError, "cannot load the speech model at \(directory): \(error)")
+            throw QuernError(loading: "speech model", at: directory, error)
         }
         logMel = WhisperLogMel(melBins: transcriber.model.config.melBins)
         self.limits = limits

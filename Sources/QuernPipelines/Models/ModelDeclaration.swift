@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernModels
 
 /// What a model file or folder says it is, read from its own files. The
 /// registry maps the declared type to the architecture that loads it;
@@ -135,12 +136,12 @@ extension ModelDeclaration {
     /// "LlamaForCausalLM") is kept for messages, since the loaders key on
     /// `model_type`.
     private static func readConfig(_ file: String) throws(ModelRegistryError) -> ModelDeclaration {
-        let config: JSONNode
-        do { config = try JSONNodeParser.parse(try RegularFile.read(file)) } catch {
-            throw ModelRegistryError(.unreadable, path: file, "cannot read what model \(file) is: \(error)")
+        let config: HuggingFaceModelType
+        do { config = try JSONFile.decode(HuggingFaceModelType.self, at: file) } catch {
+            throw ModelRegistryError(.unreadable, path: file, "cannot read what model \(file) is: \(error.message)")
         }
-        let architectures = config["architectures"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        guard let modelType = config["model_type"]?.stringValue, !modelType.isEmpty else {
+        let architectures = config.architectures ?? []
+        guard let modelType = config.modelType, !modelType.isEmpty else {
             let named = architectures.isEmpty ? "" : " (its architectures: \(architectures.joined(separator: ", ")))"
             throw ModelRegistryError(.undeclared, path: file, "\(file) has no \"model_type\"\(named), so nothing says what model it is")
         }

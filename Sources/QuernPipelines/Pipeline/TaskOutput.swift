@@ -1,3 +1,6 @@
+import QuernJSON
+import QuernModels
+
 /// Token counts, as the common chat-completion APIs report them.
 public struct TokenUsage: Sendable, Equatable {
     public var promptTokens: Int
@@ -7,13 +10,6 @@ public struct TokenUsage: Sendable, Equatable {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
     }
-}
-
-public enum FinishReason: String, Sendable {
-    /// The model ended its answer or hit a stop string.
-    case stop
-    /// `max_tokens` ran out first.
-    case length
 }
 
 /// What a language model reports beside its text: the parameters it

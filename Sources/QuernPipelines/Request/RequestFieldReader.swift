@@ -1,3 +1,5 @@
+import QuernJSON
+
 /// Typed access to a request object's members. `null` counts as absent for
 /// optional fields, as the common APIs treat it.
 struct Fields {

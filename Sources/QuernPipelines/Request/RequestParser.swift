@@ -1,4 +1,6 @@
 import Foundation
+import QuernJSON
+import QuernModels
 
 /// Turns the bytes of a `.json` request into a validated `Job`. Every error
 /// names the offending field (`messages[1].role`, `temperature`, …).
@@ -83,15 +85,16 @@ public enum RequestParser {
         return result
     }
 
+    /// The request's values over the defaults (llama.cpp's sampling chain, seed 0).
     private static func sampling(_ fields: Fields) throws(QuernError) -> SamplingParameters {
         var parameters = SamplingParameters()
         parameters.maxTokens = try fields.optionalInteger("max_tokens", range: 1...1_000_000)
-        parameters.temperature = try fields.optionalNumber("temperature", range: 0...100)
-        parameters.topK = try fields.optionalInteger("top_k", range: 0...1_000_000)
-        parameters.topP = try fields.optionalNumber("top_p", range: 0...1)
-        parameters.minP = try fields.optionalNumber("min_p", range: 0...1)
-        parameters.repetitionPenalty = try fields.optionalNumber("repetition_penalty", range: 0.01...100)
-        parameters.seed = try fields.optionalSeed("seed")
+        if let value = try fields.optionalNumber("temperature", range: 0...100) { parameters.temperature = Float(value) }
+        if let value = try fields.optionalInteger("top_k", range: 0...1_000_000) { parameters.topK = value }
+        if let value = try fields.optionalNumber("top_p", range: 0...1) { parameters.topP = Float(value) }
+        if let value = try fields.optionalNumber("min_p", range: 0...1) { parameters.minP = Float(value) }
+        if let value = try fields.optionalNumber("repetition_penalty", range: 0.01...100) { parameters.repetitionPenalty = Float(value) }
+        if let value = try fields.optionalSeed("seed") { parameters.seed = value }
         parameters.stop = try fields.optionalStringOrList("stop", maximumCount: 16)
         return parameters
     }

@@ -1,35 +1,14 @@
+import QuernModels
+
 /// What Quern can be asked to do. Names follow the common chat-completion and
 /// embeddings APIs so requests look the way people already write them.
 public enum TaskName: String, Sendable, CaseIterable {
     case chat, complete, embed, classify, transcribe
 }
 
-public struct ChatMessage: Sendable, Equatable {
-    public enum Role: String, Sendable, CaseIterable { case system, user, assistant }
-    public var role: Role
-    public var content: String
-
-    public init(role: Role, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
-
-/// Decoding controls for the generating tasks. nil means "the model's default".
-public struct SamplingParameters: Sendable, Equatable {
-    public var maxTokens: Int?
-    public var temperature: Double?
-    public var topK: Int?
-    public var topP: Double?
-    public var minP: Double?
-    public var repetitionPenalty: Double?
-    public var seed: UInt64?
-    public var stop: [String] = []
-
-    public init() {}
-}
-
 /// One unit of work, already validated: pipelines never see malformed input.
+/// Chat turns and sampling are the models' own types (`ChatMessage`,
+/// `SamplingParameters`): a request's values go to the model as they are.
 public enum TaskRequest: Sendable, Equatable {
     case chat(messages: [ChatMessage], sampling: SamplingParameters)
     case complete(prompt: String, sampling: SamplingParameters)

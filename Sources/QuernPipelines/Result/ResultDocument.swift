@@ -1,4 +1,5 @@
 import Foundation
+import QuernJSON
 
 /// Facts about the input file, known before any model runs.
 public struct InputFacts: Sendable, Equatable {

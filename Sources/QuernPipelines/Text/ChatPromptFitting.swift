@@ -27,7 +27,7 @@ struct ChatPromptFitting {
     /// The prompt, and the number of turns dropped, that rendering the
     /// conversation, tokenizing it and dropping the oldest droppable turn
     /// until it fits would give — without tokenizing anything twice.
-    func fit(_ messages: [QuernModels.ChatMessage]) throws(QuernError) -> Fitted {
+    func fit(_ messages: [ChatMessage]) throws(QuernError) -> Fitted {
         // A leading system message is never dropped. Without one, the
         // template puts its default system message (if it has one) before
         // the kept turns — unless the oldest kept turn is a system message.
@@ -35,7 +35,7 @@ struct ChatPromptFitting {
         let firstDroppable = pinnedSystem ? 1 : 0
         let leadParts = template.beginParts + (pinnedSystem ? template.parts(of: messages[0]) : [])
         let tailParts = template.generationPromptParts
-        let defaultSystemParts = pinnedSystem ? [] : template.defaultSystemPrompt.map { template.parts(of: QuernModels.ChatMessage(role: "system", content: $0)) } ?? []
+        let defaultSystemParts = pinnedSystem ? [] : template.defaultSystemPrompt.map { template.parts(of: ChatMessage(role: "system", content: $0)) } ?? []
 
         // What cannot fit, whatever is dropped, is refused before any tokenizing.
         let fixedMinimum = model.minimumTokenCount(for: leadParts + tailParts)
@@ -48,7 +48,7 @@ struct ChatPromptFitting {
         let fixed = lead.count + tail.count
 
         /// The ids before the kept turns, when the oldest kept one is `oldest`.
-        func prefix(oldestKept oldest: QuernModels.ChatMessage?) -> [Int] {
+        func prefix(oldestKept oldest: ChatMessage?) -> [Int] {
             oldest?.role == "system" || pinnedSystem ? lead : lead + defaultSystem
         }
         /// The prompt's length, BOS included when the model adds it.

@@ -26,7 +26,7 @@ public struct EmbeddingPipeline: Pipeline {
         do {
             embedder = try SentenceEmbedder(directory: directory)
         } catch {
-            throw QuernError(.internalError, "cannot load the embedding model at \(directory): \(error)")
+            throw QuernError(loading: "embedding model", at: directory, error)
         }
         identity = ModelIdentity(name: embedder.name, weightsSHA256: try FileChecksum.sha256(of: embedder.weightsPath))
     }

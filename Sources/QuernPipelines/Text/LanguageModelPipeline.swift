@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import QuernJSON
 import QuernModels
 import QuernTensor
 
@@ -22,13 +22,11 @@ public struct LanguageModelPipeline: Pipeline {
     public struct Prepared: Sendable {
         let tokens: [Int]
         let isChat: Bool
-        let sampling: QuernModels.SamplingParameters
-        let maxTokens: Int
-        let stop: [String]
+        /// The request's, with `maxTokens` resolved and fitted to the context.
+        let sampling: SamplingParameters
         let droppedMessages: Int
     }
 
-    public static let defaultMaxTokens = 256
     /// Longest context Quern allocates, below the model's trained length
     /// (SmolLM2's 8,192) to bound the KV cache.
     public let contextLimit: Int
@@ -40,7 +38,7 @@ public struct LanguageModelPipeline: Pipeline {
         do {
             model = try LanguageModelLoader.load(path: path)
         } catch {
-            throw QuernError(.internalError, "cannot load the language model at \(path): \(error)")
+            throw QuernError(loading: "language model", at: path, error)
         }
         self.contextLimit = min(contextLimit, model.model.contextLength)
         identity = ModelIdentity(name: model.name, weightsSHA256: try FileChecksum.sha256(of: model.weightsPath))
@@ -55,12 +53,11 @@ public struct LanguageModelPipeline: Pipeline {
             guard let template = model.chatTemplate else {
                 throw QuernError(.unsupported, "\(identity.name) has no chat template Quern recognises (supported: \(ChatTemplate.Family.allCases.map(\.rawValue).joined(separator: ", "))); use task \"complete\"")
             }
-            let maxTokens = sampling.maxTokens ?? Self.defaultMaxTokens
-            let turns = messages.map { QuernModels.ChatMessage(role: $0.role.rawValue, content: $0.content) }
+            let maxTokens = sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
             let fitting = ChatPromptFitting(model: model, template: template, budget: contextLimit - min(maxTokens, 1), contextLimit: contextLimit)
-            let prompt = try fitting.fit(turns)
-            return Prepared(tokens: prompt.tokens, isChat: true, sampling: Self.sampling(sampling), maxTokens: min(maxTokens, contextLimit - prompt.tokens.count),
-                            stop: sampling.stop, droppedMessages: prompt.droppedMessages)
+            let prompt = try fitting.fit(messages)
+            return Prepared(tokens: prompt.tokens, isChat: true, sampling: Self.fitted(sampling, maxTokens: min(maxTokens, contextLimit - prompt.tokens.count)),
+                            droppedMessages: prompt.droppedMessages)
         case let .complete(prompt, sampling):
             // Every token covers at most `longestTokenBytes` bytes: a prompt
             // that long cannot fit, and is refused without tokenizing it.
@@ -74,34 +71,29 @@ public struct LanguageModelPipeline: Pipeline {
             guard tokens.count < contextLimit else {
                 throw QuernError(.contextTooLong, "the prompt has \(tokens.count) tokens; the context holds \(contextLimit)")
             }
-            let maxTokens = sampling.maxTokens ?? Self.defaultMaxTokens
-            return Prepared(tokens: tokens, isChat: false, sampling: Self.sampling(sampling), maxTokens: min(maxTokens, contextLimit - tokens.count),
-                            stop: sampling.stop, droppedMessages: 0)
+            let maxTokens = sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
+            return Prepared(tokens: tokens, isChat: false, sampling: Self.fitted(sampling, maxTokens: min(maxTokens, contextLimit - tokens.count)),
+                            droppedMessages: 0)
         default:
             throw QuernError(.internalError, "the language model pipeline received a \(job.request.task.rawValue) job")
         }
     }
 
-    /// Request values over the defaults (llama.cpp's sampling chain, seed 0).
-    static func sampling(_ request: SamplingParameters) -> QuernModels.SamplingParameters {
-        var parameters = QuernModels.SamplingParameters()
-        if let value = request.temperature { parameters.temperature = Float(value) }
-        if let value = request.topK { parameters.topK = value }
-        if let value = request.topP { parameters.topP = Float(value) }
-        if let value = request.minP { parameters.minP = Float(value) }
-        if let value = request.repetitionPenalty { parameters.repetitionPenalty = Float(value) }
-        if let value = request.seed { parameters.seed = value }
-        return parameters
+    /// The request's sampling with the number of tokens to generate settled.
+    static func fitted(_ sampling: SamplingParameters, maxTokens: Int) -> SamplingParameters {
+        var fitted = sampling
+        fitted.maxTokens = maxTokens
+        return fitted
     }
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
         var results: [Result<TaskOutput, QuernError>] = []
         for item in batch {
             do {
-                let output = try model.generator.generate(prompt: item.tokens, maxTokens: item.maxTokens, sampling: item.sampling,
-                                                          stop: item.stop, checkpoint: { try context.checkCancellation() })
+                let output = try model.generator.generate(prompt: item.tokens, sampling: item.sampling,
+                                                          checkpoint: { try context.checkCancellation() })
                 let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: output.tokens.count)
-                let finish: FinishReason = output.finishReason == .stop ? .stop : .length
+                let finish = output.finishReason
                 let details = GenerationDetails(
                     parameters: parametersJSON(item), promptTokensPerSecond: output.promptTokensPerSecond,
                     generationTokensPerSecond: output.generationTokensPerSecond, contextLimit: contextLimit, droppedMessages: item.droppedMessages)
@@ -120,23 +112,10 @@ public struct LanguageModelPipeline: Pipeline {
     func parametersJSON(_ item: Prepared) -> JSONValue {
         let s = item.sampling
         return .object([
-            ("max_tokens", .int(item.maxTokens)), ("temperature", .float(s.temperature)), ("top_k", .int(s.topK)),
+            ("max_tokens", .int(s.maxTokens ?? SamplingParameters.defaultMaxTokens)), ("temperature", .float(s.temperature)), ("top_k", .int(s.topK)),
             ("top_p", .float(s.topP)), ("min_p", .float(s.minP)),
             ("repetition_penalty", .float(s.repetitionPenalty)), ("seed", .int(s.seed)),
-            ("stop", .array(item.stop.map(JSONValue.string))),
+            ("stop", .array(s.stop.map(JSONValue.string))),
         ])
-    }
-}
-
-/// SHA-256 of a weights file, for the result's `weights_sha256`.
-enum FileChecksum {
-    static func sha256(of path: String) throws(QuernError) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw QuernError(.internalError, "cannot read \(path) to checksum it")
-        }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
-        return SHA256Hex.finalize(hasher)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 
 /// Builds a `WordPieceTokenizer` from a model folder: `tokenizer.json` when
 /// present (every stage as it declares), else `vocab.txt` with the options
@@ -22,17 +23,17 @@ extension WordPieceTokenizer {
     }
 
     public static func load(tokenizerJSON path: String) throws(TokenizerError) -> WordPieceTokenizer {
-        let document = try readJSON(path)
-        func field(_ name: String) -> JSONNode? { document[name].flatMap { $0.isNull ? nil : $0 } }
+        let document = try TokenizerFile.json(path)
+        func field(_ name: String) -> JSONValue? { document[name].flatMap { $0.isNull ? nil : $0 } }
 
-        guard let modelNode = field("model")?.objectValue else { throw TokenizerError(.missingField, "\(path): no \"model\" object") }
+        guard let modelNode = field("model"), modelNode.objectValue != nil else { throw TokenizerError(.missingField, "\(path): no \"model\" object") }
         guard modelNode["type"]?.stringValue == "WordPiece" else {
             throw TokenizerError(.unsupported, "\(path): model type \(modelNode["type"]?.stringValue ?? "missing") is not WordPiece")
         }
         guard let vocabularyNode = modelNode["vocab"]?.objectValue else { throw TokenizerError(.missingField, "\(path): no model.vocab object") }
         var vocabulary: [String: Int] = [:]
         vocabulary.reserveCapacity(vocabularyNode.count)
-        for (token, value) in vocabularyNode.members {
+        for (token, value) in vocabularyNode {
             guard let id = value.intValue, id >= 0 else { throw TokenizerError(.invalidValue, "\(path): model.vocab[\(token)] is not a non-negative integer") }
             vocabulary[token] = id
         }
@@ -64,7 +65,7 @@ extension WordPieceTokenizer {
         if lines.last?.isEmpty == true { lines.removeLast() }
         for (id, line) in lines.enumerated() where vocabulary[String(line)] == nil { vocabulary[String(line)] = id }
 
-        let options = try configuration.map { path throws(TokenizerError) in try readJSON(path) }
+        let options = try configuration.map { path throws(TokenizerError) in try TokenizerFile.json(path) }
         func flag(_ name: String) -> Bool? { options?[name]?.boolValue }
         func token(_ name: String, _ fallback: String) -> String { options?[name]?.stringValue ?? fallback }
         let lowercase = flag("do_lower_case") ?? true
@@ -83,17 +84,7 @@ extension WordPieceTokenizer {
                                   paddingID: vocabulary[token("pad_token", "[PAD]")] ?? 0)
     }
 
-    private static func readJSON(_ path: String) throws(TokenizerError) -> JSONNode {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw TokenizerError(.invalidValue, "cannot read \(path): \(error.localizedDescription)")
-        }
-        do { return try JSONNodeParser.parse([UInt8](data)) } catch {
-            throw TokenizerError(.invalidValue, "\(path): \(error)")
-        }
-    }
-
-    private static func normalizer(_ node: JSONNode?, path: String) throws(TokenizerError) -> BertNormalizer? {
+    private static func normalizer(_ node: JSONValue?, path: String) throws(TokenizerError) -> BertNormalizer? {
         guard let node else { return nil }
         guard node["type"]?.stringValue == "BertNormalizer" else {
             throw TokenizerError(.unsupported, "\(path): normalizer \(node["type"]?.stringValue ?? "?") is not supported (BertNormalizer is)")
@@ -103,7 +94,7 @@ extension WordPieceTokenizer {
                               stripAccents: node["strip_accents"]?.boolValue, lowercase: flag("lowercase", true))
     }
 
-    private static func addedTokens(_ node: JSONNode?, path: String) throws(TokenizerError) -> [AddedToken] {
+    private static func addedTokens(_ node: JSONValue?, path: String) throws(TokenizerError) -> [AddedToken] {
         guard let list = node?.arrayValue else { return [] }
         var tokens: [AddedToken] = []
         for (position, item) in list.enumerated() {
@@ -122,7 +113,7 @@ extension WordPieceTokenizer {
 
     /// The ids around a single sequence: TemplateProcessing's `single`
     /// template or BertProcessing's `cls`/`sep`.
-    private static func postProcessor(_ node: JSONNode?, vocabulary: [String: Int], added: [AddedToken], path: String) throws(TokenizerError) -> ([Int], [Int]) {
+    private static func postProcessor(_ node: JSONValue?, vocabulary: [String: Int], added: [AddedToken], path: String) throws(TokenizerError) -> ([Int], [Int]) {
         func id(of token: String) throws(TokenizerError) -> Int {
             if let found = added.first(where: { $0.content == token }) { return found.id }
             if let found = vocabulary[token] { return found }

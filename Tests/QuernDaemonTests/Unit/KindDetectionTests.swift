@@ -1,4 +1,5 @@
 import QuernMedia
+import QuernModels
 import QuernPipelines
 import QuernTestSupport
 import Testing

@@ -1,4 +1,6 @@
 import Foundation
+import QuernJSON
+import QuernModels
 import QuernPipelines
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 import QuernModels
 import QuernTensor
 import Testing
@@ -9,7 +10,7 @@ import Testing
 @Suite struct BERTParityTests {
     let folder = EmbeddingTestSupport.fixtures + "/bert-tiny"
 
-    func load() throws -> (BERTModel, JSONNode) {
+    func load() throws -> (BERTModel, JSONValue) {
         let config = try BERTModel.Config.load(path: folder + "/config.json")
         let checkpoint = try SafetensorsCheckpoint(directory: folder)
         let model = try BERTModel(config: config, weights: WeightBinder(file: checkpoint.path, tensors: checkpoint.tensors))

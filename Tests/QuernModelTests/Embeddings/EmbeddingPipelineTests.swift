@@ -1,4 +1,5 @@
 import Foundation
+import QuernJSON
 import QuernModels
 import QuernPipelines
 import Testing

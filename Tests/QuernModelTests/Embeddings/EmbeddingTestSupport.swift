@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 import QuernModels
 import QuernTensor
 import Testing
@@ -25,17 +26,17 @@ enum EmbeddingTestSupport {
 
     struct MissingModel: Error {}
 
-    static func json(_ path: String) throws -> JSONNode {
-        try JSONNodeParser.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+    static func json(_ path: String) throws -> JSONValue {
+        try JSONParser.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
     }
 
     /// Flat float data of a fixture tensor output (`{"shape", "data", …}`) or a plain list.
-    static func floats(_ node: JSONNode?) -> [Float] {
+    static func floats(_ node: JSONValue?) -> [Float] {
         let list = node?["data"]?.arrayValue ?? node?.arrayValue ?? []
         return list.compactMap(\.doubleValue).map { Float($0) }
     }
 
-    static func ints(_ node: JSONNode?) -> [Int] { (node?.arrayValue ?? []).compactMap(\.intValue) }
+    static func ints(_ node: JSONValue?) -> [Int] { (node?.arrayValue ?? []).compactMap(\.intValue) }
 
     static func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         guard a.count == b.count else { return .infinity }

@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 import QuernModels
 import QuernTensor
 import QuernTokenizers
@@ -25,7 +26,7 @@ import Testing
         }
     }
 
-    static func halfFloats(_ node: JSONNode?) throws -> [Float] {
+    static func halfFloats(_ node: JSONValue?) throws -> [Float] {
         let text = try #require(node?.stringValue)
         let data = try #require(Data(base64Encoded: text))
         return stride(from: 0, to: data.count - 1, by: 2).map { i in

@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 import QuernModels
 import QuernPipelines
 import QuernTensor

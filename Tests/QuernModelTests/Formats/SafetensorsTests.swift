@@ -70,7 +70,7 @@ import Testing
             #expect(error?.kind == .invalidValue, "\(header): \(String(describing: error))")
         }
         let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
-        #expect(try failure(W.file([], header: "{\"x\": \(deep)}"))?.message.contains("nested deeper") == true)
+        #expect(try failure(W.file([], header: "{\"x\": \(deep)}"))?.message.contains("nesting deeper") == true)
         try expectFailure(W.file([], header: "{\"__metadata__\": {\"format\": 3}}"), .invalidValue, mentioning: ["__metadata__.format"])
     }
 

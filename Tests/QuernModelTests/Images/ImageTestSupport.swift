@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 import QuernMedia
 import QuernPipelines
 import QuernTensor
@@ -42,9 +43,9 @@ enum ImageTestSupport {
         var description: String { file }
     }
 
-    static func loadGoldens(_ name: String) -> JSONNode {
+    static func loadGoldens(_ name: String) -> JSONValue {
         let path = repository + "/Tests/QuernModelTests/Images/Goldens/" + name
-        guard let data = FileManager.default.contents(atPath: path), let node = try? JSONNodeParser.parse([UInt8](data)) else {
+        guard let data = FileManager.default.contents(atPath: path), let node = try? JSONParser.parse([UInt8](data)) else {
             return .null
         }
         return node
@@ -52,9 +53,9 @@ enum ImageTestSupport {
 
     static let goldens = loadGoldens("image-goldens.json")
 
-    static func floats(_ node: JSONNode?) -> [Float] { (node?.arrayValue ?? []).compactMap(\.doubleValue).map { Float($0) } }
+    static func floats(_ node: JSONValue?) -> [Float] { (node?.arrayValue ?? []).compactMap(\.doubleValue).map { Float($0) } }
 
-    static func pairs(_ node: JSONNode?) -> [(Int, Float)] {
+    static func pairs(_ node: JSONValue?) -> [(Int, Float)] {
         (node?.arrayValue ?? []).compactMap { pair in
             guard let items = pair.arrayValue, items.count == 2, let index = items[0].intValue, let value = items[1].doubleValue
             else { return nil }
@@ -67,7 +68,7 @@ enum ImageTestSupport {
     /// resize runs the vertical pass first (extreme-shape-goldens.json).
     static let extremeShapeFiles = goodFileEntries(loadGoldens("extreme-shape-goldens.json"), folder: "extreme")
 
-    static func goodFileEntries(_ goldens: JSONNode, folder: String) -> [GoodFile] {
+    static func goodFileEntries(_ goldens: JSONValue, folder: String) -> [GoodFile] {
         (goldens["good"]?.arrayValue ?? []).map { entry in
             GoodFile(
                 folder: folder, file: entry["file"]?.stringValue ?? "", pillowMode: entry["pillow_mode"]?.stringValue ?? "",

@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 import QuernModels
 import QuernTensor
 import Testing
@@ -48,6 +49,26 @@ struct FixtureExpectations {
 func loadConfig(_ folder: String) throws -> [String: Any] {
     let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json"))
     return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+}
+
+/// The tests edit config.json as a dictionary; the models take its typed
+/// struct. The dictionary is written out by Foundation and read back by
+/// Quern's own reader, as a config.json on disk would be.
+func typedConfig<T: Decodable>(_ dictionary: [String: Any], as type: T.Type = T.self) throws -> T {
+    let bytes = try JSONSerialization.data(withJSONObject: dictionary)
+    return try JSONParser.parse([UInt8](bytes)).decode(type)
+}
+
+extension LlamaModel {
+    convenience init(huggingFaceConfig dictionary: [String: Any], weights: WeightBinder) throws {
+        try self.init(huggingFaceConfig: typedConfig(dictionary, as: LlamaConfigFile.self), weights: weights)
+    }
+}
+
+extension GPT2Model {
+    convenience init(huggingFaceConfig dictionary: [String: Any], weights: WeightBinder) throws {
+        try self.init(huggingFaceConfig: typedConfig(dictionary, as: GPT2ConfigFile.self), weights: weights)
+    }
 }
 
 func binder(_ folder: String) throws -> WeightBinder {

@@ -60,16 +60,23 @@ import Testing
         try BLAS.load()
         let loaded = try LanguageModelLoader.load(path: LanguageTestPaths.smolLM2)
         let prompt = loaded.tokens(for: loaded.chatTemplate!.render([ChatMessage(role: "user", content: "What is the capital of France?")]))
-        let reply = try loaded.generator.generate(prompt: prompt, maxTokens: 40, sampling: .greedy)
+        func greedy(_ maxTokens: Int, stop: [String] = []) -> SamplingParameters {
+            var sampling = SamplingParameters.greedy
+            sampling.maxTokens = maxTokens
+            sampling.stop = stop
+            return sampling
+        }
+        let reply = try loaded.generator.generate(prompt: prompt, sampling: greedy(40))
         #expect(reply.text == "The capital of France is Paris." && reply.finishReason == .stop)
-        let cut = try loaded.generator.generate(prompt: prompt, maxTokens: 40, sampling: .greedy, stop: [" of "])
+        let cut = try loaded.generator.generate(prompt: prompt, sampling: greedy(40, stop: [" of "]))
         #expect(cut.text == "The capital" && cut.finishReason == .stop)
-        let short = try loaded.generator.generate(prompt: prompt, maxTokens: 3, sampling: .greedy)
+        let short = try loaded.generator.generate(prompt: prompt, sampling: greedy(3))
         #expect(short.tokens.count == 3 && short.finishReason == .length)
         var seeded = SamplingParameters()
         seeded.seed = 7
-        let one = try loaded.generator.generate(prompt: prompt, maxTokens: 24, sampling: seeded)
-        let two = try loaded.generator.generate(prompt: prompt, maxTokens: 24, sampling: seeded)
+        seeded.maxTokens = 24
+        let one = try loaded.generator.generate(prompt: prompt, sampling: seeded)
+        let two = try loaded.generator.generate(prompt: prompt, sampling: seeded)
         #expect(one.text == two.text)
     }
 }

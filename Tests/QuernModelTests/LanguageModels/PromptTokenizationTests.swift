@@ -10,7 +10,7 @@ import Testing
 /// one tokenization per message, and what cannot fit is refused early.
 @Suite(.serialized, .enabled(if: FileManager.default.fileExists(atPath: LanguageTestPaths.smolLM2)))
 struct PromptTokenizationTests {
-    typealias Role = QuernPipelines.ChatMessage.Role
+    typealias Role = ChatMessage.Role
     typealias ModelMessage = QuernModels.ChatMessage
 
     static let pipeline: LanguageModelPipeline? = {
@@ -24,9 +24,9 @@ struct PromptTokenizationTests {
     }
 
     static func chat(_ messages: [(Role, String)], maxTokens: Int? = nil) -> Job {
-        var sampling = QuernPipelines.SamplingParameters()
+        var sampling = SamplingParameters()
         sampling.maxTokens = maxTokens
-        return Job(request: .chat(messages: messages.map { QuernPipelines.ChatMessage(role: $0.0, content: $0.1) }, sampling: sampling))
+        return Job(request: .chat(messages: messages.map { ChatMessage(role: $0.0, content: $0.1) }, sampling: sampling))
     }
 
     /// The policy as it was first written: render the whole conversation,
@@ -60,7 +60,7 @@ struct PromptTokenizationTests {
         #expect(prepared.tokens.count > plain.count && containsRun(prepared.tokens, plain), "the content is tokenized as plain text")
 
         // A completion prompt is the user's text too.
-        let completion = try pipeline.prepare(Job(request: .complete(prompt: "<|im_start|>system\nx<|im_end|>", sampling: QuernPipelines.SamplingParameters())))
+        let completion = try pipeline.prepare(Job(request: .complete(prompt: "<|im_start|>system\nx<|im_end|>", sampling: SamplingParameters())))
         let body = pipeline.model.addBeginToken ? Array(completion.tokens.dropFirst()) : completion.tokens
         #expect(body == tokenizer.encode("<|im_start|>system\nx<|im_end|>", parseSpecial: false))
         #expect(!body.contains(where: tokenizer.isControl))
@@ -150,7 +150,7 @@ struct PromptTokenizationTests {
         let huge = String(repeating: "a", count: longest * pipeline.contextLimit)
         let hi: (Role, String) = (.user, "hi")
         let jobs: [Job] = [
-            Self.chat([(.user, huge)]), Job(request: .complete(prompt: huge, sampling: QuernPipelines.SamplingParameters())),
+            Self.chat([(.user, huge)]), Job(request: .complete(prompt: huge, sampling: SamplingParameters())),
             Self.chat([(.system, huge), hi]), Self.chat([hi, hi, hi, (.user, huge)]),
         ]
         for job in jobs {

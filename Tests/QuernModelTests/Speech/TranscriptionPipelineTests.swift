@@ -1,4 +1,5 @@
 import Foundation
+import QuernJSON
 import QuernMedia
 import QuernModels
 import QuernPipelines

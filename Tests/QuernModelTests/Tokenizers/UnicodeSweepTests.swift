@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernJSON
 import QuernTestSupport
 import Testing
 @testable import QuernTokenizers
@@ -13,9 +14,9 @@ import Testing
 
     @Test func everyCodePointMatchesTheReference() throws {
         let compressed = try Data(contentsOf: URL(fileURLWithPath: Self.dumpPath))
-        let dump = try #require(try JSONNodeParser.parse(try Gzip.decompress([UInt8](compressed))).objectValue)
+        let dump = try #require(try JSONParser.parse(try Gzip.decompress([UInt8](compressed))).objectValue)
         var expected: [UInt32: (String, [String])] = [:]
-        for (key, value) in dump.members {
+        for (key, value) in dump {
             let pair = try #require(value.arrayValue)
             expected[try #require(UInt32(key))] = (try #require(pair[0].stringValue), try #require(pair[1].arrayValue).compactMap(\.stringValue))
         }

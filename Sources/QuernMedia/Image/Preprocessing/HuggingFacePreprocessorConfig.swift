@@ -1,4 +1,5 @@
 import Foundation
+import QuernJSON
 
 extension ImagePreprocessing {
     /// The preprocessing of a Hugging Face image processor's
@@ -9,7 +10,7 @@ extension ImagePreprocessing {
     public init(huggingFaceConfig data: Data) throws(MediaError) {
         let config: HuggingFaceImageProcessorConfig
         do {
-            config = try JSONDecoder().decode(HuggingFaceImageProcessorConfig.self, from: data)
+            config = try JSONParser.parse([UInt8](data)).decode(HuggingFaceImageProcessorConfig.self)
         } catch {
             throw MediaError(.unsupported, "invalid preprocessor_config.json: \(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import QuernJSON
 
 /// How a model wants its input pixels, described by data: resize, crop,
 /// channel order, rescale and per-channel normalisation, applied to 8-bit RGB
@@ -113,7 +114,7 @@ public struct ImagePreprocessing: Sendable, Codable, Equatable {
     public init(json: Data) throws(MediaError) {
         let decoded: ImagePreprocessing
         do {
-            decoded = try JSONDecoder().decode(ImagePreprocessing.self, from: json)
+            decoded = try JSONParser.parse([UInt8](json)).decode(ImagePreprocessing.self)
         } catch {
             throw MediaError(.unsupported, "invalid preprocessing description: \(error)")
         }

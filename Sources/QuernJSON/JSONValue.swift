@@ -1,6 +1,9 @@
-/// A JSON document as parsed, keeping what Foundation's JSONSerialization
-/// loses: the order of object keys, the exact text of numbers (a seed above
-/// 2^53 must not be rounded), and the difference between `true` and `1`.
+/// A JSON document as parsed — the one JSON representation in Quern, for
+/// requests, results and every JSON file a model folder carries. It keeps
+/// what Foundation's JSONSerialization loses: the order of object members,
+/// the exact text of numbers (a seed above 2^53 must not be rounded, a
+/// float's decimal must be read once, from its text), and the difference
+/// between `true` and `1`.
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -25,6 +28,8 @@ public enum JSONValue: Sendable, Equatable {
     }
 }
 
+// MARK: Building values to write
+
 extension JSONValue {
     public static func int<T: BinaryInteger>(_ value: T) -> JSONValue { .number(String(value)) }
 
@@ -35,6 +40,16 @@ extension JSONValue {
 
     public static func float(_ value: Float) -> JSONValue {
         value.isFinite ? .number(formatNumber(Double(value), shortest: value.description)) : .null
+    }
+
+    /// The shortest text that reads back as `value`, with the `.0` of a
+    /// whole number dropped (`-0.0` stays `-0`): how Foundation's
+    /// JSONSerialization wrote doubles, kept for the outputs that were
+    /// first written with it (`quern embed`). Non-finite values become null.
+    public static func shortest(_ value: Double) -> JSONValue {
+        guard value.isFinite else { return .null }
+        let text = value.description
+        return .number(text.hasSuffix(".0") ? String(text.dropLast(2)) : text)
     }
 
     /// Seconds written as milliseconds with microsecond resolution: enough
@@ -51,7 +66,12 @@ extension JSONValue {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return shortest ?? value.description
     }
+}
 
+// MARK: Reading parsed values
+
+extension JSONValue {
+    /// The kind of value, as error messages name it ("must be a string, got number").
     public var typeName: String {
         switch self {
         case .null: return "null"
@@ -63,8 +83,46 @@ extension JSONValue {
         }
     }
 
+    /// Member `key` of an object (nil for a missing key or a non-object).
     public subscript(key: String) -> JSONValue? {
         guard case let .object(members) = self else { return nil }
         return members.first { $0.key == key }?.value
+    }
+
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    public var boolValue: Bool? {
+        if case let .bool(value) = self { return value }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case let .string(value) = self { return value }
+        return nil
+    }
+
+    /// A number written as a whole number without fraction or exponent
+    /// that fits `Int` (`3`, not `3.0` or `3e0`): what checkpoint formats
+    /// mean by an integer.
+    public var intValue: Int? {
+        if case let .number(text) = self { return Int(text) }
+        return nil
+    }
+
+    /// Any finite number, read from its text.
+    public var doubleValue: Double? {
+        guard case let .number(text) = self, let value = Double(text), value.isFinite else { return nil }
+        return value
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case let .array(elements) = self { return elements }
+        return nil
+    }
+
+    /// An object's members, in document order.
+    public var objectValue: [(key: String, value: JSONValue)]? {
+        if case let .object(members) = self { return members }
+        return nil
     }
 }
