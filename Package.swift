@@ -116,23 +116,37 @@ let package = Package(
             ],
             swiftSettings: kernelFlags),
 
+        // Tests mirror the layers: one target per layer, each depending on its
+        // layer and the ones below, plus the shared support (paths, corpora,
+        // file writers, the scratch inbox, the schema validator).
+        .target(
+            name: "QuernTestSupport",
+            dependencies: ["CZlib", "QuernJSON", "QuernTensor", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/QuernTestSupport"),
+        .testTarget(name: "QuernJSONTests", dependencies: ["QuernJSON"]),
+        .testTarget(name: "QuernTensorTests", dependencies: ["QuernTensor"], swiftSettings: kernelFlags),
+        .testTarget(name: "QuernFormatsTests", dependencies: ["QuernFormats", "QuernTensor", "QuernTestSupport"]),
         .testTarget(
-            name: "QuernTensorTests", dependencies: ["QuernTensor"],
-            swiftSettings: kernelFlags),
-        // Shared by the test targets: the speech corpus generated at test time.
-        .target(name: "QuernTestSupport", dependencies: ["CZlib"], path: "Tests/QuernTestSupport"),
-        .testTarget(
-            name: "QuernMediaTests", dependencies: ["QuernMedia", "QuernTensor", "QuernTestSupport"],
+            name: "QuernTokenizersTests",
+            dependencies: ["QuernTokenizers", "QuernFormats", "QuernJSON", "QuernTensor", "QuernTestSupport"],
             // Golden data is read by path at test time, not bundled.
+            exclude: ["Goldens"]),
+        .testTarget(
+            name: "QuernModelTests",
+            dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernJSON", "QuernTensor", "QuernMedia", "QuernPipelines", "QuernTestSupport"],
+            exclude: ["Embeddings/Goldens", "Images/Corpus", "Images/Goldens", "Speech/Goldens", "Vision/Goldens"],
+            swiftSettings: kernelFlags),
+        .testTarget(
+            name: "QuernMediaTests", dependencies: ["QuernMedia", "QuernJSON", "QuernTensor", "QuernTestSupport"],
             exclude: ["Goldens"],
             swiftSettings: kernelFlags),
         .testTarget(
-            name: "QuernDaemonTests",
-            dependencies: ["QuernDaemon", "QuernJSON", "QuernModels", "QuernPipelines", "QuernMedia", "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+            name: "QuernPipelinesTests",
+            dependencies: ["QuernPipelines", "QuernModels", "QuernMedia", "QuernTokenizers", "QuernFormats", "QuernJSON", "QuernTensor",
+                           "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
-            name: "QuernModelTests", dependencies: ["QuernJSON", "QuernModels", "QuernFormats", "QuernTokenizers", "QuernTensor", "QuernMedia", "QuernPipelines", "QuernTestSupport"],
-            exclude: ["Embeddings/Goldens", "Images/Corpus", "Images/Goldens", "Speech/Goldens", "Tokenizers/Goldens", "Vision/Goldens"],
-            swiftSettings: kernelFlags),
+            name: "QuernDaemonTests",
+            dependencies: ["QuernDaemon", "QuernPipelines", "QuernModels", "QuernJSON", "QuernTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -25,3 +25,19 @@ public struct StoredTensor: @unchecked Sendable {
         self.owner = owner
     }
 }
+
+extension StoredTensor {
+    /// The values as a Float32 tensor of the same shape, from any float or
+    /// quantised element type; `file` names the checkpoint in errors.
+    public func floats(file: String) throws(FormatError) -> Tensor {
+        guard let type = element.weightType else {
+            throw FormatError(.unsupportedType, file: file, "tensor \(name) has element type \(element.rawValue), not float")
+        }
+        do {
+            let matrix = try WeightMatrix(type: type, rows: 1, columns: shape.reduce(1, *), bytes: bytes, owner: owner)
+            return matrix.dequantized().reshaped(shape)
+        } catch {
+            throw FormatError(error, file: file)
+        }
+    }
+}

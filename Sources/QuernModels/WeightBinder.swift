@@ -37,7 +37,7 @@ public final class WeightBinder {
     /// A float32 copy of tensor `name` (any float element type).
     public func tensor(_ name: String, shape: [Int]? = nil) throws(FormatError) -> Tensor {
         let stored = try stored(name, shape: shape)
-        return try Self.floats(stored, file: file)
+        return try stored.floats(file: file)
     }
 
     /// Tensor `name` as a [rows, columns] weight matrix that keeps its stored
@@ -68,20 +68,6 @@ public final class WeightBinder {
         guard unused.isEmpty else {
             let shown = unused.prefix(8).joined(separator: ", ")
             throw FormatError(.unusedTensor, file: file, "\(unused.count) tensor(s) not used by the model: \(shown)\(unused.count > 8 ? ", …" : "")")
-        }
-    }
-
-    /// Converts any float element type to a Float32 tensor of the same shape.
-    public static func floats(_ stored: StoredTensor, file: String) throws(FormatError) -> Tensor {
-        guard let type = stored.element.weightType else {
-            throw FormatError(.unsupportedType, file: file, "tensor \(stored.name) has element type \(stored.element.rawValue), not float")
-        }
-        let count = stored.shape.reduce(1, *)
-        do {
-            let matrix = try WeightMatrix(type: type, rows: 1, columns: count, bytes: stored.bytes, owner: stored.owner)
-            return matrix.dequantized().reshaped(stored.shape)
-        } catch {
-            throw FormatError(error, file: file)
         }
     }
 }

@@ -24,10 +24,7 @@ public enum SpeechCorpus {
         public let description: String
     }
 
-    /// The repository root, found from this file's path (Tests/QuernTestSupport/…).
-    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-    public static var script: String { repository + "/tools/goldens/make-speech-corpus.sh" }
+    public static var script: String { TestPaths.inRepository("tools/goldens/make-speech-corpus.sh") }
 
     /// The corpus folder, generated once per process (and once per script version on disk).
     public static func directory() throws -> String { try prepared.get() }

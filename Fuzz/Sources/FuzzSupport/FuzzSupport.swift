@@ -67,7 +67,7 @@ public enum TensorWalk {
         for stored in tensors {
             checksum &+= stored.name.utf8.count &+ stored.shape.count &+ stored.bytes.count
             guard stored.bytes.count <= maximumBytes else { continue }
-            if let tensor = try? WeightBinder.floats(stored, file: file) {
+            if let tensor = try? stored.floats(file: file) {
                 checksum &+= tensor.shape.count
             }
             if stored.shape.count >= 2 {

@@ -1,4 +1,5 @@
 import Foundation
+import QuernTestSupport
 
 /// A `quern serve` child process on a scratch tree, its stderr in a log file.
 /// It runs the diagnostic pipeline unless `diagnostic` is false (real models,

@@ -1,4 +1,5 @@
 import Foundation
+import QuernTestSupport
 import Testing
 
 /// The `quern` executable built next to this test bundle (on Linux,
@@ -62,7 +63,3 @@ private final class OutputBox: @unchecked Sendable {
     var data = Data()  // written once by the reader, read after it signalled
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import QuernTestSupport
 import Testing
 
 extension Integration {
@@ -52,9 +53,7 @@ extension Integration {
 
 /// The default text models (chat and embedding), when fetched.
 enum TextModels {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-    static var directory: String { ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? repository + "/models" }
+    static var directory: String { TestPaths.models }
     static var present: Bool {
         FileManager.default.fileExists(atPath: directory + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
             && FileManager.default.fileExists(atPath: directory + "/all-minilm-l6-v2")

@@ -1,4 +1,5 @@
 import Foundation
+import QuernTestSupport
 import Testing
 
 extension Integration {
@@ -6,10 +7,8 @@ extension Integration {
     /// validate against the schema, carry labels, the embedding, the image's
     /// facts and the preprocessing; broken files are error results.
     @Suite struct ImageRun {
-        static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().path
-        static var models: String { ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? repository + "/models" }
-        static var corpus: String { repository + "/Tests/QuernModelTests/Images/Corpus" }
+        static var models: String { TestPaths.models }
+        static var corpus: String { ImageTestSupport.corpus }
 
         @Test func pngFilesBecomeSchemaValidResults() throws {
             try #require(FileManager.default.fileExists(atPath: Self.models + "/open-nsfw/open-nsfw.onnx"),

@@ -1,4 +1,5 @@
 import Foundation
+import QuernTestSupport
 import Testing
 
 /// Tests that run the real `quern` binary on temporary directories. One at a

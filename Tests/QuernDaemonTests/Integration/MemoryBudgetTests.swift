@@ -1,4 +1,5 @@
 import Foundation
+import QuernTestSupport
 import Testing
 
 extension Integration {

@@ -1,5 +1,6 @@
 import Foundation
 import QuernDaemon
+import QuernTestSupport
 import Testing
 
 extension Integration {

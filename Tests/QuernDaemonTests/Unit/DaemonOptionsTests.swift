@@ -1,6 +1,7 @@
 import Foundation
 import QuernDaemon
 import QuernPipelines
+import QuernTestSupport
 import Testing
 
 @Suite struct DaemonOptionsTests {

@@ -4,7 +4,7 @@ import QuernTestSupport
 /// Tests/QuernMediaTests/Goldens/audio-goldens.json, written by
 /// tools/goldens/make_audio_goldens.py from faster-whisper 1.2.1 and soxr.
 enum AudioGoldens {
-    static let path = SpeechCorpus.repository + "/Tests/QuernMediaTests/Goldens/audio-goldens.json"
+    static let path = TestPaths.inRepository("Tests/QuernMediaTests/Goldens/audio-goldens.json")
 
     static let root: [String: Any] = {
         guard let data = FileManager.default.contents(atPath: path),

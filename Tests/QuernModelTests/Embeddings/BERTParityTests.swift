@@ -3,12 +3,13 @@ import QuernFormats
 import QuernJSON
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// BERT against PyTorch on ../shared/fixtures/bert-tiny (a random
 /// `BertModel`, batch of two right-padded to 12 tokens).
 @Suite struct BERTParityTests {
-    let folder = EmbeddingTestSupport.fixtures + "/bert-tiny"
+    let folder = TestPaths.fixtures + "/bert-tiny"
 
     func load() throws -> (BERTModel, JSONValue) {
         let config = try BERTModel.Config.load(path: folder + "/config.json")

@@ -3,6 +3,7 @@ import QuernFormats
 import QuernJSON
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import QuernTokenizers
 import Testing
 

@@ -4,6 +4,7 @@ import QuernJSON
 import QuernModels
 import QuernPipelines
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// `{"task": "embed", "input": LONG, "truncate": true}` against

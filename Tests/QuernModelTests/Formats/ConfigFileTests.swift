@@ -1,6 +1,7 @@
 import Foundation
 import QuernFormats
 import QuernModels
+import QuernTestSupport
 import QuernTokenizers
 import Testing
 

@@ -3,6 +3,7 @@ import QuernMedia
 import QuernModels
 import QuernPipelines
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// The image pipeline end to end — PNG bytes through decode, preprocessing
@@ -12,7 +13,7 @@ import Testing
 /// result with the right code.
 @Suite(.serialized) struct OpenNSFWGoldenTests {
     static let pipeline: Result<ImageClassificationPipeline, QuernError> = Result { () throws(QuernError) in
-        try ImageClassificationPipeline(path: ImageTestSupport.openNSFW, modelsDirectory: ImageTestSupport.models)
+        try ImageClassificationPipeline(path: ImageTestSupport.openNSFW, modelsDirectory: TestPaths.models)
     }
 
     static func requirePipeline() throws -> ImageClassificationPipeline {

@@ -2,6 +2,7 @@ import Foundation
 import QuernFormats
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// Parity with PyTorch on the tiny random checkpoints in ../shared/fixtures.
@@ -9,14 +10,14 @@ import Testing
     static let tolerance: Float = 1e-4
 
     func llama(overrides: [String: Any] = [:]) throws -> LlamaModel {
-        let folder = LanguageTestPaths.fixtures + "/llama-tiny"
+        let folder = TestPaths.fixtures + "/llama-tiny"
         var config = try loadConfig(folder)
         for (key, value) in overrides { config[key] = value }
         return try LlamaModel(huggingFaceConfig: config, weights: binder(folder))
     }
 
     @Test func llamaLogitsAndGreedyMatchPyTorch() throws {
-        let expected = try FixtureExpectations(LanguageTestPaths.fixtures + "/llama-tiny")
+        let expected = try FixtureExpectations(TestPaths.fixtures + "/llama-tiny")
         let model = try llama()
         let ids = expected.ints("inputs", "input_ids")
         let logits = try model.forward(ids, state: model.makeState(capacity: 64), allLogits: true)
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func llamaRopeThetaIsReadFromTheConfig() throws {
-        let expected = try FixtureExpectations(LanguageTestPaths.fixtures + "/llama-tiny")
+        let expected = try FixtureExpectations(TestPaths.fixtures + "/llama-tiny")
         let variant = expected.value("variants", "rope_theta_100000") as! [String: Any]
         let model = try llama(overrides: variant["config_overrides"] as! [String: Any])
         let ids = expected.ints("inputs", "input_ids")
@@ -42,8 +43,8 @@ import Testing
 
     @Test(arguments: ["gpt2-tiny", "gpt2-tiny/legacy-layout"])
     func gpt2LogitsAndGreedyMatchPyTorch(folder: String) throws {
-        let expected = try FixtureExpectations(LanguageTestPaths.fixtures + "/gpt2-tiny")
-        let directory = LanguageTestPaths.fixtures + "/" + folder
+        let expected = try FixtureExpectations(TestPaths.fixtures + "/gpt2-tiny")
+        let directory = TestPaths.fixtures + "/" + folder
         let model = try GPT2Model(huggingFaceConfig: loadConfig(directory), weights: binder(directory))
         let ids = expected.ints("inputs", "input_ids")
         let logits = try model.forward(ids, state: model.makeState(capacity: 64), allLogits: true)
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func strictBindingNamesTheProblem() throws {
-        let folder = LanguageTestPaths.fixtures + "/llama-tiny"
+        let folder = TestPaths.fixtures + "/llama-tiny"
         var config = try loadConfig(folder)
         config["intermediate_size"] = 128
         #expect { try LlamaModel(huggingFaceConfig: config, weights: binder(folder)) } throws: { error in

@@ -5,17 +5,6 @@ import QuernModels
 import QuernTensor
 import Testing
 
-/// Paths of the repository, the shared PyTorch fixtures and the fetched models.
-enum LanguageTestPaths {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-    static var fixtures: String {
-        ProcessInfo.processInfo.environment["QUERN_FIXTURES"] ?? repository + "/../shared/fixtures"
-    }
-    static var models: String { ProcessInfo.processInfo.environment["QUERN_MODELS"] ?? repository + "/models" }
-    static var smolLM2: String { models + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }
-}
-
 /// A fixture's expected.json.
 struct FixtureExpectations {
     let root: [String: Any]

@@ -2,6 +2,7 @@ import Foundation
 import QuernFormats
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 @Suite struct GGUFTests {
@@ -13,7 +14,7 @@ import Testing
     /// converter writes a GGUF: GGUF names, and q/k rows permuted into
     /// interleaved RoPE pairs. It must compute the same logits.
     func llamaTinyAsGGUF(tokenCount: Int = 256, extraMetadata: [(String, GGUFWriter.Value)] = []) throws -> String {
-        let folder = LanguageTestPaths.fixtures + "/llama-tiny"
+        let folder = TestPaths.fixtures + "/llama-tiny"
         let config = try loadConfig(folder)
         let weights = try binder(folder)
         let heads = config["num_attention_heads"] as! Int, kvHeads = config["num_key_value_heads"] as! Int
@@ -79,7 +80,7 @@ import Testing
         #expect(gguf.version == 3 && gguf.tensors.count == 2 + 2 * 9)
         #expect(try gguf.integer("llama.block_count") == 2)
         let model = try LlamaModel(gguf: gguf)
-        let expected = try FixtureExpectations(LanguageTestPaths.fixtures + "/llama-tiny")
+        let expected = try FixtureExpectations(TestPaths.fixtures + "/llama-tiny")
         let ids = expected.ints("inputs", "input_ids")
         let logits = try model.forward(ids, state: model.makeState(capacity: 64), allLogits: true)
         #expect(maxDifference(logits.scalars, expected.data("outputs", "logits")) <= 1e-4)
@@ -90,7 +91,7 @@ import Testing
     /// gpt2-tiny as llama.cpp's converter writes it: GGUF names and every
     /// Conv1D weight transposed to [out, in].
     @Test func gpt2FixtureAsGGUFComputesTheSameLogits() throws {
-        let folder = LanguageTestPaths.fixtures + "/gpt2-tiny"
+        let folder = TestPaths.fixtures + "/gpt2-tiny"
         let weights = try binder(folder)
         var writer = GGUFWriter()
         writer.add("general.architecture", .string("gpt2"))
@@ -162,7 +163,7 @@ import Testing
         #expect(gguf.metadata["a.i64"] == .signed(-3) && gguf.metadata["a.f64"] == .float(2.5) && gguf.metadata["a.bool"] == .bool(true))
         #expect(gguf.metadata["a.nested"] == .array([.array([.unsigned(1), .unsigned(2)]), .array([.unsigned(3)])]))
         #expect(gguf.alignment == 64 && gguf.tensors[0].shape == [2, 3])
-        #expect(try WeightBinder.floats(gguf.tensors[0], file: path).scalars == [1, 2, 3, 4, 5, 6])
+        #expect(try gguf.tensors[0].floats(file: path).scalars == [1, 2, 3, 4, 5, 6])
     }
 
     /// Hostile files: each is refused with an error naming the problem.

@@ -1,6 +1,7 @@
 import Foundation
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 @Suite struct GenerationTests {
@@ -53,12 +54,12 @@ import Testing
     }
 
     @Test func smolLM2GeneratesAndStops() throws {
-        guard FileManager.default.fileExists(atPath: LanguageTestPaths.smolLM2) else {
-            Issue.record("SmolLM2 missing at \(LanguageTestPaths.smolLM2); run scripts/fetch-models.sh")
+        guard FileManager.default.fileExists(atPath: TestPaths.smolLM2) else {
+            Issue.record("SmolLM2 missing at \(TestPaths.smolLM2); run scripts/fetch-models.sh")
             return
         }
         try BLAS.load()
-        let loaded = try LanguageModelLoader.load(path: LanguageTestPaths.smolLM2)
+        let loaded = try LanguageModelLoader.load(path: TestPaths.smolLM2)
         let prompt = loaded.tokens(for: loaded.chatTemplate!.render([ChatMessage(role: "user", content: "What is the capital of France?")]))
         func greedy(_ maxTokens: Int, stop: [String] = []) -> SamplingParameters {
             var sampling = SamplingParameters.greedy

@@ -1,6 +1,7 @@
 import Foundation
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 @testable import QuernPipelines
 
@@ -8,19 +9,19 @@ import Testing
 /// the real SmolLM2 (skipped when it is not fetched): user text never
 /// becomes control tokens, conversations are fitted to the context with
 /// one tokenization per message, and what cannot fit is refused early.
-@Suite(.serialized, .enabled(if: FileManager.default.fileExists(atPath: LanguageTestPaths.smolLM2)))
+@Suite(.serialized, .enabled(if: FileManager.default.fileExists(atPath: TestPaths.smolLM2)))
 struct PromptTokenizationTests {
     typealias Role = ChatMessage.Role
     typealias ModelMessage = QuernModels.ChatMessage
 
     static let pipeline: LanguageModelPipeline? = {
         _ = try? BLAS.load()
-        return try? LanguageModelPipeline(path: LanguageTestPaths.smolLM2)
+        return try? LanguageModelPipeline(path: TestPaths.smolLM2)
     }()
-    static let smallPipeline: LanguageModelPipeline? = try? LanguageModelPipeline(path: LanguageTestPaths.smolLM2, contextLimit: 300)
+    static let smallPipeline: LanguageModelPipeline? = try? LanguageModelPipeline(path: TestPaths.smolLM2, contextLimit: 300)
 
     func loaded(_ pipeline: LanguageModelPipeline?) throws -> LanguageModelPipeline {
-        try #require(pipeline, "SmolLM2 failed to load from \(LanguageTestPaths.smolLM2)")
+        try #require(pipeline, "SmolLM2 failed to load from \(TestPaths.smolLM2)")
     }
 
     static func chat(_ messages: [(Role, String)], maxTokens: Int? = nil) -> Job {

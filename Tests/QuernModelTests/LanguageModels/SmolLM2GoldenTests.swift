@@ -1,6 +1,7 @@
 import Foundation
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import QuernTokenizers
 import Testing
 
@@ -28,7 +29,7 @@ import Testing
     }
 
     static let golden: Golden = {
-        let path = LanguageTestPaths.repository + "/tools/goldens/smollm2_goldens.json"
+        let path = TestPaths.repository + "/tools/goldens/smollm2_goldens.json"
         do {
             return try JSONDecoder().decode(Golden.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
@@ -38,13 +39,13 @@ import Testing
 
     /// Loaded once for the suite; a missing model is a clear failure.
     static let model: LoadedLanguageModel? = {
-        guard FileManager.default.fileExists(atPath: LanguageTestPaths.smolLM2) else { return nil }
+        guard FileManager.default.fileExists(atPath: TestPaths.smolLM2) else { return nil }
         _ = try? BLAS.load()
-        return try? LanguageModelLoader.load(path: LanguageTestPaths.smolLM2)
+        return try? LanguageModelLoader.load(path: TestPaths.smolLM2)
     }()
 
     func loaded() throws -> LoadedLanguageModel {
-        try #require(Self.model, "SmolLM2 is missing or failed to load at \(LanguageTestPaths.smolLM2); run scripts/fetch-models.sh")
+        try #require(Self.model, "SmolLM2 is missing or failed to load at \(TestPaths.smolLM2); run scripts/fetch-models.sh")
     }
 
     @Test func tokenIdsEqualLlamaCpp() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// A tokenizer that can produce ids the model has no embedding row for is
@@ -39,7 +40,7 @@ import Testing
     }
 
     @Test func tokenizerJSONIdsOutsideTheModelAreRefused() throws {
-        let fixture = LanguageTestPaths.fixtures + "/llama-tiny"
+        let fixture = TestPaths.fixtures + "/llama-tiny"
         let folder = NSTemporaryDirectory() + "quern-vocab-\(getpid())-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -2,6 +2,7 @@ import Foundation
 import QuernMedia
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// Whisper tiny.en (CTranslate2 model.bin) against faster-whisper 1.2.1 /
@@ -9,8 +10,8 @@ import Testing
 /// generated speech corpus.
 @Suite("Whisper tiny.en goldens against faster-whisper", .serialized)
 struct WhisperGoldenTests {
-    static var modelFolder: String { LanguageTestPaths.models + "/whisper-tiny-en" }
-    static var goldensPath: String { LanguageTestPaths.repository + "/Tests/QuernModelTests/Speech/Goldens/whisper_tiny_en.json" }
+    static var modelFolder: String { TestPaths.models + "/whisper-tiny-en" }
+    static var goldensPath: String { TestPaths.repository + "/Tests/QuernModelTests/Speech/Goldens/whisper_tiny_en.json" }
     static let transcriber: WhisperTranscriber? = try? WhisperTranscriber.load(directory: modelFolder)
 
     struct Golden {

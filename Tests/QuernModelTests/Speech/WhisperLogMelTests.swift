@@ -12,9 +12,9 @@ import QuernTestSupport
 @Suite("Whisper log-mel")
 struct WhisperLogMelTests {
     static var fixtures: String {
-        ProcessInfo.processInfo.environment["QUERN_FIXTURES"] ?? SpeechCorpus.repository + "/../shared/fixtures"
+        TestPaths.fixtures
     }
-    static let goldensPath = SpeechCorpus.repository + "/Tests/QuernMediaTests/Goldens/audio-goldens.json"
+    static let goldensPath = TestPaths.inRepository("Tests/QuernMediaTests/Goldens/audio-goldens.json")
 
     static func fixtureTensor(_ name: String) throws -> (shape: [Int], values: [Float]) {
         let file = try SafetensorsFile(path: fixtures + "/whisper-tiny-random/inputs.safetensors")

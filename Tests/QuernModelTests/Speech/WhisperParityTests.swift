@@ -2,19 +2,20 @@ import Foundation
 import QuernFormats
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// Whisper against PyTorch on ../shared/fixtures/whisper-tiny-random.
 @Suite("Whisper parity with PyTorch (whisper-tiny-random)")
 struct WhisperParityTests {
-    static var folder: String { LanguageTestPaths.fixtures + "/whisper-tiny-random" }
+    static var folder: String { TestPaths.fixtures + "/whisper-tiny-random" }
 
     /// The full [80, 3000] input: the stored first 256 frames, then the
     /// constant pad frames (bit-exact, see the fixture README).
     static func features(_ expected: FixtureExpectations) throws -> Tensor {
         let inputs = try SafetensorsFile(path: folder + "/inputs.safetensors")
         let stored = try #require(inputs.tensors.first { $0.name == "input_features_head" })
-        let head = try WeightBinder.floats(stored, file: inputs.path).reshaped([80, 256])
+        let head = try stored.floats(file: inputs.path).reshaped([80, 256])
         let pad = Float(truncating: try #require(expected.value("inputs", "pad_value") as? NSNumber))
         let full = Tensor(repeating: pad, shape: [80, 3000])
         for bin in 0..<80 {

@@ -2,11 +2,12 @@ import Foundation
 import QuernFormats
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 enum VisionTestPaths {
     static let goldens = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Goldens"
-    static var openNSFW: String { LanguageTestPaths.models + "/open-nsfw/open-nsfw.onnx" }
+    static var openNSFW: String { TestPaths.models + "/open-nsfw/open-nsfw.onnx" }
 
     /// The deterministic open_nsfw input of tools/goldens/make_resnet_goldens.py:
     /// NCHW value ((y·a + x·b + ch·c + ⌊y·x/7⌋) mod 256) − 128 (exact small integers).

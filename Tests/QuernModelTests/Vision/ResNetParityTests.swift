@@ -2,6 +2,7 @@ import Foundation
 import QuernFormats
 import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// The tiny torchvision ResNets of ../shared/fixtures in both layouts
@@ -13,12 +14,12 @@ import Testing
     static func inputs(_ folder: String) throws -> [String: Tensor] {
         let file = try SafetensorsFile(path: folder + "/inputs.safetensors")
         var result: [String: Tensor] = [:]
-        for stored in file.tensors { result[stored.name] = try WeightBinder.floats(stored, file: file.path) }
+        for stored in file.tensors { result[stored.name] = try stored.floats(file: file.path) }
         return result
     }
 
     static func check(_ network: ResNet, fixture: String) throws {
-        let folder = LanguageTestPaths.fixtures + "/" + fixture
+        let folder = TestPaths.fixtures + "/" + fixture
         let expected = try FixtureExpectations(folder)
         let pixels = try inputs(folder)
         for (input, suffix) in [("pixel_values", ""), ("pixel_values_56x40", "_56x40")] {
@@ -35,7 +36,7 @@ import Testing
 
     @Test(arguments: fixtures)
     func torchvisionStateDict(fixture: String) throws {
-        let network = try ResNet.load(path: LanguageTestPaths.fixtures + "/" + fixture + "/model.safetensors")
+        let network = try ResNet.load(path: TestPaths.fixtures + "/" + fixture + "/model.safetensors")
         #expect(network.description.format == .torchvision)
         #expect(network.description.depths == (fixture == "resnet18-tiny" ? [2, 2, 2, 2] : [3, 4, 6, 3]))
         #expect(network.description.variant == .v1_5)
@@ -45,7 +46,7 @@ import Testing
 
     @Test(arguments: fixtures)
     func huggingFaceFolder(fixture: String) throws {
-        let network = try ResNet.load(path: LanguageTestPaths.fixtures + "/" + fixture + "/hf")
+        let network = try ResNet.load(path: TestPaths.fixtures + "/" + fixture + "/hf")
         #expect(network.description.format == .huggingFace)
         #expect(network.labels == (0..<10).map { "class_\($0)" })
         #expect(network.featureWidth == (fixture == "resnet18-tiny" ? 32 : 128))

@@ -1,14 +1,13 @@
 import Foundation
-import QuernTestSupport
 
 /// Reading the speech corpus (`SpeechCorpus`) the way the Whisper goldens did.
-enum WhisperTestCorpus {
+public enum WhisperTestCorpus {
     /// The corpus folder, nil when it cannot be generated (espeak-ng, sox missing).
-    static var folder: String? { try? SpeechCorpus.directory() }
+    public static var folder: String? { try? SpeechCorpus.directory() }
 
     /// Samples of a 16 kHz mono 16-bit PCM WAV as int16 / 32768 (the exact
     /// numbers the goldens fed faster-whisper), nil for any other file.
-    static func exactSamples(_ path: String) -> [Float]? {
+    public static func exactSamples(_ path: String) -> [Float]? {
         guard let data = FileManager.default.contents(atPath: path), data.count >= 44 else { return nil }
         let bytes = [UInt8](data)
         func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
@@ -34,8 +33,8 @@ enum WhisperTestCorpus {
 
 /// Word error rate pieces, with the normaliser of make_whisper_goldens.py:
 /// lower case, apostrophes kept, every other non-alphanumeric a space.
-enum WordErrorRate {
-    static func normalise(_ text: String) -> [String] {
+public enum WordErrorRate {
+    public static func normalise(_ text: String) -> [String] {
         let lowered = text.lowercased().replacingOccurrences(of: "\u{2019}", with: "'")
         let kept = lowered.unicodeScalars.map { scalar -> Character in
             let isKept = ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "'" || scalar == " "
@@ -45,7 +44,7 @@ enum WordErrorRate {
     }
 
     /// Word-level edit distance.
-    static func edits(_ reference: [String], _ hypothesis: [String]) -> Int {
+    public static func edits(_ reference: [String], _ hypothesis: [String]) -> Int {
         var previous = Array(0...hypothesis.count)
         for (i, word) in reference.enumerated() {
             var current = [i + 1] + Array(repeating: 0, count: hypothesis.count)

@@ -1,9 +1,10 @@
+import CZlib
 import Foundation
 
 /// Small, valid media files built in code, and ways to break them.
-enum Fixtures {
+public enum Fixtures {
     /// A valid RGB PNG with a zlib "stored" (uncompressed) IDAT.
-    static func png(width: Int = 2, height: Int = 2) -> [UInt8] {
+    public static func png(width: Int = 2, height: Int = 2) -> [UInt8] {
         var header: [UInt8] = []
         header += bigEndian(UInt32(width)) + bigEndian(UInt32(height))
         header += [8, 2, 0, 0, 0]  // 8-bit, truecolour, deflate, adaptive filter, no interlace
@@ -16,13 +17,13 @@ enum Fixtures {
     }
 
     /// A PNG whose header claims `width`×`height` but holds a few bytes of data.
-    static func pngBomb(width: Int, height: Int) -> [UInt8] {
+    public static func pngBomb(width: Int, height: Int) -> [UInt8] {
         var header: [UInt8] = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
         header += [8, 2, 0, 0, 0]
         return pngWithChunks([("IHDR", header), ("IDAT", zlibStored([0, 1, 2, 3])), ("IEND", [])])
     }
 
-    static func pngWithChunks(_ chunks: [(String, [UInt8])]) -> [UInt8] {
+    public static func pngWithChunks(_ chunks: [(String, [UInt8])]) -> [UInt8] {
         var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         for (type, data) in chunks {
             let typeBytes = Array(type.utf8)
@@ -32,7 +33,7 @@ enum Fixtures {
     }
 
     /// 16-bit mono PCM at 16 kHz.
-    static func wav(samples: Int = 1600) -> [UInt8] {
+    public static func wav(samples: Int = 1600) -> [UInt8] {
         let dataBytes = samples * 2
         var bytes = Array("RIFF".utf8) + littleEndian(UInt32(36 + dataBytes)) + Array("WAVE".utf8)
         bytes += Array("fmt ".utf8) + littleEndian(UInt32(16)) + littleEndian16(1) + littleEndian16(1)
@@ -54,28 +55,24 @@ enum Fixtures {
         return bytes + bigEndian(b << 16 | a)
     }
 
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
+    /// zlib's CRC-32, as PNG chunks carry it.
+    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { UInt32(CZlib.crc32(0, $0.baseAddress, UInt32($0.count))) }
     }
 
-    static func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
-    static func littleEndian(_ value: UInt32) -> [UInt8] { bigEndian(value).reversed() }
-    static func littleEndian16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
+    public static func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+    public static func littleEndian(_ value: UInt32) -> [UInt8] { bigEndian(value).reversed() }
+    public static func littleEndian16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
 }
 
 /// File names as raw bytes, for names Swift's String paths cannot carry.
-enum RawNames {
-    static func c(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
+public enum RawNames {
+    public static func c(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
 
-    static func join(_ directory: URL, _ name: [UInt8]) -> [UInt8] { Array(directory.path.utf8) + [UInt8(ascii: "/")] + name }
+    public static func join(_ directory: URL, _ name: [UInt8]) -> [UInt8] { Array(directory.path.utf8) + [UInt8(ascii: "/")] + name }
 
     /// Write-then-rename under a raw byte name.
-    static func drop(into scratch: Scratch, name: [UInt8], contents: [UInt8]) throws {
+    public static func drop(into scratch: Scratch, name: [UInt8], contents: [UInt8]) throws {
         let staged = join(scratch.staging, name)
         let descriptor = open(c(staged), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else { throw HarnessError("open failed: \(errno)") }
@@ -84,7 +81,7 @@ enum RawNames {
         guard rename(c(staged), c(join(scratch.inbox, name))) == 0 else { throw HarnessError("rename failed: \(errno)") }
     }
 
-    static func entries(_ directory: URL) -> [[UInt8]] {
+    public static func entries(_ directory: URL) -> [[UInt8]] {
         guard let stream = opendir(directory.path) else { return [] }
         defer { closedir(stream) }
         var names: [[UInt8]] = []

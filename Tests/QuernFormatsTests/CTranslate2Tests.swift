@@ -1,6 +1,5 @@
 import Foundation
 import QuernFormats
-import QuernModels
 import Testing
 
 /// CTranslate2 `model.bin` reader: a well-formed file's variables, options
@@ -76,9 +75,9 @@ struct CTranslate2Tests {
         #expect(model.aliases == ["decoder/projection/weight": "decoder/embeddings/weight"])
         let projection = try #require(model.tensor(named: "decoder/projection/weight"))
         #expect(projection.name == "decoder/embeddings/weight" && projection.shape == [2, 3] && projection.element == .f32)
-        let values = try WeightBinder.floats(projection, file: path)
+        let values = try projection.floats(file: path)
         #expect(values.scalars == [1, 2, 3, 4, 5, 6])
-        let half = try WeightBinder.floats(try #require(model.tensor(named: "encoder/half")), file: path)
+        let half = try #require(model.tensor(named: "encoder/half")).floats(file: path)
         #expect(half.scalars == [1, -2])
     }
 

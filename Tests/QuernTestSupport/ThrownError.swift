@@ -2,7 +2,7 @@ import Testing
 
 /// The error of type `E` that `body` throws; nil when it throws nothing, and
 /// a recorded issue (then nil) when it throws something else.
-func thrownError<E: Error>(_ type: E.Type, _ body: () throws -> Void) -> E? {
+public func thrownError<E: Error>(_ type: E.Type, _ body: () throws -> Void) -> E? {
     do {
         try body()
         return nil

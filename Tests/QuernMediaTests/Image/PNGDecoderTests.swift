@@ -1,6 +1,6 @@
 import Foundation
 import QuernMedia
-import QuernPipelines
+import QuernTestSupport
 import Testing
 
 /// The PNG decoder and its Pillow-exact RGB conversion over the generated
@@ -18,7 +18,7 @@ import Testing
         let decoded = try PNGDecoder().decode(contentsOf: file.path)
         #expect(decoded.width == file.width && decoded.height == file.height)
         let rgb = decoded.convertedToRGB()
-        #expect(SHA256Hex.of(rgb.image.pixels) == file.rgbSHA256, "RGB bytes differ from Pillow's convert(\"RGB\")")
+        #expect(ImageTestSupport.sha256(of: rgb.image.pixels) == file.rgbSHA256, "RGB bytes differ from Pillow's convert(\"RGB\")")
         #expect(decoded.warnings.isEmpty, "libpng warned: \(decoded.warnings)")
     }
 

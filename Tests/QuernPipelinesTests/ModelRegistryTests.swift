@@ -1,5 +1,6 @@
 import Foundation
 import QuernPipelines
+import QuernTestSupport
 import Testing
 
 /// Small synthetic model folders: only the files that declare a type, so
@@ -205,9 +206,7 @@ private struct ModelFolders {
     /// scripts/fetch-models.sh fetches what scripts/models.lock lists: a
     /// default model the lock does not name could never be installed.
     @Test func everyDefaultModelIsFetchedByTheLockFile() throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let lock = try String(contentsOf: repository.appendingPathComponent("scripts/models.lock"), encoding: .utf8)
+        let lock = try String(contentsOfFile: TestPaths.inRepository("scripts/models.lock"), encoding: .utf8)
         let names = Set(lock.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: " ").first.map(String.init) })
         for folder in Set(ModelRegistry.defaultModels.values) {
             #expect(names.contains(folder), "\(folder) is not in scripts/models.lock")

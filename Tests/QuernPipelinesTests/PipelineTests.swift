@@ -2,6 +2,7 @@ import Foundation
 import QuernJSON
 import QuernModels
 import QuernPipelines
+import QuernTestSupport
 import Testing
 
 /// A pipeline as a real model would plug in: its own prepared type, batching.

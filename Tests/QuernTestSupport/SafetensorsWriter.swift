@@ -1,17 +1,24 @@
 import Foundation
 
 /// Writes safetensors files for tests, well-formed or deliberately broken.
-struct SafetensorsWriter {
-    struct Entry {
-        var name: String
-        var dtype: String
-        var shape: [Int]
-        var bytes: [UInt8]
+public struct SafetensorsWriter {
+    public struct Entry {
+        public var name: String
+        public var dtype: String
+        public var shape: [Int]
+        public var bytes: [UInt8]
+
+        public init(name: String, dtype: String, shape: [Int], bytes: [UInt8]) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.bytes = bytes
+        }
     }
 
     /// The bytes of a file holding `entries` (data in order) whose header is
     /// `header` when given (for broken headers), else the correct one.
-    static func file(_ entries: [Entry], metadata: [String: String]? = nil, header: String? = nil, trailing: [UInt8] = []) -> [UInt8] {
+    public static func file(_ entries: [Entry], metadata: [String: String]? = nil, header: String? = nil, trailing: [UInt8] = []) -> [UInt8] {
         var json = header ?? ""
         var data: [UInt8] = []
         if header == nil {
@@ -35,14 +42,14 @@ struct SafetensorsWriter {
         return bytes + data + trailing
     }
 
-    static func floats(_ values: [Float]) -> [UInt8] { values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
+    public static func floats(_ values: [Float]) -> [UInt8] { values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
 
-    static func write(_ bytes: [UInt8], to path: String) throws {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
     /// A fresh temporary folder.
-    static func folder() throws -> String {
+    public static func folder() throws -> String {
         let path = NSTemporaryDirectory() + "quern-safetensors-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path

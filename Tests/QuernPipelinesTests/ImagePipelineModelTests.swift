@@ -1,6 +1,7 @@
 import Foundation
 import QuernMedia
 import QuernPipelines
+import QuernTestSupport
 import Testing
 
 /// The image pipeline on other ResNet layouts (the tiny fixtures): labels
@@ -8,7 +9,7 @@ import Testing
 /// model brings none, and a preprocessing description given as data.
 @Suite struct ImagePipelineModelTests {
     static var fixtures: String {
-        ProcessInfo.processInfo.environment["QUERN_FIXTURES"] ?? ImageTestSupport.repository + "/../shared/fixtures"
+        TestPaths.fixtures
     }
 
     static func classify(_ pipeline: ImageClassificationPipeline, _ file: String, topK: Int) async throws -> ClassificationOutput {
@@ -21,7 +22,7 @@ import Testing
 
     @Test func huggingFaceFolderUsesItsLabels() async throws {
         let folder = Self.fixtures + "/resnet18-tiny/hf"
-        let pipeline = try ImageClassificationPipeline(path: folder, modelsDirectory: ImageTestSupport.models)
+        let pipeline = try ImageClassificationPipeline(path: folder, modelsDirectory: TestPaths.models)
         #expect(pipeline.preprocessing == .torchvisionImageNet)
         let output = try await Self.classify(pipeline, "photo-rocket-rgb.png", topK: 3)
         #expect(output.labels.count == 3)
@@ -42,7 +43,7 @@ import Testing
         described.resize = .exact(width: 40, height: 56)
         described.crop = nil
         try JSONEncoder().encode(described).write(to: URL(fileURLWithPath: model.path + ".preprocessing.json"))
-        let pipeline = try ImageClassificationPipeline(path: model.path, modelsDirectory: ImageTestSupport.models)
+        let pipeline = try ImageClassificationPipeline(path: model.path, modelsDirectory: TestPaths.models)
         #expect(pipeline.preprocessing == described)
         let output = try await Self.classify(pipeline, "rgb8.png", topK: 1)
         #expect(output.preprocessing?.name == "beside_the_model")
@@ -55,7 +56,7 @@ import Testing
              "channel_order": "rgb", "rescale": {"mode": "divide", "factor": 255},
              "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
             """.utf8))
-        let pipeline = try ImageClassificationPipeline(path: file, modelsDirectory: ImageTestSupport.models, preprocessing: custom)
+        let pipeline = try ImageClassificationPipeline(path: file, modelsDirectory: TestPaths.models, preprocessing: custom)
         let output = try await Self.classify(pipeline, "gray-alpha8.png", topK: 100)
         #expect(output.labels.count >= 2 && output.labels.count <= 100)
         let total = output.labels.reduce(Float(0)) { $0 + $1.score }

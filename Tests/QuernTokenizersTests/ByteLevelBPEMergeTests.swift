@@ -1,6 +1,7 @@
 import Foundation
 import QuernFormats
 import QuernTensor
+import QuernTestSupport
 import Testing
 @testable import QuernTokenizers
 
@@ -84,9 +85,9 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: LanguageTestPaths.smolLM2)))
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: TestPaths.smolLM2)))
     func heapMergeEqualsTheReferenceOnSmolLM2() throws {
-        let gguf = try GGUFFile(path: LanguageTestPaths.smolLM2)
+        let gguf = try GGUFFile(path: TestPaths.smolLM2)
         let tokenizer = try ByteLevelBPE(gguf: gguf)
         let reference = ReferenceEncoder(tokens: try gguf.strings("tokenizer.ggml.tokens"), merges: try gguf.strings("tokenizer.ggml.merges"))
         let cjk = (0..<200).map { String(Character(Unicode.Scalar(0x4E00 + $0 * 37)!)) }
@@ -110,8 +111,8 @@ import Testing
         var tokenizers: [ByteLevelBPE] = []
         let (tokens, merges) = Self.syntheticVocabulary(seed: 3)
         tokenizers.append(try ByteLevelBPE(tokens: tokens, kinds: tokens.map { _ in .normal }, merges: merges, pretokenizer: .gpt2))
-        if FileManager.default.fileExists(atPath: LanguageTestPaths.smolLM2) {
-            tokenizers.append(try ByteLevelBPE(gguf: GGUFFile(path: LanguageTestPaths.smolLM2)))
+        if FileManager.default.fileExists(atPath: TestPaths.smolLM2) {
+            tokenizers.append(try ByteLevelBPE(gguf: GGUFFile(path: TestPaths.smolLM2)))
         }
         let words = [String(repeating: "a", count: 100_000), String(repeating: "ab", count: 50_000),
                      String((0..<100_000).map { Character(Unicode.Scalar(0x4E00 + ($0 * 7919) % 20_000)!) })]

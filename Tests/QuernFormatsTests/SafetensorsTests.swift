@@ -1,7 +1,7 @@
 import Foundation
 import QuernFormats
-import QuernModels
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// The safetensors reader on good files and on hostile ones: every broken
@@ -46,11 +46,11 @@ import Testing
         #expect(file.metadata == ["format": "pt"])
         #expect(file.tensors.map(\.name) == ["w", "h", "b", "position_ids", "empty"])
         #expect(file.tensors[3].element == .i64 && file.tensors[3].shape == [1, 3])
-        let binder = WeightBinder(file: file.path, tensors: file.tensors)
-        #expect(try binder.tensor("w", shape: [2, 3]).scalars == [1, 2, 3, 4, 5, 6])
-        #expect(try binder.tensor("h").scalars == [1.5, -2])
-        #expect(try binder.tensor("b").scalars == [0.75, -3])
-        #expect(throws: FormatError.self) { try binder.tensor("position_ids") }  // not a float tensor
+        #expect(try file.tensors[0].floats(file: file.path).scalars == [1, 2, 3, 4, 5, 6])
+        #expect(file.tensors[0].shape == [2, 3])
+        #expect(try file.tensors[1].floats(file: file.path).scalars == [1.5, -2])
+        #expect(try file.tensors[2].floats(file: file.path).scalars == [0.75, -3])
+        #expect(throws: FormatError.self) { try file.tensors[3].floats(file: file.path) }  // not a float tensor
     }
 
     @Test func truncatedFilesAndHeaders() throws {
@@ -125,40 +125,5 @@ import Testing
         #expect(try indexFailure("\"w\": \"model-00001-of-00002.safetensors\", \"v\": \"missing.safetensors\"")?.kind == .io)
         try FileManager.default.removeItem(atPath: folder + "/model.safetensors.index.json")
         #expect(throws: FormatError.self) { try SafetensorsCheckpoint(directory: folder) }
-    }
-
-    @Test func bertLoadsWithPrefixAndOldLayerNormNames() throws {
-        let fixture = EmbeddingTestSupport.fixtures + "/bert-tiny"
-        let original = try SafetensorsFile(path: fixture + "/model.safetensors")
-        let config = try BERTModel.Config.load(path: fixture + "/config.json")
-        let ids = [2, 15, 77, 130, 9, 3]
-        let expected = try BERTModel(config: config, weights: WeightBinder(file: original.path, tensors: original.tensors))
-            .forward(ids: ids, count: 1, width: ids.count).scalars
-
-        // bert-base-uncased style: `bert.` prefix, gamma/beta, a cls.* head.
-        var entries = original.tensors.map { tensor in
-            var name = "bert." + tensor.name
-            if name.contains("LayerNorm") { name = name.replacingOccurrences(of: ".weight", with: ".gamma").replacingOccurrences(of: ".bias", with: ".beta") }
-            let dtype = tensor.element == .i64 ? "I64" : "F32"
-            return W.Entry(name: name, dtype: dtype, shape: tensor.shape, bytes: Array(tensor.bytes))
-        }
-        entries.append(W.Entry(name: "cls.predictions.bias", dtype: "F32", shape: [1], bytes: W.floats([0])))
-        let renamed = try open(W.file(entries))
-        let model = try BERTModel(config: config, weights: WeightBinder(file: renamed.path, tensors: renamed.tensors))
-        #expect(try model.forward(ids: ids, count: 1, width: ids.count).scalars == expected)
-
-        // Strict binding: a tensor the model does not know is an error naming it.
-        let extra = try open(W.file(entries.dropLast() + [W.Entry(name: "bert.encoder.layer.9.mystery", dtype: "F32", shape: [1], bytes: W.floats([0]))]))
-        do throws(FormatError) {
-            _ = try BERTModel(config: config, weights: WeightBinder(file: extra.path, tensors: extra.tensors))
-            Issue.record("an unknown tensor must be refused")
-        } catch {
-            #expect(error.kind == .unusedTensor && error.message.contains("bert.encoder.layer.9.mystery"))
-        }
-        // A missing one too.
-        let missing = try open(W.file(entries.filter { !$0.name.hasSuffix("layer.1.output.dense.weight") }))
-        #expect(throws: FormatError(.missingTensor, file: missing.path, "tensor bert.encoder.layer.1.output.dense.weight is missing")) {
-            _ = try BERTModel(config: config, weights: WeightBinder(file: missing.path, tensors: missing.tensors))
-        }
     }
 }

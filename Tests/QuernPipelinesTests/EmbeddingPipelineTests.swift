@@ -2,6 +2,7 @@ import Foundation
 import QuernJSON
 import QuernModels
 import QuernPipelines
+import QuernTestSupport
 import Testing
 
 /// The `embed` task end to end inside the pipeline layer: jobs batched

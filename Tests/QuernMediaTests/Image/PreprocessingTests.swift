@@ -1,6 +1,7 @@
 import Foundation
 import QuernMedia
 import QuernTensor
+import QuernTestSupport
 import Testing
 
 /// Model-exact preprocessing: the open_nsfw wrapper's `fast` path and

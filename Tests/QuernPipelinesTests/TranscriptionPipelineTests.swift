@@ -3,13 +3,14 @@ import QuernJSON
 import QuernMedia
 import QuernModels
 import QuernPipelines
+import QuernTestSupport
 import Testing
 
 /// The transcription pipeline end to end on the real tiny.en model.
 @Suite("Transcription pipeline (whisper-tiny-en)", .serialized)
 struct TranscriptionPipelineTests {
     static let pipeline: Result<TranscriptionPipeline, QuernError> = Result { () throws(QuernError) in
-        try TranscriptionPipeline(directory: LanguageTestPaths.models + "/whisper-tiny-en")
+        try TranscriptionPipeline(directory: TestPaths.models + "/whisper-tiny-en")
     }
 
     static func transcribe(_ request: TaskRequest) async throws -> TranscriptionOutput {

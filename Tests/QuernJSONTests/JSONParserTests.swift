@@ -1,6 +1,5 @@
 import Foundation
 import QuernJSON
-import QuernPipelines
 import Testing
 
 @Suite struct JSONParserTests {

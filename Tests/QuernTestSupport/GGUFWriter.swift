@@ -2,35 +2,44 @@ import Foundation
 
 /// Writes small GGUF v3 files for tests: well-formed ones built from the
 /// PyTorch fixtures, and deliberately broken ones.
-struct GGUFWriter {
-    enum Value {
+public struct GGUFWriter {
+    public enum Value {
         case u32(UInt32), i32(Int32), f32(Float), bool(Bool), string(String), strings([String]), i32s([Int32])
         case raw(type: UInt32, bytes: [UInt8])
     }
 
-    struct TensorEntry {
-        var name: String
+    public struct TensorEntry {
+        public var name: String
         /// PyTorch order (outermost first); written innermost first.
-        var shape: [Int]
-        var type: UInt32
-        var data: [UInt8]
+        public var shape: [Int]
+        public var type: UInt32
+        public var data: [UInt8]
+
+        public init(name: String, shape: [Int], type: UInt32, data: [UInt8]) {
+            self.name = name
+            self.shape = shape
+            self.type = type
+            self.data = data
+        }
     }
 
-    var version: UInt32 = 3
-    var metadata: [(String, Value)] = []
-    var tensors: [TensorEntry] = []
-    var alignment = 32
+    public var version: UInt32 = 3
+    public var metadata: [(String, Value)] = []
+    public var tensors: [TensorEntry] = []
+    public var alignment = 32
 
-    mutating func add(_ key: String, _ value: Value) { metadata.append((key, value)) }
+    public init() {}
 
-    mutating func addFloat32(_ name: String, shape: [Int], values: [Float]) {
+    public mutating func add(_ key: String, _ value: Value) { metadata.append((key, value)) }
+
+    public mutating func addFloat32(_ name: String, shape: [Int], values: [Float]) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(values.count * 4)
         for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
         tensors.append(TensorEntry(name: name, shape: shape, type: 0, data: bytes))
     }
 
-    func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] {
         var out: [UInt8] = []
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
@@ -73,7 +82,7 @@ struct GGUFWriter {
         return out
     }
 
-    func write(to path: String) throws {
+    public func write(to path: String) throws {
         try Data(encoded()).write(to: URL(fileURLWithPath: path))
     }
 }

@@ -2,11 +2,9 @@ import Foundation
 
 /// Validates result files against schemas/result-v1.schema.json with
 /// python3's jsonschema (Draft 2020-12), one interpreter for a whole directory.
-enum SchemaValidator {
-    static var schemaPath: String {
-        // Tests/QuernDaemonTests/Harness/SchemaValidator.swift → repository root.
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("schemas/result-v1.schema.json").path
+public enum SchemaValidator {
+    public static var schemaPath: String {
+        TestPaths.inRepository("schemas/result-v1.schema.json")
     }
 
     private static let script = """
@@ -31,7 +29,7 @@ enum SchemaValidator {
         """
 
     /// Problems found (empty when every file validates).
-    static func problems(in paths: [String]) throws -> String? {
+    public static func problems(in paths: [String]) throws -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, schemaPath] + paths
