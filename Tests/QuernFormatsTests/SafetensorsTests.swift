@@ -9,11 +9,7 @@ import Testing
 @Suite struct SafetensorsTests {
     typealias W = SafetensorsWriter
 
-    func open(_ bytes: [UInt8]) throws -> SafetensorsFile {
-        let path = try W.folder() + "/model.safetensors"
-        try W.write(bytes, to: path)
-        return try SafetensorsFile(path: path)
-    }
+    func open(_ bytes: [UInt8]) throws -> SafetensorsFile { try SafetensorsFile(path: W.temporaryFile(bytes)) }
 
     /// The error a broken file raises (nil when it opened).
     func failure(_ bytes: [UInt8]) throws -> FormatError? {

@@ -48,6 +48,13 @@ public struct SafetensorsWriter {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
+    /// Writes `bytes` as model.safetensors in a fresh temporary folder; its path.
+    public static func temporaryFile(_ bytes: [UInt8]) throws -> String {
+        let path = try folder() + "/model.safetensors"
+        try write(bytes, to: path)
+        return path
+    }
+
     /// A fresh temporary folder.
     public static func folder() throws -> String {
         let path = NSTemporaryDirectory() + "quern-safetensors-\(UUID().uuidString)"

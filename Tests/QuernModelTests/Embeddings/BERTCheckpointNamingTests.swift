@@ -10,11 +10,7 @@ import Testing
 @Suite struct BERTCheckpointNamingTests {
     typealias W = SafetensorsWriter
 
-    func open(_ bytes: [UInt8]) throws -> SafetensorsFile {
-        let path = try W.folder() + "/model.safetensors"
-        try W.write(bytes, to: path)
-        return try SafetensorsFile(path: path)
-    }
+    func open(_ bytes: [UInt8]) throws -> SafetensorsFile { try SafetensorsFile(path: W.temporaryFile(bytes)) }
 
     @Test func bertLoadsWithPrefixAndOldLayerNormNames() throws {
         let fixture = TestPaths.fixtures + "/bert-tiny"
