@@ -13,7 +13,8 @@
 # ~/.cache/quern/fuzz), seeded from Fuzz/Corpus/<target>; crashes, leaks,
 # timeouts and out-of-memory inputs go to $QUERN_FUZZ_HOME/artifacts/<target>/,
 # libFuzzer's job log to $QUERN_FUZZ_HOME/logs/<target>/fuzz-0.log.
-# Reproduce one with: .build-fuzz/release/fuzz-<target> <artifact>.
+# Reproduce one with: .build-fuzz/release/fuzz-<target> <artifact> (a replay's
+# failure: .build-fuzz/debug/fuzz-<target> <seed>).
 # Add a fixed crash's input to Fuzz/Corpus/<target>/ so --replay keeps it fixed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,10 +49,16 @@ done
 # only the last one; -Xswiftc -sanitize=fuzzer,address restores ASan for the
 # Swift code (C targets get both from --sanitize).
 build_started=$SECONDS
+# Campaigns need optimised code to mutate fast; a replay runs each seed once,
+# so it takes the debug build, which compiles in ~60% of the time (CI builds
+# it from scratch every run, BoringSSL included, and must stay under 10 min).
+# Both are instrumented alike (ASan + coverage).
+configuration=release
+[[ $mode == replay ]] && configuration=debug
 # One product per invocation (swift build honours only the last --product);
 # after the first, the shared layers are up to date and each takes seconds.
 for target in "${targets[@]}"; do
-    swift build -c release --package-path Fuzz --scratch-path "$root/.build-fuzz" \
+    swift build -c "$configuration" --package-path Fuzz --scratch-path "$root/.build-fuzz" \
         --sanitize fuzzer --sanitize address \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
         --product "fuzz-$target" >&2 \
@@ -59,7 +66,7 @@ for target in "${targets[@]}"; do
 done
 echo "fuzz.sh: built ${#targets[@]} target(s) in $((SECONDS - build_started)) s" >&2
 [[ $mode == build ]] && exit 0
-bin="$root/.build-fuzz/release"
+bin="$root/.build-fuzz/$configuration"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:abort_on_error=0}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/Fuzz/lsan.supp:print_suppressions=0}"

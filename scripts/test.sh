@@ -12,6 +12,8 @@ scripts/fetch-models.sh
 if [ $# -eq 0 ]; then
     scripts/fuzz.sh --replay
 fi
-# Same flags for both steps, so the test run reuses this build.
-swift build -c release -Xswiftc -enable-testing
-swift test -c release -Xswiftc -enable-testing "$@"
+# One build of the code and the tests together: the compiler chain of the
+# layers is mostly one module at a time, and the test targets fill the other
+# cores while it runs. The test run then reuses it.
+swift build -c release -Xswiftc -enable-testing --build-tests
+swift test -c release -Xswiftc -enable-testing --skip-build "$@"
