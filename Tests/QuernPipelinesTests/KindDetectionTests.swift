@@ -31,7 +31,7 @@ import Testing
         flipped[40] ^= 0xFF  // inside IDAT: its CRC no longer matches
         #expect(code(inspect(flipped)) == .inputCorrupt)
         #expect(code(inspect(Array(good.prefix(12)))) == .inputCorrupt)
-        #expect(code(inspect(Fixtures.pngWithChunks([("IHDR", Array(repeating: 0, count: 13)), ("IEND", [])]))) == .inputCorrupt)
+        #expect(code(inspect(HostileMedia.chunks([("IHDR", Array(repeating: 0, count: 13)), ("IEND", [])]))) == .inputCorrupt)
         // A decompression bomb: 100k × 100k declared in a ~70-byte file.
         let bomb = inspect(Fixtures.pngBomb(width: 100_000, height: 100_000))
         #expect(bomb.kind == .image)

@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 
 /// Small, valid media files built in code, and ways to break them.
@@ -6,42 +5,33 @@ public enum Fixtures {
     /// A valid RGB PNG with a zlib "stored" (uncompressed) IDAT.
     public static func png(width: Int = 2, height: Int = 2) -> [UInt8] {
         var header: [UInt8] = []
-        header += bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+        header += HostileMedia.bigEndian(UInt32(width)) + HostileMedia.bigEndian(UInt32(height))
         header += [8, 2, 0, 0, 0]  // 8-bit, truecolour, deflate, adaptive filter, no interlace
         var raw: [UInt8] = []
         for row in 0..<height {
             raw.append(0)  // filter: none
             for column in 0..<width { raw += [UInt8(truncatingIfNeeded: row * 40), UInt8(truncatingIfNeeded: column * 80), 200] }
         }
-        return pngWithChunks([("IHDR", header), ("IDAT", zlibStored(raw)), ("IEND", [])])
+        return HostileMedia.chunks([("IHDR", header), ("IDAT", zlibStored(raw)), ("IEND", [])])
     }
 
     /// A PNG whose header claims `width`×`height` but holds a few bytes of data.
     public static func pngBomb(width: Int, height: Int) -> [UInt8] {
-        var header: [UInt8] = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+        var header: [UInt8] = HostileMedia.bigEndian(UInt32(width)) + HostileMedia.bigEndian(UInt32(height))
         header += [8, 2, 0, 0, 0]
-        return pngWithChunks([("IHDR", header), ("IDAT", zlibStored([0, 1, 2, 3])), ("IEND", [])])
-    }
-
-    public static func pngWithChunks(_ chunks: [(String, [UInt8])]) -> [UInt8] {
-        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        for (type, data) in chunks {
-            let typeBytes = Array(type.utf8)
-            bytes += bigEndian(UInt32(data.count)) + typeBytes + data + bigEndian(crc32(typeBytes + data))
-        }
-        return bytes
+        return HostileMedia.chunks([("IHDR", header), ("IDAT", zlibStored([0, 1, 2, 3])), ("IEND", [])])
     }
 
     /// 16-bit mono PCM at 16 kHz.
     public static func wav(samples: Int = 1600) -> [UInt8] {
         let dataBytes = samples * 2
-        var bytes = Array("RIFF".utf8) + littleEndian(UInt32(36 + dataBytes)) + Array("WAVE".utf8)
-        bytes += Array("fmt ".utf8) + littleEndian(UInt32(16)) + littleEndian16(1) + littleEndian16(1)
-        bytes += littleEndian(UInt32(16_000)) + littleEndian(UInt32(32_000)) + littleEndian16(2) + littleEndian16(16)
-        bytes += Array("data".utf8) + littleEndian(UInt32(dataBytes))
+        var bytes = Array("RIFF".utf8) + HostileMedia.littleEndian(UInt32(36 + dataBytes)) + Array("WAVE".utf8)
+        bytes += Array("fmt ".utf8) + HostileMedia.littleEndian(UInt32(16)) + HostileMedia.littleEndian16(1) + HostileMedia.littleEndian16(1)
+        bytes += HostileMedia.littleEndian(UInt32(16_000)) + HostileMedia.littleEndian(UInt32(32_000)) + HostileMedia.littleEndian16(2) + HostileMedia.littleEndian16(16)
+        bytes += Array("data".utf8) + HostileMedia.littleEndian(UInt32(dataBytes))
         for index in 0..<samples {
             let value = Int16(sin(Double(index) * 0.1) * 8000)
-            bytes += littleEndian16(UInt16(bitPattern: value))
+            bytes += HostileMedia.littleEndian16(UInt16(bitPattern: value))
         }
         return bytes
     }
@@ -49,20 +39,12 @@ public enum Fixtures {
     private static func zlibStored(_ data: [UInt8]) -> [UInt8] {
         var bytes: [UInt8] = [0x78, 0x01, 0x01]
         let length = UInt16(data.count)
-        bytes += littleEndian16(length) + littleEndian16(~length) + data
+        bytes += HostileMedia.littleEndian16(length) + HostileMedia.littleEndian16(~length) + data
         var a: UInt32 = 1, b: UInt32 = 0
         for byte in data { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
-        return bytes + bigEndian(b << 16 | a)
+        return bytes + HostileMedia.bigEndian(b << 16 | a)
     }
 
-    /// zlib's CRC-32, as PNG chunks carry it.
-    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBufferPointer { UInt32(CZlib.crc32(0, $0.baseAddress, UInt32($0.count))) }
-    }
-
-    public static func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
-    public static func littleEndian(_ value: UInt32) -> [UInt8] { bigEndian(value).reversed() }
-    public static func littleEndian16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
 }
 
 /// File names as raw bytes, for names Swift's String paths cannot carry.
