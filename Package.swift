@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "QuernFormats", targets: ["QuernFormats"]),
         .library(name: "QuernTokenizers", targets: ["QuernTokenizers"]),
         .library(name: "QuernModels", targets: ["QuernModels"]),
+        .library(name: "QuernLearning", targets: ["QuernLearning"]),
         .library(name: "QuernMedia", targets: ["QuernMedia"]),
         .library(name: "QuernPipelines", targets: ["QuernPipelines"]),
     ],
@@ -82,6 +83,12 @@ let package = Package(
         // Layer 4: models, one file each, on the tensor core.
         .target(name: "QuernModels", dependencies: ["CZlib", "QuernJSON", "QuernTensor", "QuernFormats", "QuernTokenizers"], swiftSettings: kernelFlags),
 
+        // Layer 4b: learning — small classifier/regression heads on the
+        // models' embeddings: their parameters and files, training (losses,
+        // optimisers, schedules; gradients by hand, as GEMMs on the tensor
+        // core), datasets' splits and the evaluation metrics and report.
+        .target(name: "QuernLearning", dependencies: ["QuernJSON", "QuernTensor", "QuernFormats"], swiftSettings: kernelFlags),
+
         // Layer 5: media decoding — PNG through libpng, audio through libsndfile —
         // and the pixel/sample preprocessing the models' references do.
         // PNG/WAV probing (container structure, CRC-32 from zlib) lives here too.
@@ -91,7 +98,7 @@ let package = Package(
         .target(
             name: "QuernPipelines",
             dependencies: [
-                "QuernJSON", "QuernModels", "QuernMedia",
+                "QuernJSON", "QuernModels", "QuernMedia", "QuernLearning",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -109,6 +116,7 @@ let package = Package(
                 "QuernTensor",
                 "QuernModels",
                 "QuernMedia",
+                "QuernLearning",
                 "QuernPipelines",
                 "QuernDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -138,6 +146,9 @@ let package = Package(
             name: "QuernModelTests",
             dependencies: ["QuernModels", "QuernFormats", "QuernTokenizers", "QuernJSON", "QuernTensor", "QuernMedia", "QuernPipelines", "QuernTestSupport"],
             exclude: ["Embeddings/Goldens", "Images/Corpus", "Images/Goldens", "Speech/Goldens", "Vision/Goldens"]),
+        .testTarget(
+            name: "QuernLearningTests", dependencies: ["QuernLearning", "QuernFormats", "QuernJSON", "QuernTensor", "QuernTestSupport"],
+            exclude: ["Goldens"]),
         .testTarget(
             name: "QuernMediaTests", dependencies: ["QuernMedia", "QuernJSON", "QuernTensor", "QuernTestSupport"],
             exclude: ["Goldens"]),

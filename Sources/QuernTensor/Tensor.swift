@@ -45,6 +45,14 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         }
     }
 
+    /// A 1-D tensor holding `values` (cannot fail: the shape is the count).
+    public init(vector values: [Float]) {
+        self.init(zeros: [values.count])
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress, !values.isEmpty { storage.base.update(from: base, count: values.count) }
+        }
+    }
+
     /// A tensor of `shape` filled with `value`.
     public init(repeating value: Float, shape: [Int]) {
         self.init(zeros: shape)
