@@ -128,3 +128,18 @@ import Testing
         #expect(!svg.contains("nan") && !svg.contains("inf"))
     }
 }
+
+extension TrainingReportSVGTests {
+    @Test func extremeValuesAndOneEpochStillDraw() throws {
+        let evaluation = try RegressionEvaluation(trueValues: [-1e308, 1e308, 0], predictedValues: [1e308, -1e308, 5])
+        let svg = TrainingReportSVG(title: "extreme", history: [EpochRecord(epoch: 1, trainLoss: 0.5, learningRate: 0.1)],
+                                    evaluation: .regression(evaluation)).render()
+        #expect(Reader.read(svg) != nil)
+        #expect(!svg.contains("nan") && !svg.contains("inf"))
+        let constant = try RegressionEvaluation(trueValues: [2, 2, 2], predictedValues: [2, 2, 2])
+        let flat = TrainingReportSVG(title: "constant", evaluation: .regression(constant)).render()
+        let reader = try #require(Reader.read(flat))
+        #expect(reader.texts.contains { $0.hasPrefix("3 test examples · MAE 0.0000 · RMSE 0.0000 · R² 1.0000") })
+        #expect(!flat.contains("nan") && !flat.contains("inf"))
+    }
+}

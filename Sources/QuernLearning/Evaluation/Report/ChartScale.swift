@@ -46,8 +46,10 @@ struct ChartScale {
     /// Multiples of the step from `lower` to `upper`, each computed from
     /// its index so no rounding error accumulates.
     var ticks: [Double] {
-        let count = Int(((upper - lower) / step).rounded())
-        return (0...count).map { lower + Double($0) * step }
+        let intervals = ((upper - lower) / step).rounded()
+        // Values near Double's limits overflow the range: just the ends then.
+        guard intervals.isFinite, intervals >= 1, intervals <= 100 else { return [lower, upper].filter(\.isFinite) }
+        return (0...Int(intervals)).map { lower + Double($0) * step }
     }
 
     /// A tick's label with just the decimals the step needs.

@@ -81,8 +81,11 @@ struct SVGWriter {
         return escaped
     }
 
-    /// At most two decimals, no trailing zeros, never "-0".
+    /// At most two decimals, no trailing zeros, never "-0"; a coordinate
+    /// that overflowed (data near Double's limits) is drawn at 0 rather
+    /// than written as "nan", which no SVG reader accepts.
     static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
         var text = String(format: "%.2f", value)
         while text.contains("."), text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
