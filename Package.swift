@@ -154,11 +154,11 @@ let package = Package(
             exclude: ["Goldens"]),
         .testTarget(
             name: "QuernPipelinesTests",
-            dependencies: ["QuernPipelines", "QuernModels", "QuernMedia", "QuernTokenizers", "QuernFormats", "QuernJSON", "QuernTensor",
-                           "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["QuernPipelines", "QuernModels", "QuernLearning", "QuernMedia", "QuernTokenizers", "QuernFormats", "QuernJSON", "QuernTensor",
+                           "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "QuernDaemonTests",
-            dependencies: ["QuernDaemon", "QuernPipelines", "QuernModels", "QuernJSON", "QuernTestSupport"]),
+            dependencies: ["QuernDaemon", "QuernPipelines", "QuernModels", "QuernLearning", "QuernTensor", "QuernJSON", "QuernTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -16,6 +16,9 @@ public struct LearningError: Error, CustomStringConvertible, Sendable, Equatable
         case shapeMismatch = "learning.shape_mismatch"
         /// Training produced a non-finite loss (learning rate too high…).
         case diverged = "learning.diverged"
+        /// Features given to a trained head, or its outputs, that are not
+        /// finite numbers.
+        case nonFinite = "learning.non_finite"
         case io = "learning.io"
     }
 

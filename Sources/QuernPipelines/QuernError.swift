@@ -22,6 +22,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case requestMissingField = "request.missing_field"
     case requestInvalidValue = "request.invalid_value"
     case requestFieldNotApplicable = "request.field_not_applicable"
+    /// A path in a request (a `train` request's dataset) outside the folders
+    /// the operator allowed.
+    case requestForbiddenPath = "request.forbidden_path"
     // Running it.
     case unsupported = "unsupported"
     case timeout = "timeout"

@@ -55,11 +55,16 @@ struct ProcessingOptions: ParsableArguments {
     @Option(name: .customLong(O.diagnosticDelayMs.name), help: ArgumentHelp(O.diagnosticDelayMs))
     var diagnosticDelayMs: String?
 
+    @Option(name: .customLong(O.trainDataDir.name), help: ArgumentHelp(O.trainDataDir))
+    var trainDataDir: [String] = []
+
     var commandLine: [String: String?] {
         models.commandLine.merging([
             O.maxBytes.name: maxBytes, O.maxPixels.name: maxPixels, O.maxAudioSeconds.name: maxAudioSeconds,
             O.maxTextChars.name: maxTextChars, O.textTask.name: textTask, O.timeout.name: timeout, O.logLevel.name: logLevel,
             O.diagnosticPipeline.name: diagnosticPipeline ? "true" : nil, O.diagnosticDelayMs.name: diagnosticDelayMs,
+            // A repeated flag becomes one list, as the variable writes it.
+            O.trainDataDir.name: trainDataDir.isEmpty ? nil : trainDataDir.joined(separator: ":"),
         ]) { _, new in new }
     }
 
@@ -72,8 +77,6 @@ struct ProcessingOptions: ParsableArguments {
         } catch {
             throw ValidationError("cannot load the models: \(error)")
         }
-        return FileProcessor(
-            registry: registry, inspector: InputInspector(limits: settings.limits, textTask: settings.textTask),
-            quernVersion: QuernVersion.string, timeout: settings.timeout)
+        return FileProcessor(registry: registry, inspector: settings.inspector, quernVersion: QuernVersion.string, timeout: settings.timeout)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import QuernJSON
+import QuernLearning
 import QuernModels
 import QuernPipelines
 import QuernTestSupport
@@ -106,6 +107,12 @@ private struct StuckPipeline: Pipeline {
         if case let .failure(error) = results[1] { #expect(error.code == .pipelineFailed) } else { Issue.record("expected a failure") }
     }
 
+    static let verdicts = HeadOutputs([
+        ("digits", .prediction(.label("3", scores: [("3", 0.75), ("8", 0.25)]))),
+        ("rating", .prediction(.value(-4.5))),
+        ("sentiment-en", .failure(code: "learning.shape_mismatch", message: "the vector has 3 values; head sentiment-en reads 384")),
+    ])
+
     /// Every output shape a real pipeline can produce validates against the committed schema.
     @Test func everyOutputShapeMatchesTheSchema() throws {
         let scratch = try Scratch()
@@ -128,6 +135,12 @@ private struct StuckPipeline: Pipeline {
                 preprocessing: (name: "open_nsfw", steps: ["palette expanded to RGB", "channels BGR"])))),
             (.transcribe, .transcription(TranscriptionOutput(text: "Hi there.", segments: [.init(start: 0, end: 1.28, text: "Hi there.")], language: "en"))),
             (.embed, .diagnostic(DiagnosticOutput(bytes: 3, lines: nil, characters: nil))),
+            // Heads' verdicts: a class with its scores, a value, a head's own error.
+            (.classify, .classification(ClassificationOutput(labels: [.init(index: 0, label: "sfw", score: 0.9)], features: [0.5], heads: Self.verdicts))),
+            (.transcribe, .transcription(TranscriptionOutput(text: "Three.", segments: [], language: "en", embedding: [0.1], heads: Self.verdicts))),
+            (.embed, .embedding(EmbeddingOutput(vectors: [[1, 0], [0, 1]], promptTokens: 4, heads: [Self.verdicts, HeadOutputs([])]))),
+            (.chat, .chat(ChatOutput(content: "ok", finishReason: .stop, usage: TokenUsage(promptTokens: 1, completionTokens: 1), heads: Self.verdicts))),
+            (.complete, .completion(CompletionOutput(text: "ok", finishReason: .stop, usage: TokenUsage(promptTokens: 1, completionTokens: 1), heads: Self.verdicts))),
         ]
         let facts = InputFacts(name: [0x66, 0xFF, 0x0A], size: 3, sha256: String(repeating: "0", count: 64), kind: .text)
         for (index, (task, output)) in outputs.enumerated() {

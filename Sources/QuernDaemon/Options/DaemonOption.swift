@@ -1,4 +1,5 @@
 import Foundation
+import QuernPipelines
 
 /// The commands an option belongs to.
 public enum DaemonCommand: String, Sendable, CaseIterable {
@@ -122,6 +123,24 @@ extension OptionValueParser where Value == String {
 
     static func choice(_ choices: [String]) -> Self {
         Self(expected: "one of " + choices.joined(separator: ", ")) { choices.contains($0) ? $0 : nil }
+    }
+}
+
+extension OptionValueParser where Value == [String] {
+    /// Existing folders separated by `:` (as in PATH; the command line joins
+    /// a repeated flag that way), as real paths: symlinks and `..` resolved
+    /// once, at start-up, so requests are checked against what they are.
+    static var folderList: Self {
+        Self(expected: "existing folders, separated by :") { text in
+            var folders: [String] = []
+            for part in text.split(separator: ":", omittingEmptySubsequences: false) {
+                guard let real = TrainingDataFolders.realPath(String(part)) else { return nil }
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: real, isDirectory: &isFolder), isFolder.boolValue else { return nil }
+                if !folders.contains(real) { folders.append(real) }
+            }
+            return folders
+        }
     }
 }
 

@@ -97,6 +97,13 @@ public enum DaemonOptions {
         summary: "Peak memory to stay under, e.g. 2G or 1500M; inputs wait their turn as files until what the models leave of it fits them",
         default: nil, shown: "three quarters of the cgroup's or machine's memory", commands: [.serve], parser: OptionValueParser.size.optional)
 
+    // MARK: Training
+
+    public static let trainDataDir = DaemonOption<[String]>(
+        "train-data-dir", variable: "QUERN_TRAIN_DATA_DIR", valueName: "dir",
+        summary: "Folder train requests may read datasets from (symlinks resolved); repeat the flag, or separate folders with : in the variable",
+        default: [], shown: "none: train requests are refused", commands: both, parser: .folderList)
+
     // MARK: Output, tests and benchmarks
 
     public static let pretty = DaemonOption<Bool>(
@@ -121,7 +128,7 @@ public enum DaemonOptions {
         AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
-        AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(pretty),
+        AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]
 

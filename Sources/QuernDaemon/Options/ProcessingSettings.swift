@@ -13,6 +13,8 @@ public struct ProcessingSettings: Sendable {
     public var threads: Int?
     public var diagnostic: Bool
     public var diagnosticDelay: Duration
+    /// Where `train` requests may read datasets (`--train-data-dir`).
+    public var trainingData: TrainingDataFolders
 
     public init(_ sources: OptionSources) throws(DaemonOptionError) {
         typealias O = DaemonOptions
@@ -26,6 +28,12 @@ public struct ProcessingSettings: Sendable {
         threads = try O.threads.resolve(sources)
         diagnostic = try O.diagnosticPipeline.resolve(sources)
         diagnosticDelay = .milliseconds(try O.diagnosticDelayMs.resolve(sources))
+        trainingData = TrainingDataFolders(realPaths: try O.trainDataDir.resolve(sources))
+    }
+
+    /// How every file is looked at before a model runs.
+    public var inspector: InputInspector {
+        InputInspector(limits: limits, textTask: textTask, trainingData: trainingData)
     }
 
     /// What the pipelines are built from.

@@ -22,10 +22,13 @@ public struct InputInspector: Sendable {
     public var limits: InputLimits
     /// What plain text asks for: a chat reply (default), a completion or an embedding.
     public var textTask: TaskName
+    /// Where `train` requests may read datasets (none: they are refused).
+    public var trainingData: TrainingDataFolders
 
-    public init(limits: InputLimits, textTask: TaskName = .chat) {
+    public init(limits: InputLimits, textTask: TaskName = .chat, trainingData: TrainingDataFolders = TrainingDataFolders()) {
         self.limits = limits
         self.textTask = textTask
+        self.trainingData = trainingData
     }
 
     public func inspect(name: [UInt8], bytes: [UInt8]) -> Inspection {
@@ -76,7 +79,7 @@ public struct InputInspector: Sendable {
         case .chat: return Job(request: .chat(messages: [ChatMessage(role: .user, content: text)], sampling: SamplingParameters()), embedsText: true)
         case .complete: return Job(request: .complete(prompt: text, sampling: SamplingParameters()), embedsText: true)
         case .embed: return Job(request: .embed(inputs: [text]))
-        case .classify, .transcribe:
+        case .classify, .transcribe, .train:
             throw QuernError(.unsupported, "text cannot be given to task \(textTask.rawValue)")
         }
     }
@@ -87,8 +90,17 @@ public struct InputInspector: Sendable {
         case let .chat(messages, _): try checkTextLength(messages.map(\.content))
         case let .complete(prompt, _): try checkTextLength([prompt])
         case let .embed(inputs, _): try checkTextLength(inputs)
-        case let .classify(image, topK, threshold): return try imageJob(image, topK: topK, threshold: threshold, model: job.model)
-        case let .transcribe(audio, subtitles): return try audioJob(audio, subtitles: subtitles, model: job.model)
+        case let .classify(image, topK, threshold):
+            var checked = try imageJob(image, topK: topK, threshold: threshold, model: job.model)
+            checked.heads = job.heads
+            return checked
+        case let .transcribe(audio, subtitles):
+            var checked = try audioJob(audio, subtitles: subtitles, model: job.model)
+            checked.heads = job.heads
+            return checked
+        case let .train(request):
+            // Never a path as the request wrote it: the real one, inside an allowed folder.
+            return Job(request: .train(try trainingData.resolve(request)))
         }
         return job
     }

@@ -64,7 +64,7 @@ public struct DiagnosticPipeline: Pipeline {
         case let .chat(messages, _): return messages.map(\.content).joined(separator: "\n")
         case let .complete(prompt, _): return prompt
         case let .embed(inputs, _): return inputs.joined(separator: "\n")
-        case .classify, .transcribe: return nil
+        case .classify, .transcribe, .train: return nil
         }
     }
 

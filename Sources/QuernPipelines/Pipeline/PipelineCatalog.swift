@@ -1,3 +1,6 @@
+import Logging
+import QuernLearning
+
 /// The pipelines a daemon or `quern run` starts with.
 public enum PipelineCatalog {
     public struct Options: Sendable {
@@ -8,15 +11,21 @@ public enum PipelineCatalog {
         /// The daemon's input limits: the pipelines enforce them again while
         /// decoding (pixels, seconds of audio), because headers can lie.
         public var limits: InputLimits
+        /// Where the head library says which heads it loaded or refused.
+        public var logger: Logger
 
         public init(modelsDirectory: String, diagnostic: Bool = false, diagnosticDelay: Duration = .zero,
-                    limits: InputLimits = InputLimits()) {
+                    limits: InputLimits = InputLimits(), logger: Logger = Logger(label: "quern")) {
             self.modelsDirectory = modelsDirectory
             self.diagnostic = diagnostic
             self.diagnosticDelay = diagnosticDelay
             self.limits = limits
+            self.logger = logger
         }
     }
+
+    /// Where heads are installed: `<models>/heads/<name>/`.
+    public static func headsDirectory(modelsDirectory: String) -> String { modelsDirectory + "/heads" }
 
     /// One pipeline per model folder in `ModelRegistry.defaultModels`, each
     /// routed the tasks assigned to it. A model that is missing, declares a
@@ -45,14 +54,39 @@ public enum PipelineCatalog {
             }
         }
         let embedding = loaded.first { $0.tasks.contains(.embed) }?.pipeline as? EmbeddingPipeline
+        var featureModels: [FeatureKind: ModelIdentity] = [:]
         for (pipeline, tasks) in loaded {
-            if let embedding, !tasks.isDisjoint(with: tasksAnsweredWithTextEmbedding), !tasks.contains(.embed) {
-                registry.register(attaching(embedding, to: pipeline), for: tasks)
-            } else {
-                registry.register(pipeline, for: tasks)
-            }
+            for task in tasks { if let kind = featureKind(of: task) { featureModels[kind] = pipeline.identity } }
         }
+        let library = HeadLibrary(directory: headsDirectory(modelsDirectory: options.modelsDirectory), featureModels: featureModels,
+                                  logger: options.logger)
+        _ = library.current()  // loads and logs the installed heads at start-up
+        registry.headLibrary = library
+        for (pipeline, tasks) in loaded {
+            var served: any Pipeline = pipeline
+            var headKind = tasks.lazy.compactMap { featureKind(of: $0) }.first
+            if let embedding, !tasks.isDisjoint(with: tasksAnsweredWithTextEmbedding), !tasks.contains(.embed) {
+                served = attaching(embedding, to: pipeline)
+                headKind = .text
+            }
+            if let headKind { served = attachingHeads(library, kind: headKind, to: served) }
+            registry.register(served, for: tasks)
+        }
+        registry.markUnavailable([.train], reason: "training is not available in this build")
         return registry
+    }
+
+    /// The kind of vectors heads read from a task's answers: the image
+    /// model's pooled features, the audio embedding, sentence embeddings.
+    /// (A plain-text file's chat or completion answer carries the text's
+    /// sentence embedding when an embedding model is loaded.)
+    static func featureKind(of task: TaskName) -> FeatureKind? {
+        switch task {
+        case .classify: return .image
+        case .transcribe: return .audio
+        case .embed: return .text
+        case .chat, .complete, .train: return nil
+        }
     }
 
     /// A plain-text file (`Job.embedsText`) answered by one of these tasks
@@ -77,5 +111,9 @@ public enum PipelineCatalog {
 
     private static func attaching<Base: Pipeline>(_ embedding: EmbeddingPipeline, to base: Base) -> any Pipeline {
         EmbeddingAttachingPipeline(base: base, embedding: embedding)
+    }
+
+    private static func attachingHeads<Base: Pipeline>(_ library: HeadLibrary, kind: FeatureKind, to base: Base) -> any Pipeline {
+        HeadAttachingPipeline(base: base, library: library, kind: kind)
     }
 }

@@ -2,6 +2,9 @@
 public struct PipelineRegistry: Sendable {
     private var byTask: [TaskName: AnyPipeline] = [:]
     private var unavailable: [TaskName: String] = [:]
+    /// The heads under `<models>/heads/` the pipelines run (nil with the
+    /// diagnostic pipeline).
+    public var headLibrary: HeadLibrary?
 
     public init() {}
 

@@ -45,13 +45,17 @@ public struct ChatOutput: Sendable, Equatable {
     public var details: GenerationDetails?
     /// A plain-text file's own sentence embedding, beside the answer.
     public var textEmbedding: AttachedEmbedding?
+    /// The text heads' verdicts on that embedding.
+    public var heads: HeadOutputs?
 
-    public init(content: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil, textEmbedding: AttachedEmbedding? = nil) {
+    public init(content: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil, textEmbedding: AttachedEmbedding? = nil,
+                heads: HeadOutputs? = nil) {
         self.content = content
         self.finishReason = finishReason
         self.usage = usage
         self.details = details
         self.textEmbedding = textEmbedding
+        self.heads = heads
     }
 }
 
@@ -62,13 +66,17 @@ public struct CompletionOutput: Sendable, Equatable {
     public var details: GenerationDetails?
     /// A plain-text file's own sentence embedding, beside the answer.
     public var textEmbedding: AttachedEmbedding?
+    /// The text heads' verdicts on that embedding.
+    public var heads: HeadOutputs?
 
-    public init(text: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil, textEmbedding: AttachedEmbedding? = nil) {
+    public init(text: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil, textEmbedding: AttachedEmbedding? = nil,
+                heads: HeadOutputs? = nil) {
         self.text = text
         self.finishReason = finishReason
         self.usage = usage
         self.details = details
         self.textEmbedding = textEmbedding
+        self.heads = heads
     }
 }
 
@@ -145,12 +153,15 @@ public struct EmbeddingOutput: Sendable, Equatable {
     public var inputs: [Input]
     /// The model's maximum sequence length, special tokens included (nil: not reported).
     public var maxTokens: Int?
+    /// The text heads' verdicts, one per input in input order (nil: no heads ran).
+    public var heads: [HeadOutputs]?
 
-    public init(vectors: [[Float]], promptTokens: Int, inputs: [Input] = [], maxTokens: Int? = nil) {
+    public init(vectors: [[Float]], promptTokens: Int, inputs: [Input] = [], maxTokens: Int? = nil, heads: [HeadOutputs]? = nil) {
         self.vectors = vectors
         self.promptTokens = promptTokens
         self.inputs = inputs
         self.maxTokens = maxTokens
+        self.heads = heads
     }
 }
 
@@ -195,17 +206,21 @@ public struct ClassificationOutput: Sendable, Equatable {
     public var image: ImageFacts?
     /// The preprocessing's name and every step applied, in order.
     public var preprocessing: (name: String, steps: [String])?
+    /// The image heads' verdicts on `features`.
+    public var heads: HeadOutputs?
 
-    public init(labels: [Label], features: [Float], image: ImageFacts? = nil, preprocessing: (name: String, steps: [String])? = nil) {
+    public init(labels: [Label], features: [Float], image: ImageFacts? = nil, preprocessing: (name: String, steps: [String])? = nil,
+                heads: HeadOutputs? = nil) {
         self.labels = labels
         self.features = features
         self.image = image
         self.preprocessing = preprocessing
+        self.heads = heads
     }
 
     public static func == (a: ClassificationOutput, b: ClassificationOutput) -> Bool {
         a.labels == b.labels && a.features == b.features && a.image == b.image
-            && a.preprocessing?.name == b.preprocessing?.name && a.preprocessing?.steps == b.preprocessing?.steps
+            && a.preprocessing?.name == b.preprocessing?.name && a.preprocessing?.steps == b.preprocessing?.steps && a.heads == b.heads
     }
 
     var json: JSONValue {
@@ -224,6 +239,7 @@ public struct ClassificationOutput: Sendable, Equatable {
                 ("name", .string(preprocessing.name)), ("steps", .array(preprocessing.steps.map(JSONValue.string))),
             ])))
         }
+        if let heads { members.append(("heads", heads.json)) }
         return .object(members)
     }
 }
@@ -260,9 +276,11 @@ public struct TranscriptionOutput: Sendable, Equatable {
     public var notes: [String]
     /// Subtitle files the request asked for, by format (`srt`, `vtt`).
     public var subtitles: [(format: String, text: String)]
+    /// The audio heads' verdicts on `embedding`.
+    public var heads: HeadOutputs?
 
     public init(text: String, segments: [Segment], language: String, durationSeconds: Double? = nil, embedding: [Float]? = nil,
-                notes: [String] = [], subtitles: [(format: String, text: String)] = []) {
+                notes: [String] = [], subtitles: [(format: String, text: String)] = [], heads: HeadOutputs? = nil) {
         self.text = text
         self.segments = segments
         self.language = language
@@ -270,12 +288,14 @@ public struct TranscriptionOutput: Sendable, Equatable {
         self.embedding = embedding
         self.notes = notes
         self.subtitles = subtitles
+        self.heads = heads
     }
 
     public static func == (a: TranscriptionOutput, b: TranscriptionOutput) -> Bool {
         a.text == b.text && a.segments == b.segments && a.language == b.language && a.durationSeconds == b.durationSeconds
             && a.embedding == b.embedding && a.notes == b.notes
             && a.subtitles.map(\.format) == b.subtitles.map(\.format) && a.subtitles.map(\.text) == b.subtitles.map(\.text)
+            && a.heads == b.heads
     }
 
     var json: JSONValue {
@@ -295,6 +315,7 @@ public struct TranscriptionOutput: Sendable, Equatable {
         if let embedding { members.append(("embedding", .array(embedding.map(JSONValue.float)))) }
         if !notes.isEmpty { members.append(("notes", .array(notes.map(JSONValue.string)))) }
         if !subtitles.isEmpty { members.append(("subtitles", .object(subtitles.map { ($0.format, JSONValue.string($0.text)) }))) }
+        if let heads { members.append(("heads", heads.json)) }
         return .object(members)
     }
 }
@@ -329,14 +350,16 @@ public enum TaskOutput: Sendable, Equatable {
                 ("finish_reason", .string(output.finishReason.rawValue)),
                 ("usage", Self.usage(output.usage)),
             ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? [])
-              + (output.textEmbedding.map { [("embedding", $0.json)] } ?? []))
+              + (output.textEmbedding.map { [("embedding", $0.json)] } ?? [])
+              + (output.heads.map { [("heads", $0.json)] } ?? []))
         case let .completion(output):
             return .object([
                 ("text", .string(output.text)),
                 ("finish_reason", .string(output.finishReason.rawValue)),
                 ("usage", Self.usage(output.usage)),
             ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? [])
-              + (output.textEmbedding.map { [("embedding", $0.json)] } ?? []))
+              + (output.textEmbedding.map { [("embedding", $0.json)] } ?? [])
+              + (output.heads.map { [("heads", $0.json)] } ?? []))
         case let .embedding(output):
             let data = output.vectors.enumerated().map { index, vector in
                 var members: [(key: String, value: JSONValue)] = [("index", .int(index)), ("embedding", .array(vector.map(JSONValue.float)))]
@@ -365,6 +388,7 @@ public enum TaskOutput: Sendable, Equatable {
             ]
             if let maxTokens = output.maxTokens { members.append(("max_tokens", .int(maxTokens))) }
             members.append(("usage", .object([("prompt_tokens", .int(output.promptTokens))])))
+            if let heads = output.heads { members.append(("heads", .array(heads.map(\.json)))) }
             return .object(members)
         case let .classification(output):
             return output.json

@@ -10,9 +10,11 @@ enum RequestFields {
         switch task {
         case .chat: return common.union(sampling).union(["messages"])
         case .complete: return common.union(sampling).union(["prompt"])
-        case .embed: return common.union(["input", "truncate"])
-        case .classify: return common.union(["input", "top_k", "threshold"])
-        case .transcribe: return common.union(["input", "subtitles"])
+        case .embed: return common.union(["input", "truncate", "heads"])
+        case .classify: return common.union(["input", "top_k", "threshold", "heads"])
+        case .transcribe: return common.union(["input", "subtitles", "heads"])
+        // No `model`: training reads the loaded feature models.
+        case .train: return Set(["task", "data", "test", "name"] + TrainingParameters.keys)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuernJSON
+import QuernLearning
 import QuernModels
 
 /// Turns the bytes of a `.json` request into a validated `Job`. Every error
@@ -38,14 +39,33 @@ public enum RequestParser {
         case .complete:
             return Job(request: .complete(prompt: try fields.requiredString("prompt"), sampling: try sampling(fields)), model: model)
         case .embed:
-            return Job(request: .embed(inputs: try embedInputs(fields), truncate: try fields.optionalBool("truncate") ?? false), model: model)
+            return Job(request: .embed(inputs: try embedInputs(fields), truncate: try fields.optionalBool("truncate") ?? false), model: model,
+                       heads: try headNames(fields))
         case .classify:
             let topK = try fields.optionalInteger("top_k", range: 1...1000)
             let threshold = try fields.optionalNumber("threshold", range: 0...1).map { Float($0) }
-            return Job(request: .classify(image: try base64Media(fields), topK: topK, threshold: threshold), model: model)
+            return Job(request: .classify(image: try base64Media(fields), topK: topK, threshold: threshold), model: model, heads: try headNames(fields))
         case .transcribe:
-            return Job(request: .transcribe(audio: try base64Media(fields), subtitles: try SubtitleFormat.parse(fields)), model: model)
+            return Job(request: .transcribe(audio: try base64Media(fields), subtitles: try SubtitleFormat.parse(fields)), model: model,
+                       heads: try headNames(fields))
+        case .train:
+            return Job(request: .train(try TrainingRequest.parse(fields)))
         }
+    }
+
+    /// The `heads` field: a list of distinct head names (possibly empty: no
+    /// heads), nil when absent (every head of the input's kind). Whether
+    /// each is installed is checked against the head library when the job
+    /// runs.
+    private static func headNames(_ fields: Fields) throws(QuernError) -> [String]? {
+        guard let value = fields["heads"], value != .null else { return nil }
+        guard case .array = value else { throw wrongType("heads", expected: "a list of head names", got: value) }
+        let names = try fields.optionalStringOrList("heads", maximumCount: 256)
+        for (position, name) in names.enumerated() {
+            if let problem = HeadName.problem(with: name) { throw QuernError(.requestInvalidValue, "field \"heads[\(position)]\": \(problem)") }
+            if names[..<position].contains(name) { throw QuernError(.requestInvalidValue, "field \"heads\": \"\(name)\" is listed twice") }
+        }
+        return names
     }
 
     private static let taskList = TaskName.allCases.map(\.rawValue).joined(separator: ", ")
@@ -56,6 +76,13 @@ public enum RequestParser {
             if RequestFields.known.contains(key) {
                 throw QuernError(.requestFieldNotApplicable, "field \"\(key)\" does not apply to task \"\(task.rawValue)\" (its fields: \(allowed.sorted().joined(separator: ", ")))")
             }
+        }
+        // Every unknown field is named at once: a request with two typos is fixed in one go.
+        let unknown = members.map(\.key).filter { !allowed.contains($0) }
+        guard unknown.count <= 1 else {
+            throw QuernError(.requestUnknownField, "unknown fields \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) (task \"\(task.rawValue)\" takes: \(allowed.sorted().joined(separator: ", ")))")
+        }
+        if let key = unknown.first {
             let hint = RequestFields.suggestion(for: key).map { " — did you mean \"\($0)\"?" } ?? ""
             throw QuernError(.requestUnknownField, "unknown field \"\(key)\"\(hint)")
         }

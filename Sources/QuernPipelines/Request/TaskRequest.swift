@@ -3,7 +3,7 @@ import QuernModels
 /// What Quern can be asked to do. Names follow the common chat-completion and
 /// embeddings APIs so requests look the way people already write them.
 public enum TaskName: String, Sendable, CaseIterable {
-    case chat, complete, embed, classify, transcribe
+    case chat, complete, embed, classify, transcribe, train
 }
 
 /// One unit of work, already validated: pipelines never see malformed input.
@@ -22,6 +22,9 @@ public enum TaskRequest: Sendable, Equatable {
     /// Audio bytes in a format libsndfile reads, already probed for length;
     /// the subtitle formats to produce beside the transcript.
     case transcribe(audio: [UInt8], subtitles: [SubtitleFormat] = [])
+    /// Train a head on a dataset inside an allowed folder (its paths are
+    /// resolved and checked by `InputInspector`).
+    case train(TrainingRequest)
 
     public var task: TaskName {
         switch self {
@@ -30,6 +33,7 @@ public enum TaskRequest: Sendable, Equatable {
         case .embed: return .embed
         case .classify: return .classify
         case .transcribe: return .transcribe
+        case .train: return .train
         }
     }
 }
@@ -42,10 +46,14 @@ public struct Job: Sendable, Equatable {
     /// Set for a plain-text file (not a request): its text also gets a
     /// sentence embedding beside the chat or completion answer.
     public var embedsText = false
+    /// The `heads` field of a request: the installed heads to run on the
+    /// input, by name (empty: none). nil runs every head of the input's kind.
+    public var heads: [String]?
 
-    public init(request: TaskRequest, model: String? = nil, embedsText: Bool = false) {
+    public init(request: TaskRequest, model: String? = nil, embedsText: Bool = false, heads: [String]? = nil) {
         self.request = request
         self.model = model
         self.embedsText = embedsText
+        self.heads = heads
     }
 }

@@ -86,6 +86,7 @@ import Testing
         (O.poll.name, ["maybe", ""]),
         (O.inbox.name, [""]),
         (O.diagnosticDelayMs.name, ["-1"]),
+        (O.trainDataDir.name, ["", "/nonexistent-quern-folder", "/etc/passwd", "/tmp:", ":/tmp"]),
     ])
     func valuesOutsideTheirRangeAreRefused(name: String, values: [String]) throws {
         let option = try #require(O.all.first { $0.name == name })
@@ -106,6 +107,19 @@ import Testing
         #expect(try O.poll.resolve(sources(environment: ["QUERN_POLL": "off"])) == false)
         #expect(try O.textTask.resolve(sources([O.textTask.name: "embed"])) == .embed)
         #expect(try O.diagnosticDelayMs.resolve(sources([O.diagnosticDelayMs.name: "0"])) == 0)
+    }
+
+    /// Training folders are real paths, resolved once at start-up; none by default.
+    @Test func trainingDataFoldersAreResolvedAtStartUp() throws {
+        #expect(try ProcessingSettings(sources()).trainingData.isEmpty)
+        let root = try SafetensorsWriter.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/a/b", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/a")
+        let real = try #require(TrainingDataFolders.realPath(root))
+        let settings = try ProcessingSettings(sources(environment: ["QUERN_TRAIN_DATA_DIR": "\(root)/link:\(root)/a/b/..:\(root)/a/b"]))
+        #expect(settings.trainingData.folders == [real + "/a", real + "/a/b"], "symlinks and .. resolved, duplicates dropped")
+        #expect(settings.inspector.trainingData == settings.trainingData)
     }
 
     /// docs/daemon.md's options table is `DaemonOptions.markdownTable`,
