@@ -153,4 +153,17 @@ struct FeatureExtractorTests {
         let transcribed = try paths.map { try Self.daemonVectors([$0])[0] }
         #expect(features.vectors == transcribed)
     }
+
+    @Test func anExplicitModelOrAClearRefusal() throws {
+        let onnx = TestPaths.models + "/open-nsfw/open-nsfw.onnx"
+        let explicit = try FeatureExtractor(kind: .image, options: FeatureOptions(modelsDirectory: "/nonexistent", modelPath: onnx))
+        #expect(explicit.model == (try Self.extractor(.image)).model && explicit.width == 1024)
+        let wrongTask = thrownError(DatasetError.self) {
+            _ = try FeatureExtractor(kind: .image, options: FeatureOptions(modelsDirectory: TestPaths.models, modelPath: TestPaths.models + "/whisper-tiny-en"))
+        }
+        #expect(wrongTask?.code == "dataset.feature_model" && wrongTask?.message.contains("not classify") == true)
+        let missing = thrownError(DatasetError.self) { _ = try FeatureExtractor(kind: .text, options: FeatureOptions(modelsDirectory: "/nonexistent")) }
+        #expect(missing?.code == "dataset.feature_model" && missing?.message.contains("fetch-models.sh") == true)
+        #expect(thrownError(DatasetError.self) { _ = try FeatureExtractor(kind: .request, options: FeatureOptions(modelsDirectory: TestPaths.models)) }?.code == "dataset.invalid_option")
+    }
 }
