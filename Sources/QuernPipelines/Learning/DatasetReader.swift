@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Reads a dataset: a folder of `<label>/<files>` (`FolderListing`) or a
@@ -55,13 +54,9 @@ public enum DatasetReader {
         case (.evaluation(.regression, _), nil):
             throw DatasetError(.invalidOption, path: path, "a regression head needs a target column")
         }
-        return Dataset(source: path, kind: kind, task: task, examples: examples, skipped: listing.skipped,
-                       sha256: DatasetDigest.of(examples, classes: classesOf(task)))
-    }
-
-    private static func classesOf(_ task: Dataset.Task) -> [String] {
-        if case let .classification(classes) = task { return classes }
-        return []
+        var dataset = Dataset(source: path, kind: kind, task: task, examples: examples, skipped: listing.skipped, sha256: "")
+        dataset.sha256 = DatasetDigest.of(examples, classes: dataset.classes)
+        return dataset
     }
 
     /// The target column in force: the option, or for a regression head's
