@@ -90,28 +90,16 @@ public final class WhisperTranscriber: @unchecked Sendable {
     /// `isCancelled` is asked between windows; a cancelled transcription
     /// stops there and returns what it has.
     public func transcribe(features: Tensor, isCancelled: () -> Bool = { false }) throws(ModelError) -> WhisperTranscript {
-        let config = model.config
-        guard features.rank == 2, features.shape[0] == config.melBins else {
-            throw ModelError(.invalidConfig, "features must be [\(config.melBins), frames], got \(features.shape)")
-        }
-        let contentFrames = max(0, features.shape[1] - 1)
-        let windowFrames = config.windowFrames
+        let contentFrames = try self.contentFrames(of: features)
         var seek = 0
         var segments: [WhisperSegment] = []
         var windows = 0, silentWindows = 0
-        var embeddingSum = [Double](repeating: 0, count: config.width), embeddingFrames = 0
+        var embedding = WhisperEmbeddingAccumulator(width: model.config.width)
         while seek < contentFrames && !isCancelled() {
             let timeOffset = Double(seek) * Self.secondsPerFrame
-            let segmentSize = min(windowFrames, contentFrames - seek)
-            let window = Tensor(zeros: [config.melBins, windowFrames])
-            let part = features.columns(seek..<seek + segmentSize)
-            for bin in 0..<config.melBins { window.row(bin).rows(0..<segmentSize).assign(part.row(bin)) }
-            let states = try model.encode(window)
+            let (states, segmentSize) = try encodeWindow(of: features, seek: seek, contentFrames: contentFrames)
             windows += 1
-            let audioSteps = min(states.shape[0], (segmentSize + Self.framesPerEncoderStep - 1) / Self.framesPerEncoderStep)
-            let stateValues = states.rows(0..<audioSteps).scalars
-            for (index, value) in stateValues.enumerated() { embeddingSum[index % config.width] += Double(value) }
-            embeddingFrames += audioSteps
+            embedding.add(states, audioFrames: segmentSize)
 
             let decoded = try decodeWindow(encoderStates: states)
             if decoded.noSpeechProbability > options.noSpeechThreshold && !(decoded.averageLogProbability > options.logProbabilityThreshold) {
@@ -133,8 +121,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
                     compressionRatio: ratio))
             }
         }
-        let embedding = embeddingSum.map { Float($0 / Double(max(embeddingFrames, 1))) }
-        return WhisperTranscript(segments: segments, embedding: embedding, windows: windows, silentWindows: silentWindows)
+        return WhisperTranscript(segments: segments, embedding: embedding.mean, windows: windows, silentWindows: silentWindows)
     }
 
     /// The text of `tokens`, control and timestamp tokens left out.
