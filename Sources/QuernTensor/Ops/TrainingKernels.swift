@@ -119,19 +119,18 @@ public func dropoutInPlace(_ x: Tensor, probability: Float, mask: Tensor, genera
     // A value survives when its draw u (uniform in 0..<2³²) is ≥ p·2³².
     let threshold = UInt64((Double(probability) * 4_294_967_296).rounded(.up))
     let count = x.count
-    x.withMutablePointer { px in
-        mask.withMutablePointer { pm in
-            var i = 0
-            while i < count {
-                let bits = generator.next()
-                for half in 0..<2 where i + half < count {
-                    let draw = half == 0 ? bits & 0xFFFF_FFFF : bits >> 32
-                    let factor: Float = draw >= threshold ? keep : 0
-                    pm[i + half] = factor
-                    px[i + half] *= factor
-                }
-                i += 2
-            }
+    // Two passes: the draws (a serial chain through the generator) fill
+    // the mask with selects, not branches — which values drop is random, so
+    // a branch would be mispredicted half the time; then x ∘= mask in SIMD.
+    mask.withMutablePointer { pm in
+        var i = 0
+        while i + 1 < count {
+            let bits = generator.next()
+            pm[i] = bits & 0xFFFF_FFFF >= threshold ? keep : 0
+            pm[i + 1] = bits >> 32 >= threshold ? keep : 0
+            i += 2
         }
+        if i < count { pm[i] = generator.next() & 0xFFFF_FFFF >= threshold ? keep : 0 }
     }
+    x.multiplyInPlace(mask)
 }

@@ -8,17 +8,18 @@
 public enum ParameterUpdate {
     private static let grain = 1 << 14
 
-    /// Plain SGD: g ← g + λ·p (coupled weight decay, when λ ≠ 0), then
-    /// p ← p − lr·g.
+    /// Plain SGD: g ← g + λ·p (coupled weight decay; λ = 0 adds nothing),
+    /// then p ← p − lr·g.
     public static func sgd(_ parameter: Tensor, gradient: Tensor, learningRate: Float, weightDecay: Float) {
         checkShapes(parameter, gradient)
+        let rate = -learningRate
         parameter.withMutablePointer { p in
             gradient.withPointer { g in
-                parallelFor(parameter.count, grain: grain) { range in
-                    for i in range {
-                        let step = weightDecay == 0 ? g[i] : g[i] + weightDecay * p[i]
-                        p[i] += -learningRate * step
-                    }
+                forEachBlock(parameter.count) { i in
+                    let w = BlockKernels.load16(p + i)
+                    BlockKernels.store16(w + rate * (BlockKernels.load16(g + i) + weightDecay * w), p + i)
+                } scalar: { i in
+                    p[i] += rate * (g[i] + weightDecay * p[i])
                 }
             }
         }
@@ -33,16 +34,23 @@ public enum ParameterUpdate {
     ) {
         checkShapes(parameter, gradient)
         checkShapes(parameter, buffer)
+        let rate = -learningRate
+        // On the first step the buffer is the gradient itself: μ·0 + g is
+        // exactly g, so one formula serves once the buffer starts at 0.
+        let carried: Float = firstStep ? 0 : momentum
         parameter.withMutablePointer { p in
             gradient.withPointer { g in
                 buffer.withMutablePointer { b in
-                    parallelFor(parameter.count, grain: grain) { range in
-                        for i in range {
-                            let decayed = weightDecay == 0 ? g[i] : g[i] + weightDecay * p[i]
-                            b[i] = firstStep ? decayed : b[i] * momentum + decayed
-                            let step = nesterov ? decayed + momentum * b[i] : b[i]
-                            p[i] += -learningRate * step
-                        }
+                    forEachBlock(parameter.count) { i in
+                        let w = BlockKernels.load16(p + i)
+                        let decayed = BlockKernels.load16(g + i) + weightDecay * w
+                        let velocity = BlockKernels.load16(b + i) * carried + decayed
+                        BlockKernels.store16(velocity, b + i)
+                        BlockKernels.store16(w + rate * (nesterov ? decayed + momentum * velocity : velocity), p + i)
+                    } scalar: { i in
+                        let decayed = g[i] + weightDecay * p[i]
+                        b[i] = b[i] * carried + decayed
+                        p[i] += rate * (nesterov ? decayed + momentum * b[i] : b[i])
                     }
                 }
             }
@@ -83,30 +91,51 @@ public enum ParameterUpdate {
     /// Adam / AdamW: p ← p·(1 − lr·λ) (decoupled) or g ← g + λ·p (coupled);
     /// m ← lerp(m, g, 1 − β1); v ← β2·v + (1 − β2)·g²;
     /// p ← p − stepSize · m / (√v / √(1 − β2^t) + ε).
+    /// An unused decay is a factor of 1 or a term of 0, both exact.
     public static func adam(_ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: AdamStep) {
         checkShapes(parameter, gradient)
         checkShapes(parameter, firstMoment)
         checkShapes(parameter, secondMoment)
-        let weight = step.firstMomentWeight, complement = step.secondMomentWeight
+        let weight = step.firstMomentWeight, complement = step.secondMomentWeight, beta2 = step.beta2
+        let factor = step.decoupledDecayFactor, decay = step.coupledWeightDecay
+        let rate = -step.stepSize, root = step.biasCorrection2Root, epsilon = step.epsilon
+        // torch.lerp's two forms, chosen by the weight (½ and above: from the end).
+        let fromStart = weight < 0.5
         parameter.withMutablePointer { p in
             gradient.withPointer { g in
                 firstMoment.withMutablePointer { m in
                     secondMoment.withMutablePointer { v in
-                        parallelFor(parameter.count, grain: grain) { range in
-                            for i in range {
-                                if step.decoupledDecayFactor != 1 { p[i] *= step.decoupledDecayFactor }
-                                let gradient = step.coupledWeightDecay == 0 ? g[i] : g[i] + step.coupledWeightDecay * p[i]
-                                // torch.lerp's form for a weight below ½.
-                                m[i] = weight < 0.5 ? m[i] + weight * (gradient - m[i]) : gradient - (gradient - m[i]) * (1 - weight)
-                                v[i] = v[i] * step.beta2 + complement * (gradient * gradient)
-                                let denominator = v[i].squareRoot() / step.biasCorrection2Root + step.epsilon
-                                p[i] += -step.stepSize * (m[i] / denominator)
-                            }
+                        forEachBlock(parameter.count) { i in
+                            let w = BlockKernels.load16(p + i) * factor
+                            let gradient = BlockKernels.load16(g + i) + decay * w
+                            let previous = BlockKernels.load16(m + i)
+                            let first = fromStart ? previous + weight * (gradient - previous) : gradient - (gradient - previous) * (1 - weight)
+                            let second = BlockKernels.load16(v + i) * beta2 + complement * (gradient * gradient)
+                            BlockKernels.store16(first, m + i)
+                            BlockKernels.store16(second, v + i)
+                            BlockKernels.store16(w + rate * (first / (second.squareRoot() / root + epsilon)), p + i)
+                        } scalar: { i in
+                            let w = p[i] * factor
+                            let gradient = g[i] + decay * w
+                            m[i] = fromStart ? m[i] + weight * (gradient - m[i]) : gradient - (gradient - m[i]) * (1 - weight)
+                            v[i] = v[i] * beta2 + complement * (gradient * gradient)
+                            p[i] = w + rate * (m[i] / (v[i].squareRoot() / root + epsilon))
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Runs `simd(i)` for each whole block of 16 elements and `scalar(i)` for
+    /// the rest, split over the compute threads in whole blocks.
+    @inline(__always)
+    private static func forEachBlock(_ count: Int, _ simd: (Int) -> Void, scalar: (Int) -> Void) {
+        let blocks = count / 16
+        parallelFor(blocks, grain: grain / 16) { range in
+            for block in range { simd(block * 16) }
+        }
+        for i in (blocks * 16)..<count { scalar(i) }
     }
 
     private static func checkShapes(_ parameter: Tensor, _ other: Tensor) {
