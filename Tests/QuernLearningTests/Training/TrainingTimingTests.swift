@@ -8,11 +8,13 @@ import Glibc
 
 /// The acceptance measurement — 10,000 cached 384-d features, 50 epochs,
 /// batch 64, 2 threads — printed, not asserted (timings depend on the
-/// machine's load). Opt-in: QUERN_TRAINING_TIMING=1.
-@Suite struct TrainingTimingTests {
+/// machine's load). Opt-in: QUERN_TRAINING_TIMING=1. Serialized: the two
+/// heads must not share the cores while one is timed.
+@Suite(.serialized) struct TrainingTimingTests {
     @Test(.enabled(if: getenv("QUERN_TRAINING_TIMING") != nil), arguments: [nil, 256] as [Int?])
     func tenThousandExamplesFiftyEpochs(hiddenWidth: Int?) throws {
-        ComputeThreads.configure(threads: 2)
+        let threads = getenv("QUERN_TRAINING_TIMING_THREADS").flatMap { Int(String(cString: $0)) } ?? 2
+        ComputeThreads.configure(threads: threads)
         let features = Tensor.random([10_000, 384], seed: 1, range: -2...2)
         let classes = (0..<10_000).map { $0 % 10 }
         let data = try TrainingExamples(features: features, targets: .classes(classes))
@@ -27,7 +29,7 @@ import Glibc
         let start = monotonicSeconds()
         let result = try trainer.train(data)
         let elapsed = monotonicSeconds() - start
-        print("training timing: \(architecture.kindName)\(hiddenWidth.map { "-\($0)" } ?? ""), 10000×384, 50 epochs, batch 64, 2 threads: "
+        print("training timing: \(architecture.kindName)\(hiddenWidth.map { "-\($0)" } ?? ""), 10000×384, 50 epochs, batch 64, \(threads) thread(s): "
               + "\((elapsed * 100).rounded() / 100) s (final train loss \(result.history.last!.trainLoss))")
     }
 
