@@ -70,9 +70,12 @@ let package = Package(
         .target(name: "QuernJSON"),
 
         // Layer 1: the tensor core. Knows no model, format or daemon.
+        // -fno-math-errno: on Linux `squareRoot()` is C's sqrtf, which must
+        // set errno for a negative input, so LLVM cannot vectorise it (the
+        // optimisers' √v); without errno it is one vsqrtps for 16 values.
         .target(
             name: "QuernTensor", dependencies: ["CQuernBLAS", "CQuernKernels"],
-            swiftSettings: kernelFlags),
+            swiftSettings: kernelFlags + [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
 
         // Layer 2: checkpoint formats (GGUF, safetensors, ONNX, CTranslate2).
         .target(name: "QuernFormats", dependencies: ["QuernJSON", "QuernTensor"], swiftSettings: kernelFlags),

@@ -1,14 +1,17 @@
-/// What one epoch of training measured: the training trainer's history,
+/// What one epoch of training measured: the trainer's history,
 /// printed as it goes, stored in head.json and drawn in report.svg.
 public struct EpochRecord: Sendable, Equatable {
     /// 1-based.
     public var epoch: Int
-    /// Mean training loss over the epoch's mini-batches (with dropout and
-    /// regularisation as trained).
+    /// The mini-batches' losses averaged over the epoch's examples, as
+    /// trained (dropout on, class weights and smoothing included); the
+    /// weight-decay term is the optimiser's, not part of the loss.
     public var trainLoss: Double
-    /// Loss on the validation split after the epoch, nil without one.
+    /// The same loss on the validation split after the epoch (no dropout),
+    /// nil without one. Early stopping watches it.
     public var validationLoss: Double?
-    /// Accuracy on the training split (classification), nil for regression.
+    /// Accuracy on the training split (classification), counted on the
+    /// mini-batches' outputs as trained; nil for regression.
     public var trainAccuracy: Double?
     public var validationAccuracy: Double?
     /// The learning rate of the epoch's last step.
