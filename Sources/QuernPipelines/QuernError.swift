@@ -31,6 +31,11 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case pipelineFailed = "pipeline.failed"
     case cancelled = "cancelled"
     case internalError = "internal"
+    // A `train` task: a dataset that cannot be trained on (too few
+    // examples of a class, mixed kinds, a missing column…), or training
+    // that failed (diverged…).
+    case trainingInvalidDataset = "training.invalid_dataset"
+    case trainingFailed = "training.failed"
     // The conversation's newest message alone does not fit the model's context.
     case contextTooLong = "context.too_long"
 }

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measures Quern's kernels and models.",
-        subcommands: [KernelBenchCommand.self, LanguageModelBenchCommand.self, ImageBenchCommand.self, ResNetBenchCommand.self, AudioBenchCommand.self],
+        subcommands: [KernelBenchCommand.self, LanguageModelBenchCommand.self, ImageBenchCommand.self, ResNetBenchCommand.self, AudioBenchCommand.self, HeadBenchCommand.self],
         defaultSubcommand: KernelBenchCommand.self)
 }
 

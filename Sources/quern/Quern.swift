@@ -10,11 +10,11 @@ struct Quern: ParsableCommand {
         commandName: "quern",
         abstract: "Turns files dropped into an inbox into AI results (chat, embeddings, image labels, transcripts).",
         version: QuernVersion.string,
-        subcommands: [ServeCommand.self, RunCommand.self, TokenizeCommand.self, GenerateCommand.self, EmbedCommand.self, TranscribeCommand.self, BenchCommand.self, InfoCommand.self])
+        subcommands: [ServeCommand.self, RunCommand.self, TokenizeCommand.self, GenerateCommand.self, EmbedCommand.self, TranscribeCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, InfoCommand.self])
 }
 
 enum QuernVersion {
-    static let string = "0.1.0"
+    static let string = QuernRelease.version
 }
 
 /// `--threads`, for every compute-running subcommand (`DaemonOptions.threads`).

@@ -38,7 +38,8 @@ public struct ProcessingSettings: Sendable {
 
     /// What the pipelines are built from.
     public var catalogOptions: PipelineCatalog.Options {
-        PipelineCatalog.Options(modelsDirectory: modelsDirectory, diagnostic: diagnostic, diagnosticDelay: diagnosticDelay, limits: limits)
+        PipelineCatalog.Options(modelsDirectory: modelsDirectory, diagnostic: diagnostic, diagnosticDelay: diagnosticDelay, limits: limits,
+                                trainingData: trainingData)
     }
 
     /// Whole milliseconds, as the lanes count them. The option parser keeps

@@ -11,16 +11,21 @@ public enum PipelineCatalog {
         /// The daemon's input limits: the pipelines enforce them again while
         /// decoding (pixels, seconds of audio), because headers can lie.
         public var limits: InputLimits
-        /// Where the head library says which heads it loaded or refused.
+        /// Where the head library says which heads it loaded or refused,
+        /// and `train` tasks report their progress.
         public var logger: Logger
+        /// Where `train` requests may read datasets; none: `train` is refused.
+        public var trainingData: TrainingDataFolders
 
         public init(modelsDirectory: String, diagnostic: Bool = false, diagnosticDelay: Duration = .zero,
-                    limits: InputLimits = InputLimits(), logger: Logger = Logger(label: "quern")) {
+                    limits: InputLimits = InputLimits(), logger: Logger = Logger(label: "quern"),
+                    trainingData: TrainingDataFolders = TrainingDataFolders()) {
             self.modelsDirectory = modelsDirectory
             self.diagnostic = diagnostic
             self.diagnosticDelay = diagnosticDelay
             self.limits = limits
             self.logger = logger
+            self.trainingData = trainingData
         }
     }
 
@@ -72,8 +77,30 @@ public enum PipelineCatalog {
             if let headKind { served = attachingHeads(library, kind: headKind, to: served) }
             registry.register(served, for: tasks)
         }
-        registry.markUnavailable([.train], reason: "training is not available in this build")
+        if options.trainingData.isEmpty {
+            registry.markUnavailable([.train], reason: "no folder is allowed for training data (start quern with --train-data-dir DIR, or set QUERN_TRAIN_DATA_DIR)")
+        } else {
+            registry.register(TrainingPipeline(
+                extractors: featureExtractors(loaded.map(\.pipeline), limits: options.limits),
+                headsDirectory: headsDirectory(modelsDirectory: options.modelsDirectory), limits: options.limits,
+                trainingData: options.trainingData, logger: options.logger))
+        }
         return registry
+    }
+
+    /// A feature extractor on each loaded model that gives vectors heads
+    /// train on, by the kind of input it reads.
+    static func featureExtractors(_ pipelines: [any Pipeline], limits: InputLimits) -> [InputKind: FeatureExtractor] {
+        var extractors: [InputKind: FeatureExtractor] = [:]
+        for pipeline in pipelines {
+            switch pipeline {
+            case let text as EmbeddingPipeline: extractors[.text] = FeatureExtractor(text: text, limits: limits)
+            case let image as ImageClassificationPipeline: extractors[.image] = FeatureExtractor(image: image, limits: limits)
+            case let audio as TranscriptionPipeline: extractors[.audio] = FeatureExtractor(audio: audio, limits: limits)
+            default: continue
+            }
+        }
+        return extractors
     }
 
     /// The kind of vectors heads read from a task's answers: the image

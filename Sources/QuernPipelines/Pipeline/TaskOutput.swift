@@ -341,6 +341,7 @@ public enum TaskOutput: Sendable, Equatable {
     case classification(ClassificationOutput)
     case transcription(TranscriptionOutput)
     case diagnostic(DiagnosticOutput)
+    case training(TrainingOutput)
 
     public var json: JSONValue {
         switch self {
@@ -399,6 +400,8 @@ public enum TaskOutput: Sendable, Equatable {
             if let lines = output.lines { members.append(("lines", .int(lines))) }
             if let characters = output.characters { members.append(("characters", .int(characters))) }
             return .object([("diagnostic", .object(members))])
+        case let .training(output):
+            return output.json
         }
     }
 

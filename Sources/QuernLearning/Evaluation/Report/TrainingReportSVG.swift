@@ -5,10 +5,7 @@
 /// predictions against true values (regression). Plain SVG text written
 /// here, no plotting dependency; the same inputs always give the same bytes.
 public struct TrainingReportSVG: Sendable {
-    public enum Evaluation: Sendable {
-        case classification(ClassificationEvaluation)
-        case regression(RegressionEvaluation)
-    }
+    public typealias Evaluation = HeadEvaluation
 
     /// The head's name or the report's subject.
     public var title: String

@@ -1,0 +1,80 @@
+import Logging
+import QuernJSON
+import QuernLearning
+
+/// The `train` task: `{"task": "train", "data": …, "name": …, …}` dropped in
+/// the inbox trains a head on a dataset inside an allowed folder, with the
+/// feature models the daemon already has loaded (so the head fits them),
+/// installs it under `<models>/heads/<name>/` — where the head library
+/// picks it up for the next batch — and answers with its evaluation.
+/// Progress goes to the log.
+public struct TrainingPipeline: Pipeline {
+    public let identity: ModelIdentity
+    public let tasks: Set<TaskName> = [.train]
+    let extractors: [InputKind: FeatureExtractor]
+    let headsDirectory: String
+    let limits: InputLimits
+    let trainingData: TrainingDataFolders
+    let logger: Logger
+
+    /// `extractors`: one per kind whose feature model is loaded.
+    init(extractors: [InputKind: FeatureExtractor], headsDirectory: String, limits: InputLimits,
+         trainingData: TrainingDataFolders, logger: Logger) {
+        self.extractors = extractors
+        self.headsDirectory = headsDirectory
+        self.limits = limits
+        self.trainingData = trainingData
+        self.logger = logger
+        identity = ModelIdentity(name: "quern-train", weightsSHA256: nil)
+    }
+
+    public func run(_ batch: [Job], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
+        var results: [Result<TaskOutput, QuernError>] = []
+        for job in batch {
+            do { results.append(.success(try await train(job))) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
+
+    private func train(_ job: Job) async throws(QuernError) -> TaskOutput {
+        guard case let .train(request) = job.request else {
+            throw QuernError(.internalError, "the training pipeline received a \(job.request.task.rawValue) job")
+        }
+        guard case let .object(members) = request.hyperParameters else {
+            throw QuernError(.internalError, "a train request's hyper-parameters are not an object")
+        }
+        var plan = try TrainingParameters.apply(members, to: TrainingPlan(data: request.data, name: request.name))
+        plan.test = request.test
+        let logger = self.logger
+        let run = HeadTrainingRun(
+            plan: plan, quernVersion: QuernRelease.version,
+            log: { message in logger.info("train \(request.name): \(message)") },
+            progress: { label, total, unit in
+                ProgressReporter(label: "train \(request.name): \(label)", total: total, unit: unit, output: .log { logger.info("\($0)") })
+            })
+        let data = try run.readData(limits: limits)
+        // The request's paths were checked; a dataset's own symbolic links
+        // and table paths must not lead out of the allowed folders either.
+        for dataset in [data.training, data.test, data.validation].compactMap({ $0 }) {
+            for example in dataset.examples {
+                guard case let .file(path) = example.input else { continue }
+                guard let real = TrainingDataFolders.realPath(path), trainingData.contains(real) else {
+                    throw QuernError(.requestForbiddenPath, "\(example.origin): \(path) is outside the folders allowed for training data (\(trainingData.folders.joined(separator: ", ")))")
+                }
+            }
+        }
+        guard let extractor = extractors[data.training.kind] else {
+            throw QuernError(.unsupported, "no feature model for \(data.training.kind.rawValue) is loaded, so a \(data.training.kind.rawValue) head cannot be trained here")
+        }
+        let outcome = try await run.run(data, extractor: extractor, cache: extractor.cache(), folder: headsDirectory + "/" + plan.name)
+        return .training(TrainingOutput(json: outcome.json))
+    }
+}
+
+/// A `train` task's answer: the head's folder, its dataset, split, training
+/// and held-out evaluation (`HeadTrainingRun.Outcome.json`).
+public struct TrainingOutput: Sendable, Equatable {
+    public var json: JSONValue
+
+    public init(json: JSONValue) { self.json = json }
+}
