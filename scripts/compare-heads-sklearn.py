@@ -53,6 +53,7 @@ def main():
     parser.add_argument("--quern", default=os.path.join(root, ".build", "release", "quern"))
     parser.add_argument("--only", default="vader,20ng,fsdd,cifar")
     parser.add_argument("--threads", default="2")
+    parser.add_argument("--models", default=os.environ.get("QUERN_MODELS", os.path.join(root, "models")))
     parser.add_argument("--json", help="also write the table as JSON here")
     args = parser.parse_args()
 
@@ -75,7 +76,7 @@ def main():
             export = os.path.join(work, f"{name}-{head}.safetensors")
             outcome_path = os.path.join(work, f"{name}-{head}.json")
             command = [args.quern, "train", *data, "--name", f"compare-{name}-{head}", "--output", os.path.join(work, f"head-{name}-{head}"),
-                       "--head", head, "--threads", args.threads, "--json", "--export-features", export]
+                       "--head", head, "--threads", args.threads, "--models", args.models, "--json", "--export-features", export]
             started = time.time()
             with open(outcome_path, "w") as out:
                 subprocess.run(command, check=True, stdout=out)

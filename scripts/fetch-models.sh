@@ -130,6 +130,26 @@ while read -r name requirement sha prefix; do
     echo "quern: $name ready in $target"
 done < "$lock"
 
+# The default heads (trained by scripts/train-default-heads.sh, committed in
+# heads/) go to models/heads/, where the daemon runs them; a head of the same
+# name is replaced by staging a copy and renaming it into place.
+if [ ${#wanted[@]} -eq 0 ] && [ -d "$root/heads" ]; then
+    mkdir -p "$models_dir/heads"
+    for head in "$root"/heads/*/; do
+        [ -f "$head/head.json" ] || continue
+        name=$(basename "$head")
+        if ! diff -rq "$head" "$models_dir/heads/$name" >/dev/null 2>&1; then
+            rm -rf "$models_dir/heads/.$name.partial"
+            cp -R "$head" "$models_dir/heads/.$name.partial"
+            rm -rf "$models_dir/heads/.$name.old"
+            [ -e "$models_dir/heads/$name" ] && mv "$models_dir/heads/$name" "$models_dir/heads/.$name.old"
+            mv "$models_dir/heads/.$name.partial" "$models_dir/heads/$name"
+            rm -rf "$models_dir/heads/.$name.old"
+        fi
+        echo "quern: head $name ready in $models_dir/heads/$name"
+    done
+fi
+
 # Leftovers of an interrupted run.
 find "$models_dir" -maxdepth 1 \( -name '*.partial.*' -o -name '*.old.*' \) -exec rm -rf {} + 2>/dev/null || true
 

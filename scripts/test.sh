@@ -7,6 +7,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 scripts/install-deps.sh
 scripts/fetch-models.sh
+# The pinned labelled data the default-heads reproduction test trains on.
+scripts/fetch-datasets.sh >/dev/null
 # Every fuzz target replays its committed corpus once (seconds; the long
 # campaigns are scripts/fuzz.sh, never CI). Skipped when a filter is given.
 if [ $# -eq 0 ]; then

@@ -23,8 +23,8 @@ import Testing
         #expect(request.data == "reviews/train.csv" && request.test == "reviews/test.csv" && request.name == "sentiment-en")
         // In the table's order, each as written (the seed exactly).
         #expect(request.hyperParameters == .object([
-            ("head", .string("mlp")), ("epochs", .int(50)), ("learning_rate", .number("1e-3")), ("batch_size", .int(32)),
-            ("hidden", .int(64)), ("seed", .number("18446744073709551615")),
+            ("head", .string("mlp")), ("hidden", .int(64)), ("epochs", .int(50)), ("batch_size", .int(32)),
+            ("learning_rate", .number("1e-3")), ("seed", .number("18446744073709551615")),
         ]))
         let minimal = try parse(#"{"task": "train", "data": "/data/x", "name": "x"}"#)
         #expect(minimal.request == .train(TrainingRequest(data: "/data/x", name: "x")))
@@ -43,7 +43,7 @@ import Testing
         (#"{"task": "train", "data": "d", "name": "x", "hidden": 8}"#, .requestInvalidValue, "\"head\": \"mlp\""),
         (#"{"task": "train", "data": "d", "name": "x", "seed": -1}"#, .requestInvalidValue, "\"seed\""),
         (#"{"task": "train", "data": "d", "name": "x", "learning_rte": 0.1}"#, .requestUnknownField, "did you mean \"learning_rate\""),
-        (#"{"task": "train", "data": "d", "name": "x", "momentum": 0.9, "dropout": 0.1}"#, .requestUnknownField, "unknown fields \"momentum\", \"dropout\""),
+        (#"{"task": "train", "data": "d", "name": "x", "colour": 0.9, "flavour": 0.1}"#, .requestUnknownField, "unknown fields \"colour\", \"flavour\""),
         (#"{"task": "train", "data": "d", "name": "x", "model": "m"}"#, .requestFieldNotApplicable, "\"model\" does not apply to task \"train\""),
         (#"{"task": "embed", "input": "x", "epochs": 3}"#, .requestFieldNotApplicable, "\"epochs\" does not apply to task \"embed\""),
         (#"{"task": "embed", "input": "x", "heads": "sentiment"}"#, .requestWrongType, "\"heads\" must be a list of head names"),
@@ -144,11 +144,14 @@ import Testing
         #expect(error?.message.contains("--train-data-dir") == true && error?.message.contains("QUERN_TRAIN_DATA_DIR") == true)
     }
 
-    @Test func withoutTrainingInThisBuildTheRequestIsUnsupported() throws {
+    @Test func withoutAnAllowedFolderTrainingIsUnavailableAndSaysHowToAllowOne() throws {
         let registry = try PipelineCatalog.makeRegistry(PipelineCatalog.Options(modelsDirectory: "/nonexistent/models"))
         let error = registry.missingPipeline(for: .train)
         #expect(error.code == .unsupported)
-        #expect(error.message == "task \"train\" is unavailable: training is not available in this build")
+        #expect(error.message.contains("--train-data-dir"))
+        let allowing = try PipelineCatalog.makeRegistry(PipelineCatalog.Options(
+            modelsDirectory: "/nonexistent/models", trainingData: TrainingDataFolders(realPaths: ["/tmp"])))
+        #expect(allowing.pipeline(for: .train) != nil)
     }
 }
 

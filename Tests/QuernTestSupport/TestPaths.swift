@@ -13,6 +13,8 @@ public enum TestPaths {
 
     /// The PyTorch parity fixtures (../shared/fixtures beside the clone).
     public static var fixtures: String { environment("QUERN_FIXTURES") ?? repository + "/../shared/fixtures" }
+    /// The labelled datasets (../shared/datasets beside the clone).
+    public static var datasets: String { environment("QUERN_DATASETS") ?? repository + "/../shared/datasets" }
 
     /// The default chat model's weights.
     public static var smolLM2: String { models + "/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }

@@ -170,8 +170,8 @@ extension Integration {
             let documents = try allowing.lines.map(Self.json)
             // A refused request never got as far as its task (`task` is null), as for any invalid request.
             #expect(documents.map { $0["task"] as? String } == ["train", nil, nil, nil])
-            #expect(errorCode(documents[0]) == "unsupported", "inside: accepted, then no trainer in this build")
-            #expect(((documents[0]["error"] as? [String: Any])?["message"] as? String)?.contains("training is not available in this build") == true)
+            #expect(errorCode(documents[0]) == "training.invalid_dataset", "inside: accepted, then refused for its empty table")
+            #expect(((documents[0]["error"] as? [String: Any])?["message"] as? String)?.contains("train.csv") == true)
             for document in documents.dropFirst() {
                 #expect(errorCode(document) == "request.forbidden_path")
                 #expect(((document["error"] as? [String: Any])?["message"] as? String)?.contains(TrainingDataFolders.realPath(allowed) ?? "?") == true)
@@ -185,6 +185,51 @@ extension Integration {
             #expect(badFolder.standardError.contains("--train-data-dir") && badFolder.standardError.contains("existing folders"), "\(badFolder.standardError)")
             let variable = try QuernInvocation.run(["run", "--models", noModels, files[0]], environment: ["QUERN_TRAIN_DATA_DIR": "/nonexistent:" + allowed])
             #expect(variable.status == 1 && variable.standardError.contains("QUERN_TRAIN_DATA_DIR"))
+        }
+    
+        /// A `train` request dropped beside photos trains a head on their
+        /// open_nsfw features, installs it in models/heads, and the next file
+        /// of the same run already carries its verdict.
+        @Test func aTrainRequestInstallsAHeadTheNextFileUses() throws {
+            let models = try Models()
+            let allowed = models.scratch.root.appendingPathComponent("datasets").path
+            let cifar = TestPaths.datasets + "/cifar10-subset/train"
+            for label in ["airplane", "frog"] {
+                try FileManager.default.createDirectory(atPath: allowed + "/photos/" + label, withIntermediateDirectories: true)
+                let names = try FileManager.default.contentsOfDirectory(atPath: cifar + "/" + label).sorted().prefix(10)
+                for name in names { try FileManager.default.copyItem(atPath: cifar + "/" + label + "/" + name, toPath: allowed + "/photos/" + label + "/" + name) }
+            }
+            let request = models.scratch.staging.appendingPathComponent("train.json").path
+            try Data(#"{"task": "train", "name": "planes", "data": "photos", "epochs": 30, "test_fraction": 0.3, "seed": 3}"#.utf8)
+                .write(to: URL(fileURLWithPath: request))
+            let frog = try FileManager.default.contentsOfDirectory(atPath: TestPaths.datasets + "/cifar10-subset/test/frog").sorted()[0]
+            let photo = TestPaths.datasets + "/cifar10-subset/test/frog/" + frog
+
+            let run = try QuernInvocation.run(["run", "--models", models.folder, "--train-data-dir", allowed, request, photo], timeout: 300)
+            let lines = run.standardOutput.split(separator: "\n").map(String.init)
+            try #require(lines.count == 2, "\(run.standardOutput)\n\(run.standardError)")
+            let trained = try Self.json(lines[0])
+            #expect(trained["status"] as? String == "ok", "\(lines[0].prefix(600))")
+            let result = try #require(trained["result"] as? [String: Any])
+            #expect(result["head"] as? String == "planes" && result["classes"] as? [String] == ["airplane", "frog"])
+            let split = try #require(result["split"] as? [String: Any])
+            #expect(split["test"] as? Int == 6, "30% of 20, by class")
+            let evaluation = try #require(result["evaluation"] as? [String: Any])
+            #expect((evaluation["accuracy"] as? Double ?? -1) >= 0.5)
+            for file in ["head.json", "head.safetensors", "report.svg"] {
+                #expect(FileManager.default.fileExists(atPath: models.heads + "/planes/" + file), "\(file) installed")
+            }
+            let installed = try HeadFile(folder: models.heads + "/planes")
+            #expect(installed.manifest.featureModel.sha256 == (try models.openNSFWSHA256))
+            #expect(installed.manifest.trainingData.examples == 20)
+
+            let classified = try Self.json(lines[1])
+            let verdict = try #require(Self.heads(classified)?["planes"] as? [String: Any], "the head is used at once: \(lines[1].prefix(400))")
+            #expect(["airplane", "frog"].contains(verdict["label"] as? String ?? ""))
+            let outbox = models.scratch.root.appendingPathComponent("results").path
+            try FileManager.default.createDirectory(atPath: outbox, withIntermediateDirectories: true)
+            for (index, line) in lines.enumerated() { try Data(line.utf8).write(to: URL(fileURLWithPath: outbox + "/\(index).json")) }
+            #expect(try SchemaValidator.problems(in: [outbox]) == nil)
         }
     }
 }

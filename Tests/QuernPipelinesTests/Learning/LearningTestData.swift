@@ -14,7 +14,7 @@ final class DatasetFolder {
     }
 
     static var shared: String {
-        ProcessInfo.processInfo.environment["QUERN_DATASETS"] ?? TestPaths.repository + "/../shared/datasets"
+        TestPaths.datasets
     }
 
     /// FSDD recording `{digit}_{speaker}_{index}.wav`.
