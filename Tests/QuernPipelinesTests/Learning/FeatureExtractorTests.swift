@@ -164,10 +164,14 @@ struct FeatureExtractorTests {
         for name in names { paths.append(try folder.copy(DatasetFolder.fsdd(name + ".wav"), to: "\(name.prefix(1))/\(name).wav")) }
         let dataset = try DatasetReader.read(folder.root)
         let examples = paths.map { path in dataset.examples.first { $0.origin == path }! }
-        let audio = try await Self.untilQuiet {
+        let audio = try await Self.untilQuiet(attempts: 2) {
             (try await Self.extractor(.audio).extract(examples).vectors, try paths.map { try Self.daemonVectors([$0])[0] })
         }
-        #expect(audio.ours == audio.daemon, "max |Δ| \(Self.largestDifference(audio.ours, audio.daemon))")
+        // Bit-identical when run alone; while other suites run models in the
+        // same process the Whisper encoder's GEMMs can split their sums
+        // differently, which moves the last bits (seen: 6e-8 of values ~9).
+        #expect(audio.ours == audio.daemon || Self.largestDifference(audio.ours, audio.daemon) <= 1e-5,
+                "max |Δ| \(Self.largestDifference(audio.ours, audio.daemon))")
     }
 
     @Test func anExplicitModelOrAClearRefusal() throws {
