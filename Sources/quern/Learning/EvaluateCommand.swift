@@ -25,13 +25,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also draw the confusion matrix and ROC curves (or the predictions) into this SVG file.", valueName: "file.svg"))
     var report: String?
 
-    @Option(name: .customLong("feature-model"), help: ArgumentHelp("The model the features come from (default: the kind's default model in --models).", valueName: "path"))
-    var featureModel: String?
+    @OptionGroup var features: FeatureSourceOptions
 
-    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("The feature cache (default: $QUERN_CACHE_DIR/features or ~/.cache/quern/features).", valueName: "folder"))
-    var cacheDirectory: String?
-
-    @OptionGroup var models: ModelsOption
     @OptionGroup var compute: ComputeOptions
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
@@ -41,7 +36,7 @@ struct EvaluateCommand: ParsableCommand {
         let members = try TrainingArguments.members(columns, allowed: ["text_column", "path_column", "label_column", "target_column"])
         let columnPlan = try TrainingParameters.apply(members, to: TrainingPlan(data: data, name: "evaluate"))
         _ = try compute.prepare()
-        let modelsDirectory = try models.directory()
+        let modelsDirectory = try features.models.directory()
         let folder = head.contains("/") ? head : PipelineCatalog.headsDirectory(modelsDirectory: modelsDirectory) + "/" + head
         let headFile = try HeadFile(folder: folder)
         let manifest = headFile.manifest
@@ -55,12 +50,12 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("\(error.code): \(error.message)")
         }
         let extractor = try FeatureExtractor(kind: kind, options: FeatureOptions(
-            modelsDirectory: modelsDirectory, modelPath: featureModel,
+            modelsDirectory: modelsDirectory, modelPath: features.featureModel,
             truncateLongTexts: manifest.featureModel.variant == "text-truncate", limits: limits))
         guard extractor.model.weightsSHA256 == manifest.featureModel.sha256 else {
             throw ValidationError("\(folder) was trained on features of \(manifest.featureModel.name) (sha256 \(manifest.featureModel.sha256)), but the installed \(extractor.model.name) has sha256 \(extractor.model.weightsSHA256 ?? "unknown"); retrain the head with quern train")
         }
-        let cache = extractor.cache(directory: cacheDirectory ?? FeatureCache.defaultDirectory())
+        let cache = extractor.cache(directory: features.cacheDirectory ?? FeatureCache.defaultDirectory())
         let extracted = try waitFor {
             try await extractor.extract(dataset.examples, cache: cache, progress: standardErrorProgress(label: "features", total: dataset.examples.count, unit: "examples"))
         }

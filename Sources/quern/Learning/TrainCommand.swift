@@ -38,11 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the head (default: <models>/heads/<name>).", valueName: "folder"))
     var output: String?
 
-    @Option(name: .customLong("feature-model"), help: ArgumentHelp("The model the features come from (default: the kind's default model in --models).", valueName: "path"))
-    var featureModel: String?
-
-    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("The feature cache (default: $QUERN_CACHE_DIR/features or ~/.cache/quern/features).", valueName: "folder"))
-    var cacheDirectory: String?
+    @OptionGroup var features: FeatureSourceOptions
 
     @Flag(name: .customLong("no-cache"), help: "Compute every feature; neither read nor write the cache.")
     var noCache = false
@@ -53,7 +49,6 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print the outcome as one JSON object instead of the readable report.")
     var json = false
 
-    @OptionGroup var models: ModelsOption
     @OptionGroup var compute: ComputeOptions
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
@@ -68,7 +63,7 @@ struct TrainCommand: ParsableCommand {
         plan.validation = validation
         plan = try TrainingParameters.apply(members, to: plan)
         _ = try compute.prepare()
-        let modelsDirectory = try models.directory()
+        let modelsDirectory = try features.models.directory()
         let folder = output ?? PipelineCatalog.headsDirectory(modelsDirectory: modelsDirectory) + "/" + headName
         let quiet = json
         let run = HeadTrainingRun(
@@ -78,8 +73,8 @@ struct TrainCommand: ParsableCommand {
         let limits = InputLimits()
         let data = try run.readData(limits: limits)
         let extractor = try FeatureExtractor(kind: data.training.kind, options: FeatureOptions(
-            modelsDirectory: modelsDirectory, modelPath: featureModel, truncateLongTexts: plan.truncate, limits: limits))
-        let cache = noCache ? nil : extractor.cache(directory: cacheDirectory ?? FeatureCache.defaultDirectory())
+            modelsDirectory: modelsDirectory, modelPath: features.featureModel, truncateLongTexts: plan.truncate, limits: limits))
+        let cache = noCache ? nil : extractor.cache(directory: features.cacheDirectory ?? FeatureCache.defaultDirectory())
         let outcome = try waitFor { try await run.run(data, extractor: extractor, cache: cache, folder: folder) }
         if let exportFeatures { try Self.export(outcome, classes: data.training.classes, to: exportFeatures) }
         if json {

@@ -78,3 +78,15 @@ func standardErrorProgress(label: String, total: Int, unit: String) -> ProgressR
 func note(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
+
+/// Where `train` and `evaluate` take features from: the models folder, an
+/// explicit feature model, and the feature cache.
+struct FeatureSourceOptions: ParsableArguments {
+    @Option(name: .customLong("feature-model"), help: ArgumentHelp("The model the features come from (default: the kind's default model in --models).", valueName: "path"))
+    var featureModel: String?
+
+    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("The feature cache (default: $QUERN_CACHE_DIR/features or ~/.cache/quern/features).", valueName: "folder"))
+    var cacheDirectory: String?
+
+    @OptionGroup var models: ModelsOption
+}
