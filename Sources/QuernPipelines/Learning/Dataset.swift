@@ -128,6 +128,9 @@ public struct SkippedExample: Error, Sendable, Equatable {
         case invalidTarget = "invalid_target"
         /// A `.part` or `.tmp` file: an unfinished download or copy.
         case temporaryFile = "temporary_file"
+        /// A file (or a link's target) outside the folders a `train`
+        /// request may read: never opened.
+        case outsideAllowedFolders = "outside_allowed_folders"
         /// A file directly in the dataset folder, not in a `<label>/` folder.
         case outsideLabelFolder = "outside_label_folder"
         /// The file changed after the dataset was read.

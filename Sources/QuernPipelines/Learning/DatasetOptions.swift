@@ -19,6 +19,10 @@ public struct DatasetOptions: Sendable, Equatable {
     /// Fewest examples a class of a training set may have: one to train on
     /// and one to test on.
     public var minimumExamplesPerClass: Int
+    /// For a `train` request: only files whose real path (links followed)
+    /// lies inside these folders are opened; the others are skipped.
+    /// nil: any file (`quern train`, run by the user themself).
+    public var allowedFolders: TrainingDataFolders?
 
     public init(textColumn: String? = nil, pathColumn: String? = nil, labelColumn: String = "label", targetColumn: String? = nil,
                 kind: InputKind? = nil, limits: InputLimits = InputLimits(), minimumExamplesPerClass: Int = 2) {

@@ -88,7 +88,7 @@ public enum DatasetReader {
     }
 
     private static func resolve(_ raw: [RawExample], options: DatasetOptions, skipped: inout [SkippedExample]) -> [Resolved] {
-        let files = ExampleFile(limits: options.limits)
+        let files = ExampleFile(limits: options.limits, allowedFolders: options.allowedFolders)
         var resolved: [Resolved] = []
         resolved.reserveCapacity(raw.count)
         for item in raw {

@@ -16,13 +16,19 @@ struct ExampleFile {
     }
 
     let inspector: InputInspector
+    let allowedFolders: TrainingDataFolders?
 
-    init(limits: InputLimits) {
+    init(limits: InputLimits, allowedFolders: TrainingDataFolders? = nil) {
         inspector = InputInspector(limits: limits, textTask: .embed)
+        self.allowedFolders = allowedFolders
     }
 
     /// The file's bytes, or why they cannot be had.
     func read(_ path: String) -> Result<[UInt8], SkippedExample> {
+        if let allowedFolders, !(TrainingDataFolders.realPath(path).map(allowedFolders.contains) ?? false) {
+            return .failure(SkippedExample(origin: path, reason: .outsideAllowedFolders,
+                                           detail: "outside the folders allowed for training data (\(allowedFolders.folders.joined(separator: ", "))); links are followed before the check"))
+        }
         if let size = FileSize(path), size.bytes > inspector.limits.maxBytes {
             return .failure(SkippedExample(origin: path, reason: .tooLarge,
                                            detail: "the file is \(size.bytes) bytes, more than the limit of \(inspector.limits.maxBytes) (raise --max-bytes)"))

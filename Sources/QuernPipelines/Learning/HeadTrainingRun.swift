@@ -52,9 +52,12 @@ public struct HeadTrainingRun: Sendable {
 
     /// The plan's datasets: the training set defines the classes; the test
     /// and validation sets must use them (and be of the same kind).
-    public func readData(limits: InputLimits) throws(QuernError) -> Data {
+    /// `allowedFolders`: a `train` request's, whose datasets may open only
+    /// files inside them.
+    public func readData(limits: InputLimits, allowedFolders: TrainingDataFolders? = nil) throws(QuernError) -> Data {
         var options = DatasetOptions(textColumn: plan.textColumn, pathColumn: plan.pathColumn, labelColumn: plan.labelColumn,
                                      targetColumn: plan.targetColumn, kind: plan.kind, limits: limits)
+        options.allowedFolders = allowedFolders
         let training = try Self.read(plan.data, options: options, role: .training)
         options.kind = training.kind
         let role = DatasetRole.evaluation(task: training.task, kind: training.kind)

@@ -52,17 +52,10 @@ public struct TrainingPipeline: Pipeline {
             progress: { label, total, unit in
                 ProgressReporter(label: "train \(request.name): \(label)", total: total, unit: unit, output: .log { logger.info("\($0)") })
             })
-        let data = try run.readData(limits: limits)
         // The request's paths were checked; a dataset's own symbolic links
-        // and table paths must not lead out of the allowed folders either.
-        for dataset in [data.training, data.test, data.validation].compactMap({ $0 }) {
-            for example in dataset.examples {
-                guard case let .file(path) = example.input else { continue }
-                guard let real = TrainingDataFolders.realPath(path), trainingData.contains(real) else {
-                    throw QuernError(.requestForbiddenPath, "\(example.origin): \(path) is outside the folders allowed for training data (\(trainingData.folders.joined(separator: ", ")))")
-                }
-            }
-        }
+        // and table paths must not lead out of the allowed folders either:
+        // such files are skipped unopened (and listed with the reason).
+        let data = try run.readData(limits: limits, allowedFolders: trainingData)
         guard let extractor = extractors[data.training.kind] else {
             throw QuernError(.unsupported, "no feature model for \(data.training.kind.rawValue) is loaded, so a \(data.training.kind.rawValue) head cannot be trained here")
         }

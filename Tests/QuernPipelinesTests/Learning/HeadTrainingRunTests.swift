@@ -108,3 +108,24 @@ final class Messages: @unchecked Sendable {
     func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
     var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
 }
+
+/// A `train` request's dataset may not open files outside the allowed
+/// folders through its own links.
+@Suite struct AllowedFolderDatasetTests {
+    @Test func aLinkLeadingOutIsSkippedUnopened() throws {
+        let folder = try DatasetFolder()
+        for label in ["a", "b"] {
+            for index in 0..<2 { try folder.write("\(label)/\(index).txt", text: "example \(index) of \(label)") }
+        }
+        let outside = try DatasetFolder()
+        let secret = try outside.write("secret.txt", text: "not for training")
+        try FileManager.default.createSymbolicLink(atPath: folder.root + "/a/link.txt", withDestinationPath: secret)
+        var options = DatasetOptions()
+        options.allowedFolders = TrainingDataFolders(realPaths: [TrainingDataFolders.realPath(folder.root) ?? folder.root])
+        let dataset = try DatasetReader.read(folder.root, options: options)
+        #expect(dataset.examples.count == 4)
+        #expect(dataset.skipped.map(\.reason) == [.outsideAllowedFolders])
+        // Without the limit (quern train, run by the user) the link is followed.
+        #expect(try DatasetReader.read(folder.root).examples.count == 5)
+    }
+}
