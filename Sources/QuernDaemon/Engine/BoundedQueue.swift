@@ -14,6 +14,13 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         items = Array(repeating: nil, count: max(1, capacity))
     }
 
+    /// Elements waiting now.
+    var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return count
+    }
+
     /// false if the queue was closed (the element is dropped).
     @discardableResult
     func put(_ element: Element) -> Bool {

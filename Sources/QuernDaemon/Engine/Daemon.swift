@@ -61,11 +61,16 @@ public final class Daemon: Sendable {
     private let reservations = Mutex<[String: Int]>([:])
     private let stopRequest = DispatchSemaphore(value: 0)
     private let stopState = Mutex<(requested: Bool, exitCode: Int32, abandonAfter: UInt64?)>((false, 0, nil))
+    /// Status file, metrics, systemd: told what happens (`DaemonEvent`).
+    private let observer: any DaemonObserver
+    private let startedAt = Date().timeIntervalSince1970
+    private let counts = Mutex<(ready: Bool, done: Int, failed: Int)>((false, 0, 0))
 
-    public init(configuration: DaemonConfiguration, processor: FileProcessor, logger: Logger) {
+    public init(configuration: DaemonConfiguration, processor: FileProcessor, logger: Logger, observer: any DaemonObserver = DaemonObservers()) {
         self.configuration = configuration
         self.processor = processor
         self.logger = logger
+        self.observer = observer
         workArea = WorkArea(layout: configuration.layout)
         publisher = ResultPublisher(layout: configuration.layout)
         intakeQueue = BoundedQueue(capacity: configuration.queueCapacity)
@@ -84,6 +89,7 @@ public final class Daemon: Sendable {
         }
         if first {
             logger.notice("stopping", metadata: ["reason": "\(reason)"])
+            observer.observe(.stopping(reason: reason))
             stopRequest.signal()
         }
     }
@@ -141,7 +147,13 @@ public final class Daemon: Sendable {
             startThread("writer-\(index)", group: writers) { [self] in writerLoop() }
         }
 
-        stopRequest.wait()
+        counts.withLock { $0.ready = true }
+        observer.observe(.ready)
+        // The main loop: a heartbeat a second (systemd's watchdog and STATUS=)
+        // until a stop is requested.
+        while stopRequest.wait(timeout: .now() + 1) == .timedOut {
+            observer.observe(.heartbeat(status()))
+        }
         // Stop taking files; what was not claimed yet stays in the inbox.
         watcher.stop()
         budget.close()
@@ -284,9 +296,11 @@ public final class Daemon: Sendable {
             switch publishRetrying(claim, bytes: bytes, succeeded: document.isSuccess) {
             case let .published(resultName):
                 logProcessed(document, resultName: resultName, writeSeconds: FileProcessor.seconds(since: writeStart))
+                reportFinished(document, writeSeconds: FileProcessor.seconds(since: writeStart))
             case .publishedByAnEarlierTry:
                 logProcessed(document, resultName: Array("(published before a failed archive move)".utf8),
                              writeSeconds: FileProcessor.seconds(since: writeStart))
+                reportFinished(document, writeSeconds: FileProcessor.seconds(since: writeStart))
             case .handedBack:
                 break
             }
@@ -351,6 +365,30 @@ public final class Daemon: Sendable {
         ]
         if let code = document.errorCode { metadata["code"] = "\(code.rawValue)" }
         logger.info("processed", metadata: metadata)
+    }
+
+    private func reportFinished(_ document: ResultDocument, writeSeconds: Double) {
+        counts.withLock { counts in
+            if document.isSuccess { counts.done += 1 } else { counts.failed += 1 }
+        }
+        let job = JobReport(claimID: document.claimID ?? "-", name: ResultNames.display(document.input.name), kind: document.input.kind,
+                            task: document.task, model: document.model?.name, lane: document.model?.name ?? "intake",
+                            waitedSeconds: document.timings.total)
+        let status: JobStatus = document.isSuccess ? .ok : (document.errorCode == .timeout ? .timeout : document.errorCode == .cancelled ? .cancelled : .error)
+        observer.observe(.jobFinished(FinishedJob(
+            job: job, status: status, errorCode: document.errorCode?.rawValue, decodeSeconds: document.timings.decode,
+            inferenceSeconds: document.timings.inference, writeSeconds: writeSeconds, queuedSeconds: document.timings.queued)))
+    }
+
+    /// What the daemon is doing now (`quern status`, the status file, systemd's STATUS=).
+    public func status() -> DaemonStatus {
+        let (ready, done, failed) = counts.withLock { ($0.ready, $0.done, $0.failed) }
+        let queued = modelQueue.waiting
+        return DaemonStatus(
+            pid: ProcessInfo.processInfo.processIdentifier, version: processor.quernVersion, startedAt: startedAt,
+            takenAt: Date().timeIntervalSince1970, ready: ready, models: [],
+            lanes: [LaneStatus(name: "compute", queued: queued, running: 0, oldestWaitingName: nil, oldestWaitingSeconds: nil)],
+            running: [], filesDone: done, filesFailed: failed, residentBytes: MemoryLimits.residentBytes())
     }
 
     private static func milliseconds(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }
