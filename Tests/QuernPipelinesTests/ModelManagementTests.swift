@@ -37,20 +37,35 @@ import Testing
         #expect(manifest.problems(folder: folder, checksums: false).count == 2, "sizes only: the same-size edit passes")
     }
 
-    /// A model load that does not fit takes what it needs at once; the
-    /// inputs admitted after it wait until memory is released, never exceeding.
-    @Test func anInputWaitsWhileAModelHoldsTheBudget() async throws {
+    /// A model in use and an input in flight hold the budget: the next
+    /// input waits (as a file) until memory is released, never exceeding it.
+    @Test func anInputWaitsWhileAModelAndAnotherInputHoldTheBudget() async throws {
         let budget = MemoryBudget(capacity: 100)
-        budget.reserveNow(80)  // a loaded model
-        #expect(!budget.fits(30))
+        budget.reserveModel(60)  // a model in use (no reclaimer: nothing to unload)
+        #expect(budget.reserve(30), "the first input fits beside the model")
         let admitted = Admission()
         let thread = Thread { admitted.set(budget.reserve(30)) }
         thread.start()
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(admitted.value == nil, "the input must wait while the model holds the budget")
-        budget.release(80)  // the model is unloaded
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(admitted.value == nil, "the second input must wait: 60 + 30 + 30 > 100")
+        budget.release(30)  // the first input's result is written
         for _ in 0..<100 where admitted.value == nil { try await Task.sleep(for: .milliseconds(20)) }
         #expect(admitted.value == true)
+        #expect(budget.reserved == 90)
+    }
+
+    /// An input that does not fit beside an idle model gets it unloaded.
+    @Test func anInputUnloadsAnIdleModelToFit() async throws {
+        let budget = MemoryBudget(capacity: 100)
+        budget.reserveModel(80)
+        let asked = Admission()
+        budget.setReclaimer { missing in
+            asked.set(missing == 10)
+            budget.releaseModel(80)
+            return true
+        }
+        #expect(budget.reserve(30), "admitted at once, the idle model unloaded")
+        #expect(asked.value == true, "asked for the 10 missing bytes")
         #expect(budget.reserved == 30)
     }
 

@@ -12,8 +12,10 @@ public final class MemoryBudget: @unchecked Sendable {
     public let capacity: Int
     // Guarded by `condition`.
     private let condition = NSCondition()
-    private var used = 0
+    private var inputs = 0
+    private var models = 0
     private var closed = false
+    private var reclaimer: (@Sendable (Int) -> Bool)?
 
     public init(capacity: Int) { self.capacity = max(0, capacity) }
 
@@ -21,26 +23,66 @@ public final class MemoryBudget: @unchecked Sendable {
     public var reserved: Int {
         condition.lock()
         defer { condition.unlock() }
-        return used
+        return inputs + models
     }
 
-    /// Blocks until `bytes` fit (or nothing else is reserved: one input is
-    /// always admitted alone, if it fits the capacity at all). false once closed.
+    /// How an input that does not fit gets room from idle models: called
+    /// with the bytes missing, it unloads idle models (least recently used
+    /// first) and says whether it freed any (`ModelResidency`).
+    public func setReclaimer(_ reclaimer: @escaping @Sendable (Int) -> Bool) {
+        condition.lock()
+        self.reclaimer = reclaimer
+        condition.unlock()
+    }
+
+    /// Blocks until the input's `bytes` fit beside the models and the other
+    /// inputs, unloading idle models to make room. An input is admitted alone
+    /// when no other input is reserved and no idle model is left to unload
+    /// (one input always runs, if it fits the capacity at all). false once closed.
     public func reserve(_ bytes: Int) -> Bool {
+        var nothingLeftToReclaim = false
         condition.lock()
         defer { condition.unlock() }
-        while !closed, used > 0, used + bytes > capacity { condition.wait() }
-        if closed { return false }
-        used += bytes
-        return true
+        while true {
+            if closed { return false }
+            if inputs + models + bytes <= capacity || (inputs == 0 && (models == 0 || nothingLeftToReclaim)) {
+                inputs += bytes
+                return true
+            }
+            if let reclaimer, models > 0 {
+                let missing = inputs + models + bytes - capacity
+                condition.unlock()
+                let freed = reclaimer(missing)
+                condition.lock()
+                if freed { continue }
+            }
+            nothingLeftToReclaim = true
+            // A model in use becomes idle (reclaimable) without a release to
+            // wake this wait, so look again a few times a second.
+            _ = condition.wait(until: Date().addingTimeInterval(0.25))
+        }
     }
 
-    /// Reserves without waiting (a model being loaded for the job at the
-    /// head of its lane: waiting for inputs queued behind that very job to
-    /// finish would never end). What it takes makes later `reserve` calls wait.
-    public func reserveNow(_ bytes: Int) {
+    public func release(_ bytes: Int) {
         condition.lock()
-        used += bytes
+        inputs = max(0, inputs - bytes)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Charges a loaded model's weights without waiting (it is loaded for the
+    /// job at the head of its lane: waiting for inputs queued behind that very
+    /// job would never end). Inputs admitted later wait for what it takes.
+    public func reserveModel(_ bytes: Int) {
+        condition.lock()
+        models += bytes
+        condition.unlock()
+    }
+
+    public func releaseModel(_ bytes: Int) {
+        condition.lock()
+        models = max(0, models - bytes)
+        condition.broadcast()
         condition.unlock()
     }
 
@@ -48,14 +90,7 @@ public final class MemoryBudget: @unchecked Sendable {
     public func fits(_ bytes: Int) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return used + bytes <= capacity
-    }
-
-    public func release(_ bytes: Int) {
-        condition.lock()
-        used = max(0, used - bytes)
-        condition.broadcast()
-        condition.unlock()
+        return inputs + models + bytes <= capacity
     }
 
     /// Wakes every waiting `reserve`, which then returns false (shutdown).

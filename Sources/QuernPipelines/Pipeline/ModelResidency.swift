@@ -53,13 +53,27 @@ public final class ModelResidency: @unchecked Sendable {
         locked { self.listener = listener }
     }
 
-    /// Charges the models loaded so far to `budget` and every later load too.
+    /// Charges the models loaded so far to `budget` and every later load
+    /// too; inputs that do not fit unload idle models.
     public func share(_ budget: MemoryBudget) {
         let bytes = locked { () -> Int in
             self.budget = budget
             return slots.filter { $0.pipeline != nil }.reduce(0) { $0 + $1.weightBytes }
         }
-        budget.reserveNow(bytes)
+        budget.reserveModel(bytes)
+        budget.setReclaimer { [weak self] missing in self?.unloadIdle(freeing: missing) ?? false }
+    }
+
+    /// Unloads idle models, least recently used first, until `bytes` are
+    /// freed or none is idle; whether any was unloaded.
+    func unloadIdle(freeing bytes: Int) -> Bool {
+        var freed = 0
+        while freed < bytes {
+            let victim = locked { slots.filter { $0.pipeline != nil && $0.leases == 0 }.min { $0.lastUsed < $1.lastUsed } }
+            guard let victim, unload(victim, reason: "memory budget (for inputs)") else { break }
+            freed += victim.weightBytes
+        }
+        return freed > 0
     }
 
     /// Bytes of the weights of the models loaded now.
@@ -86,7 +100,7 @@ public final class ModelResidency: @unchecked Sendable {
     public func unloadIdle(olderThan age: Duration) {
         let now = ContinuousClock.now
         let idle = locked { slots.filter { $0.pipeline != nil && $0.leases == 0 && now - $0.lastUsed >= age } }
-        for slot in idle { unload(slot, reason: "idle") }
+        for slot in idle { _ = unload(slot, reason: "idle") }
     }
 
     // MARK: Leases
@@ -127,7 +141,7 @@ public final class ModelResidency: @unchecked Sendable {
             slot.lastUsed = .now
             return (ModelLease(slot: slot, residency: self, pipeline: pipeline, base: loaded), self.budget)
         }
-        budget?.reserveNow(slot.weightBytes)
+        budget?.reserveModel(slot.weightBytes)
         logger.notice("model loaded", metadata: [
             "model": "\(slot.identity.name)", "seconds": "\(String(format: "%.3f", seconds))", "weights_mb": "\(slot.weightBytes >> 20)",
         ])
@@ -161,11 +175,12 @@ public final class ModelResidency: @unchecked Sendable {
                 ])
                 return
             }
-            unload(victim, reason: "memory budget (to load \(slot.identity.name))")
+            _ = unload(victim, reason: "memory budget (to load \(slot.identity.name))")
         }
     }
 
-    private func unload(_ slot: ModelSlot, reason: String) {
+    @discardableResult
+    private func unload(_ slot: ModelSlot, reason: String) -> Bool {
         // Dropping the last references (the leases are gone) unmaps the
         // weight files and frees the repacked weights; malloc_trim then
         // hands the freed heap back to the kernel, so the resident size
@@ -176,11 +191,12 @@ public final class ModelResidency: @unchecked Sendable {
             slot.base = nil
             return (true, self.budget)
         }
-        guard unloaded else { return }
+        guard unloaded else { return false }
         Self.trimHeap()
-        budget?.release(slot.weightBytes)
+        budget?.releaseModel(slot.weightBytes)
         logger.notice("model unloaded", metadata: ["model": "\(slot.identity.name)", "reason": "\(reason)"])
         emit(.unloaded(name: slot.identity.name, reason: reason))
+        return true
     }
 
     private func emit(_ event: ModelResidencyEvent) {

@@ -176,5 +176,30 @@ extension Integration {
             eager.signal(SIGTERM)
             #expect(eager.waitForExit(timeout: 10) == 0)
         }
+
+        /// One budget for models and inputs: with room for only one of two
+        /// models, loading the second unloads the idle first (least recently
+        /// used, for the picture's input or for open_nsfw's weights) instead of
+        /// exceeding --max-memory, and both files are answered.
+        @Test func loadingAModelThatDoesNotFitUnloadsAnIdleOne() throws {
+            guard Self.hasModel("all-minilm-l6-v2"), Self.hasModel("open-nsfw") else {
+                Issue.record("all-minilm-l6-v2 and open-nsfw are needed in \(Self.models): run scripts/fetch-models.sh"); return
+            }
+            let scratch = try Scratch()
+            let folder = try Self.linkedModels(in: scratch, ["all-minilm-l6-v2", "open-nsfw"])
+            // About 40 MB of process + 87 MB of MiniLM weights fit 135M; adding open_nsfw's 22 MB does not.
+            let daemon = try DaemonProcess(scratch: scratch, arguments: ["--models", folder, "--max-memory", "135M", "--settle", "0.2"], diagnostic: false)
+            #expect(daemon.waitUntilServing(timeout: 60), "\(daemon.log)")
+            try scratch.drop("sentence.json", text: #"{"task": "embed", "input": "hello"}"#)
+            #expect(scratch.waitUntil(timeout: 60) { scratch.resultCount == 1 }, "\(daemon.log)")
+            try scratch.drop("picture.png", Fixtures.png())
+            #expect(scratch.waitUntil(timeout: 60) { scratch.resultCount == 2 }, "\(daemon.log)")
+            #expect(daemon.log.contains("msg=\"model unloaded\" model=all-minilm-l6-v2 reason=\"memory budget"), "MiniLM is unloaded to make room: \(daemon.log)")
+            let results = try scratch.resultsByInput()
+            #expect(status(results["sentence.json"]) == "ok")
+            #expect(status(results["picture.png"]) == "ok", "\(String(describing: results["picture.png"]))")
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 10) == 0)
+        }
     }
 }
