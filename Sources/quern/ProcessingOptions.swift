@@ -69,8 +69,19 @@ struct ProcessingOptions: ParsableArguments {
     }
 
     /// Loads the models (`--models`, or the diagnostic pipeline) and the
-    /// steps every file goes through.
-    func processor(_ settings: ProcessingSettings) throws -> FileProcessor {
+    /// steps every file goes through. `check` first refuses a models folder
+    /// that is missing, unreadable or holds a damaged default model
+    /// (`ModelsFolderCheck`; the diagnostic pipeline needs no models).
+    func processor(_ settings: ProcessingSettings, check: (depth: ModelsFolderCheck.Depth, requireAny: Bool)? = nil) throws -> FileProcessor {
+        if let check, !settings.diagnostic {
+            do throws(ModelsFolderCheck.Failure) {
+                try ModelsFolderCheck.run(modelsDirectory: settings.modelsDirectory, depth: check.depth, requireAny: check.requireAny)
+            } catch {
+                // Exit 1 with the reason, as other start-up failures (not the usage text of a bad flag).
+                FileHandle.standardError.write(Data("quern: cannot start: \(error.message)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         let registry: PipelineRegistry
         do {
             registry = try PipelineCatalog.makeRegistry(settings.catalogOptions)

@@ -10,7 +10,7 @@ struct Quern: ParsableCommand {
         commandName: "quern",
         abstract: "Turns files dropped into an inbox into AI results (chat, embeddings, image labels, transcripts).",
         version: QuernVersion.string,
-        subcommands: [ServeCommand.self, RunCommand.self, TokenizeCommand.self, GenerateCommand.self, EmbedCommand.self, TranscribeCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, InfoCommand.self])
+        subcommands: [ServeCommand.self, RunCommand.self, ModelsCommand.self, TokenizeCommand.self, GenerateCommand.self, EmbedCommand.self, TranscribeCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, InfoCommand.self])
 }
 
 enum QuernVersion {
@@ -71,7 +71,8 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let info = try compute.prepare()
         print("quern \(QuernVersion.string)")
-        print("cores available: \(ComputeThreads.availableCores), compute threads: \(ComputeThreads.count)")
+        let quota = ComputeThreads.cgroupCPULimit.map { "cgroup cpu.max allows \($0)" } ?? "no cgroup CPU quota"
+        print("cores available: \(ComputeThreads.availableCores) (affinity mask, \(quota)), compute threads: \(ComputeThreads.count)")
         print("cpu features: \(CPUFeatures.current.names.joined(separator: " "))")
         print(info)
     }

@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
         // Every option is checked before anything is loaded.
         let settings = try ProcessingSettings(OptionSources(processing.commandLine, compute.commandLine))
         let logger = LogSetup.bootstrap(level: settings.logLevel)
-        let processor = try processing.processor(settings)
+        let processor = try processing.processor(settings, check: (.sizes, false))
         if !settings.diagnostic, !processor.registry.servedTasks.isEmpty {
             _ = try compute.prepare()
         }

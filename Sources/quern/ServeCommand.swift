@@ -53,6 +53,12 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.maxMemory.name), help: ArgumentHelp(O.maxMemory))
     var maxMemory: String?
 
+    @Flag(name: .customLong(O.preload.name), help: ArgumentHelp(O.preload))
+    var preload = false
+
+    @Option(name: .customLong(O.modelIdleUnload.name), help: ArgumentHelp(O.modelIdleUnload))
+    var modelIdleUnload: String?
+
     @OptionGroup var processing: ProcessingOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -61,6 +67,7 @@ struct ServeCommand: ParsableCommand {
             O.inbox.name: inbox, O.outbox.name: outbox, O.work.name: work, O.archive.name: archive, O.done.name: done,
             O.failed.name: failed, O.poll.name: poll ? "true" : nil, O.pollInterval.name: pollInterval, O.settle.name: settle,
             O.shutdownGrace.name: shutdownGrace, O.maxAttempts.name: maxAttempts, O.maxMemory.name: maxMemory,
+            O.preload.name: preload ? "true" : nil, O.modelIdleUnload.name: modelIdleUnload,
         ]
     }
 
@@ -70,7 +77,7 @@ struct ServeCommand: ParsableCommand {
         let settings = try ProcessingSettings(sources)
         let configuration = try DaemonConfiguration(sources, timeout: settings.timeout)
         let logger = LogSetup.bootstrap(level: settings.logLevel)
-        let processor = try processing.processor(settings)
+        let processor = try processing.processor(settings, check: (.checksums, true))
         if !settings.diagnostic, !processor.registry.servedTasks.isEmpty {
             _ = try compute.prepare()
         }

@@ -76,6 +76,16 @@ public final class Daemon: Sendable {
         intakeQueue = BoundedQueue(capacity: configuration.queueCapacity)
         modelQueue = BoundedQueue(capacity: configuration.queueCapacity)
         resultQueue = BoundedQueue(capacity: configuration.queueCapacity)
+        processor.registry.residency?.setListener { event in
+            switch event {
+            case let .loaded(name, seconds, weightBytes):
+                observer.observe(.modelLoaded(ModelLoadReport(name: name, seconds: seconds, weightBytes: weightBytes)))
+            case let .unloaded(name, _):
+                observer.observe(.modelUnloaded(name: name))
+            case .loadFailed:
+                break
+            }
+        }
     }
 
     /// Asks the daemon to stop taking files and shut down (any thread, signal handlers too).
@@ -386,7 +396,10 @@ public final class Daemon: Sendable {
         let queued = modelQueue.waiting
         return DaemonStatus(
             pid: ProcessInfo.processInfo.processIdentifier, version: processor.quernVersion, startedAt: startedAt,
-            takenAt: Date().timeIntervalSince1970, ready: ready, models: [],
+            takenAt: Date().timeIntervalSince1970, ready: ready,
+            models: (processor.registry.residency?.models ?? []).map {
+                ModelStatus(name: $0.name, tasks: $0.tasks, loaded: $0.loaded, loadSeconds: $0.loadSeconds, weightBytes: $0.weightBytes)
+            },
             lanes: [LaneStatus(name: "compute", queued: queued, running: 0, oldestWaitingName: nil, oldestWaitingSeconds: nil)],
             running: [], filesDone: done, filesFailed: failed, residentBytes: MemoryLimits.residentBytes())
     }
@@ -481,14 +494,17 @@ public final class Daemon: Sendable {
     }
 
     /// --max-memory (default: three quarters of the cgroup's or machine's memory) less what
-    /// the process holds now that its models are loaded.
+    /// the process holds besides its models; the models share it with the
+    /// inputs (`ModelResidency` charges each loaded model's weights to it).
     private func makeMemoryBudget() -> MemoryBudget {
         let limit = configuration.maxMemory ?? (MemoryLimits.available().map { $0 / 4 * 3 } ?? (8 << 30))
-        let resident = MemoryLimits.residentBytes()
+        let models = processor.registry.residency?.loadedBytes ?? 0
+        let resident = max(0, MemoryLimits.residentBytes() - models)
         let budget = MemoryBudget(capacity: max(limit - resident, 0))
+        processor.registry.residency?.share(budget)
         var metadata: Logger.Metadata = [
             "max_memory_mb": "\(Self.megabytes(limit))", "resident_mb": "\(Self.megabytes(resident))",
-            "inputs_mb": "\(Self.megabytes(budget.capacity))",
+            "models_and_inputs_mb": "\(Self.megabytes(budget.capacity))", "models_loaded_mb": "\(Self.megabytes(models))",
         ]
         if configuration.maxMemory == nil { metadata["source"] = "three quarters of the cgroup or machine memory" }
         if budget.capacity < 64 << 20 {

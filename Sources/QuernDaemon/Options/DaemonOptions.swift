@@ -97,6 +97,18 @@ public enum DaemonOptions {
         summary: "Peak memory to stay under, e.g. 2G or 1500M; inputs wait their turn as files until what the models leave of it fits them",
         default: nil, shown: "three quarters of the cgroup's or machine's memory", commands: [.serve], parser: OptionValueParser.size.optional)
 
+    // MARK: Models
+
+    public static let preload = DaemonOption<Bool>(
+        "preload", variable: "QUERN_PRELOAD", valueName: nil,
+        summary: "Load every model at start instead of on its first file",
+        default: false, shown: "off", commands: [.serve], parser: .onOff)
+    public static let modelIdleUnload = DaemonOption<Double>(
+        "model-idle-unload", variable: "QUERN_MODEL_IDLE_UNLOAD", valueName: "s",
+        summary: "Seconds a model may sit unused before it is unloaded (memory returned); 0: never",
+        default: ProcessingSettings.defaultModelIdleUnloadSeconds, shown: seconds(ProcessingSettings.defaultModelIdleUnloadSeconds),
+        commands: [.serve], parser: .seconds(allowingZero: true))
+
     // MARK: Training
 
     public static let trainDataDir = DaemonOption<[String]>(
@@ -128,7 +140,7 @@ public enum DaemonOptions {
         AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
-        AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
+        AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]
 

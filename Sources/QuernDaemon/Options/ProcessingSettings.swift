@@ -15,6 +15,12 @@ public struct ProcessingSettings: Sendable {
     public var diagnosticDelay: Duration
     /// Where `train` requests may read datasets (`--train-data-dir`).
     public var trainingData: TrainingDataFolders
+    /// Load every model at start (`--preload`).
+    public var preload: Bool
+    /// Unload a model idle this long (`--model-idle-unload`); nil: never.
+    public var modelIdleUnload: Duration?
+
+    public static let defaultModelIdleUnloadSeconds = 600.0
 
     public init(_ sources: OptionSources) throws(DaemonOptionError) {
         typealias O = DaemonOptions
@@ -29,6 +35,9 @@ public struct ProcessingSettings: Sendable {
         diagnostic = try O.diagnosticPipeline.resolve(sources)
         diagnosticDelay = .milliseconds(try O.diagnosticDelayMs.resolve(sources))
         trainingData = TrainingDataFolders(realPaths: try O.trainDataDir.resolve(sources))
+        preload = try O.preload.resolve(sources)
+        let idle = try O.modelIdleUnload.resolve(sources)
+        modelIdleUnload = idle > 0 ? Self.duration(seconds: idle) : nil
     }
 
     /// How every file is looked at before a model runs.
@@ -39,7 +48,7 @@ public struct ProcessingSettings: Sendable {
     /// What the pipelines are built from.
     public var catalogOptions: PipelineCatalog.Options {
         PipelineCatalog.Options(modelsDirectory: modelsDirectory, diagnostic: diagnostic, diagnosticDelay: diagnosticDelay, limits: limits,
-                                trainingData: trainingData)
+                                trainingData: trainingData, preload: preload, idleUnload: modelIdleUnload)
     }
 
     /// Whole milliseconds, as the lanes count them. The option parser keeps

@@ -25,7 +25,8 @@ public struct ImageClassificationPipeline: Pipeline {
 
     public let identity: ModelIdentity
     public let tasks: Set<TaskName> = [.classify]
-    public let maxBatchSize = 8
+    public static let batchLimit = 8
+    public var maxBatchSize: Int { Self.batchLimit }
     /// Labels reported when a request gives no `top_k`.
     public let defaultTopK = 5
     let model: ResNet

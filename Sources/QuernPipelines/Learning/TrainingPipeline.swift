@@ -11,14 +11,16 @@ import QuernLearning
 public struct TrainingPipeline: Pipeline {
     public let identity: ModelIdentity
     public let tasks: Set<TaskName> = [.train]
-    let extractors: [InputKind: FeatureExtractor]
+    /// The feature extractor for a kind of input, on the model the daemon
+    /// serves it with (loaded if needed), and what keeps that model loaded
+    /// while the caller holds it; nil when no model serves the kind.
+    let extractors: @Sendable (InputKind) throws(QuernError) -> (extractor: FeatureExtractor, keepsLoaded: AnyObject?)?
     let headsDirectory: String
     let limits: InputLimits
     let trainingData: TrainingDataFolders
     let logger: Logger
 
-    /// `extractors`: one per kind whose feature model is loaded.
-    init(extractors: [InputKind: FeatureExtractor], headsDirectory: String, limits: InputLimits,
+    init(extractors: @escaping @Sendable (InputKind) throws(QuernError) -> (extractor: FeatureExtractor, keepsLoaded: AnyObject?)?, headsDirectory: String, limits: InputLimits,
          trainingData: TrainingDataFolders, logger: Logger) {
         self.extractors = extractors
         self.headsDirectory = headsDirectory
@@ -56,10 +58,12 @@ public struct TrainingPipeline: Pipeline {
         // and table paths must not lead out of the allowed folders either:
         // such files are skipped unopened (and listed with the reason).
         let data = try run.readData(limits: limits, allowedFolders: trainingData)
-        guard let extractor = extractors[data.training.kind] else {
-            throw QuernError(.unsupported, "no feature model for \(data.training.kind.rawValue) is loaded, so a \(data.training.kind.rawValue) head cannot be trained here")
+        guard let found = try extractors(data.training.kind) else {
+            throw QuernError(.unsupported, "no feature model for \(data.training.kind.rawValue) is installed, so a \(data.training.kind.rawValue) head cannot be trained here")
         }
+        let extractor = found.extractor
         let outcome = try await run.run(data, extractor: extractor, cache: extractor.cache(), folder: headsDirectory + "/" + plan.name)
+        withExtendedLifetime(found.keepsLoaded) {}
         return .training(TrainingOutput(json: outcome.json))
     }
 }

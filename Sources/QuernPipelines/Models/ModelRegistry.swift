@@ -17,18 +17,18 @@ public enum ModelRegistry {
             // switch builds (a type added there is added here).
             declaredTypes: LanguageModelLoader.architectures.map(ModelDeclaration.DeclaredType.ggufArchitecture)
                 + ["llama", "mistral", "gpt2"].map(ModelDeclaration.DeclaredType.configModelType),
-            tasks: [.chat, .complete],
+            tasks: [.chat, .complete], maxBatchSize: 1,
             load: { model, _ in try LanguageModelPipeline(path: model.loadPath) }),
         ModelArchitecture(
             name: "sentence embedder",
             // A sentence-transformers folder around a BERT checkpoint.
             declaredTypes: [.configModelType("bert")],
-            tasks: [.embed],
+            tasks: [.embed], maxBatchSize: EmbeddingPipeline.batchLimit,
             load: { model, _ in try EmbeddingPipeline(directory: model.loadPath) }),
         ModelArchitecture(
             name: "ResNet image classifier",
             declaredTypes: [.onnxGraph, .configModelType("resnet"), .safetensorsStateDict],
-            tasks: [.classify],
+            tasks: [.classify], maxBatchSize: ImageClassificationPipeline.batchLimit,
             load: { model, context in
                 try ImageClassificationPipeline(path: model.loadPath, modelsDirectory: context.modelsDirectory,
                                                 maximumPixels: context.limits.maxPixels)
@@ -36,7 +36,7 @@ public enum ModelRegistry {
         ModelArchitecture(
             name: "Whisper speech recogniser",
             declaredTypes: [.ctranslate2Spec("WhisperSpec"), .configModelType("whisper")],
-            tasks: [.transcribe],
+            tasks: [.transcribe], maxBatchSize: 1,
             load: { model, context in
                 var limits = AudioLimits.standard
                 limits.maxSeconds = context.limits.maxAudioSeconds
@@ -81,12 +81,15 @@ public struct ModelArchitecture: Sendable {
     public let declaredTypes: [ModelDeclaration.DeclaredType]
     /// The tasks its pipeline answers.
     public let tasks: Set<TaskName>
+    /// Its pipeline's `maxBatchSize`, known before it is loaded (`LazyPipeline`).
+    public let maxBatchSize: Int
     let loader: Loader
 
-    public init(name: String, declaredTypes: [ModelDeclaration.DeclaredType], tasks: Set<TaskName>, load: @escaping Loader) {
+    public init(name: String, declaredTypes: [ModelDeclaration.DeclaredType], tasks: Set<TaskName>, maxBatchSize: Int = 1, load: @escaping Loader) {
         self.name = name
         self.declaredTypes = declaredTypes
         self.tasks = tasks
+        self.maxBatchSize = maxBatchSize
         self.loader = load
     }
 }

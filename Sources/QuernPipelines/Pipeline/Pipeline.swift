@@ -4,10 +4,22 @@ public struct ModelIdentity: Sendable, Equatable {
     public var name: String
     /// nil only for pipelines without weights (the diagnostic one).
     public var weightsSHA256: String?
+    /// Other names a request's `model` field may use for it: what earlier
+    /// versions of Quern called it (the GGUF file's name,
+    /// `SmolLM2-135M-Instruct.Q4_1`), so old requests keep working.
+    public var aliases: [String]
 
-    public init(name: String, weightsSHA256: String?) {
+    public init(name: String, weightsSHA256: String?, aliases: [String] = []) {
         self.name = name
         self.weightsSHA256 = weightsSHA256
+        self.aliases = aliases
+    }
+
+    /// Whether a request naming `requested` asks for this model: its name or
+    /// an alias, in any letter case (`quern models list` prints lowercase names).
+    public func answers(to requested: String) -> Bool {
+        let wanted = requested.lowercased()
+        return name.lowercased() == wanted || aliases.contains { $0.lowercased() == wanted }
     }
 }
 

@@ -16,10 +16,16 @@ public enum PipelineCatalog {
         public var logger: Logger
         /// Where `train` requests may read datasets; none: `train` is refused.
         public var trainingData: TrainingDataFolders
+        /// Load every model now (`--preload`) instead of on its first job.
+        public var preload: Bool
+        /// Unload a model idle this long (`--model-idle-unload`); nil: never.
+        public var idleUnload: Duration?
 
         public init(modelsDirectory: String, diagnostic: Bool = false, diagnosticDelay: Duration = .zero,
                     limits: InputLimits = InputLimits(), logger: Logger = Logger(label: "quern"),
-                    trainingData: TrainingDataFolders = TrainingDataFolders()) {
+                    trainingData: TrainingDataFolders = TrainingDataFolders(), preload: Bool = false, idleUnload: Duration? = nil) {
+            self.preload = preload
+            self.idleUnload = idleUnload
             self.modelsDirectory = modelsDirectory
             self.diagnostic = diagnostic
             self.diagnosticDelay = diagnosticDelay
@@ -33,10 +39,12 @@ public enum PipelineCatalog {
     public static func headsDirectory(modelsDirectory: String) -> String { modelsDirectory + "/heads" }
 
     /// One pipeline per model folder in `ModelRegistry.defaultModels`, each
-    /// routed the tasks assigned to it. A model that is missing, declares a
-    /// type the registry does not know or fails to load makes only its own
-    /// tasks unavailable, with the reason (and `serve` logs it); the other
-    /// kinds keep working.
+    /// routed the tasks assigned to it. Models load on their first job (or
+    /// all now with `preload`) and may be unloaded when idle
+    /// (`ModelResidency`, `registry.residency`). A model that is missing or
+    /// declares a type the registry does not know makes only its own tasks
+    /// unavailable, with the reason (and `serve` logs it); one that fails to
+    /// load gives its tasks' files that error. The other kinds keep working.
     public static func makeRegistry(_ options: Options) throws(QuernError) -> PipelineRegistry {
         var registry = PipelineRegistry()
         if options.diagnostic {
@@ -44,34 +52,36 @@ public enum PipelineCatalog {
             return registry
         }
         let context = ModelLoadContext(modelsDirectory: options.modelsDirectory, limits: options.limits)
-        var loaded: [(pipeline: any Pipeline, tasks: Set<TaskName>)] = []
+        let residency = ModelResidency(idleUnload: options.idleUnload, logger: options.logger)
+        registry.residency = residency
+        var found: [(pipeline: LazyPipeline, tasks: Set<TaskName>)] = []
         for tasks in tasksByDefaultFolder() {
-            do throws(QuernError) {
-                let located: LocatedModel
-                do {
-                    located = try ModelRegistry.locate(try ModelRegistry.defaultPath(for: tasks[0], modelsDirectory: options.modelsDirectory), serving: tasks)
-                } catch {
-                    throw QuernError(.internalError, error.message)
-                }
-                loaded.append((try located.load(context), Set(tasks)))
+            do throws(ModelRegistryError) {
+                let folder = try ModelRegistry.defaultPath(for: tasks[0], modelsDirectory: options.modelsDirectory)
+                let located = try ModelRegistry.locate(folder, serving: tasks)
+                let installed = try InstalledModel.inspect(folder: folder, declaration: located.declaration)
+                let slot = ModelSlot(identity: installed.identity, tasks: Set(tasks), maxBatchSize: located.architecture.maxBatchSize,
+                                     weightBytes: installed.weightsBytes, loader: { () throws(QuernError) -> any Pipeline in try located.load(context) })
+                residency.add(slot)
+                found.append((LazyPipeline(slot: slot, residency: residency), Set(tasks)))
             } catch {
                 registry.markUnavailable(Set(tasks), reason: error.message)
             }
         }
-        let embedding = loaded.first { $0.tasks.contains(.embed) }?.pipeline as? EmbeddingPipeline
+        let embedding = found.first { $0.tasks.contains(.embed) }?.pipeline
         var featureModels: [FeatureKind: ModelIdentity] = [:]
-        for (pipeline, tasks) in loaded {
+        for (pipeline, tasks) in found {
             for task in tasks { if let kind = featureKind(of: task) { featureModels[kind] = pipeline.identity } }
         }
         let library = HeadLibrary(directory: headsDirectory(modelsDirectory: options.modelsDirectory), featureModels: featureModels,
                                   logger: options.logger)
         _ = library.current()  // loads and logs the installed heads at start-up
         registry.headLibrary = library
-        for (pipeline, tasks) in loaded {
+        for (pipeline, tasks) in found {
             var served: any Pipeline = pipeline
             var headKind = tasks.lazy.compactMap { featureKind(of: $0) }.first
             if let embedding, !tasks.isDisjoint(with: tasksAnsweredWithTextEmbedding), !tasks.contains(.embed) {
-                served = attaching(embedding, to: pipeline)
+                served = EmbeddingAttachingPipeline(base: pipeline, embedding: embedding)
                 headKind = .text
             }
             if let headKind { served = attachingHeads(library, kind: headKind, to: served) }
@@ -80,12 +90,35 @@ public enum PipelineCatalog {
         if options.trainingData.isEmpty {
             registry.markUnavailable([.train], reason: "no folder is allowed for training data (start quern with --train-data-dir DIR, or set QUERN_TRAIN_DATA_DIR)")
         } else {
+            let models = found.map(\.pipeline)
+            let limits = options.limits
             registry.register(TrainingPipeline(
-                extractors: featureExtractors(loaded.map(\.pipeline), limits: options.limits),
+                extractors: { (kind: InputKind) throws(QuernError) -> (extractor: FeatureExtractor, keepsLoaded: AnyObject?)? in
+                    try featureExtractor(for: kind, among: models, limits: limits)
+                },
                 headsDirectory: headsDirectory(modelsDirectory: options.modelsDirectory), limits: options.limits,
                 trainingData: options.trainingData, logger: options.logger))
         }
+        if options.preload { residency.preloadAll() }
         return registry
+    }
+
+    /// A feature extractor that gives the vectors heads train on for `kind`,
+    /// on the model that serves it (loaded now if it is not), with the lease
+    /// that keeps that model loaded while training runs.
+    static func featureExtractor(for kind: InputKind, among models: [LazyPipeline],
+                                 limits: InputLimits) throws(QuernError) -> (extractor: FeatureExtractor, keepsLoaded: AnyObject?)? {
+        let task: TaskName
+        switch kind {
+        case .text: task = .embed
+        case .image: task = .classify
+        case .audio: task = .transcribe
+        default: return nil
+        }
+        guard let model = models.first(where: { $0.tasks.contains(task) }) else { return nil }
+        let lease = try model.loaded()
+        guard let extractor = featureExtractors([lease.base], limits: limits)[kind] else { return nil }
+        return (extractor, lease)
     }
 
     /// A feature extractor on each loaded model that gives vectors heads
@@ -134,10 +167,6 @@ public enum PipelineCatalog {
             }
         }
         return groups.map(\.tasks)
-    }
-
-    private static func attaching<Base: Pipeline>(_ embedding: EmbeddingPipeline, to base: Base) -> any Pipeline {
-        EmbeddingAttachingPipeline(base: base, embedding: embedding)
     }
 
     private static func attachingHeads<Base: Pipeline>(_ library: HeadLibrary, kind: FeatureKind, to base: Base) -> any Pipeline {

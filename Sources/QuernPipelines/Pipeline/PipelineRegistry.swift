@@ -5,6 +5,9 @@ public struct PipelineRegistry: Sendable {
     /// The heads under `<models>/heads/` the pipelines run (nil with the
     /// diagnostic pipeline).
     public var headLibrary: HeadLibrary?
+    /// The models behind the pipelines, loaded on first use and unloaded
+    /// when idle (nil with the diagnostic pipeline).
+    public var residency: ModelResidency?
 
     public init() {}
 

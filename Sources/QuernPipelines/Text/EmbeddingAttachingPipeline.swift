@@ -3,16 +3,17 @@
 /// also gets the sentence embedding of its text in the same result, under
 /// `result.embedding` with the embedding model's name. The answer itself
 /// comes from the wrapped pipeline unchanged.
-public struct EmbeddingAttachingPipeline<Base: Pipeline>: Pipeline {
+public struct EmbeddingAttachingPipeline<Base: Pipeline, Embedder: Pipeline>: Pipeline {
     public struct Prepared: Sendable {
         let base: Base.Prepared
-        let text: EmbeddingPipeline.Prepared?
+        let text: Embedder.Prepared?
     }
 
     let base: Base
-    let embedding: EmbeddingPipeline
+    /// The pipeline serving `embed` (the embedding model, lazily loaded in the daemon).
+    let embedding: Embedder
 
-    public init(base: Base, embedding: EmbeddingPipeline) {
+    public init(base: Base, embedding: Embedder) {
         self.base = base
         self.embedding = embedding
     }

@@ -17,7 +17,8 @@ public struct EmbeddingPipeline: Pipeline {
 
     public let identity: ModelIdentity
     public let tasks: Set<TaskName> = [.embed]
-    public let maxBatchSize = 32
+    public static let batchLimit = 32
+    public var maxBatchSize: Int { Self.batchLimit }
     /// Model inputs (windows) per forward pass.
     public let windowsPerBatch = 32
     let embedder: SentenceEmbedder

@@ -13,8 +13,15 @@ import Synchronization
 /// soon as a call ends (OPENBLAS_THREAD_TIMEOUT, set by the loader), and
 /// Quern's workers spin only briefly, so neither steals the other's cores.
 public enum ComputeThreads {
-    /// CPUs this process may run on (sched_getaffinity), at least 1.
-    public static let availableCores: Int = max(1, Int(quern_available_cpus()))
+    /// CPUs this process may run on: its affinity mask (sched_getaffinity),
+    /// capped by its cgroup v2 CPU quota rounded up (`CgroupCPULimit`), at least 1.
+    public static let availableCores: Int = {
+        let affinity = max(1, Int(quern_available_cpus()))
+        return min(affinity, CgroupCPULimit.current() ?? affinity)
+    }()
+
+    /// The cgroup v2 CPU quota in whole CPUs, nil when there is none (for `quern info`).
+    public static let cgroupCPULimit: Int? = CgroupCPULimit.current()
 
     private static let state = Mutex<Int>(0)
 

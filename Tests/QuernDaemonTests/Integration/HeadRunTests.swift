@@ -156,7 +156,9 @@ extension Integration {
             try FileManager.default.createDirectory(atPath: allowed + "/reviews", withIntermediateDirectories: true)
             try Data("text,label\n".utf8).write(to: URL(fileURLWithPath: allowed + "/reviews/train.csv"))
             try FileManager.default.createSymbolicLink(atPath: allowed + "/escape", withDestinationPath: "/etc")
+            // An empty models folder (a missing one stops `quern run` before any file).
             let noModels = scratch.root.appendingPathComponent("no-models").path
+            try FileManager.default.createDirectory(atPath: noModels, withIntermediateDirectories: true)
             func request(_ name: String, data: String) throws -> String {
                 let path = scratch.staging.appendingPathComponent(name).path
                 try Data(#"{"task": "train", "name": "sentiment-en", "data": "\#(data)", "epochs": 5}"#.utf8).write(to: URL(fileURLWithPath: path))

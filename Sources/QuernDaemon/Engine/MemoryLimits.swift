@@ -3,46 +3,6 @@ import Foundation
 import Glibc
 #endif
 
-/// Admits work against a byte budget: intake reserves a file's estimated peak
-/// (`MemoryEstimate`) before reading it and the reservation is released when
-/// its result is known, so the claims waiting their turn stay files on disk
-/// and the daemon's peak memory does not grow with the queue.
-final class MemoryBudget: @unchecked Sendable {
-    let capacity: Int
-    // Guarded by `condition`.
-    private let condition = NSCondition()
-    private var used = 0
-    private var closed = false
-
-    init(capacity: Int) { self.capacity = max(0, capacity) }
-
-    /// Blocks until `bytes` fit (or nothing else is reserved: one input is
-    /// always admitted alone, if it fits the capacity at all). false once closed.
-    func reserve(_ bytes: Int) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while !closed, used > 0, used + bytes > capacity { condition.wait() }
-        if closed { return false }
-        used += bytes
-        return true
-    }
-
-    func release(_ bytes: Int) {
-        condition.lock()
-        used = max(0, used - bytes)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Wakes every waiting `reserve`, which then returns false (shutdown).
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
-    }
-}
-
 /// The memory this process may use and uses.
 enum MemoryLimits {
     /// The smallest of the cgroup's limit (v2 `memory.max`, v1
