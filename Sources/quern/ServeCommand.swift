@@ -53,6 +53,24 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.maxMemory.name), help: ArgumentHelp(O.maxMemory))
     var maxMemory: String?
 
+    @Option(name: .customLong(O.keepInputs.name), help: ArgumentHelp(O.keepInputs))
+    var keepInputs: String?
+
+    @Option(name: .customLong(O.keepInputsDays.name), help: ArgumentHelp(O.keepInputsDays))
+    var keepInputsDays: String?
+
+    @Option(name: .customLong(O.keepInputsSize.name), help: ArgumentHelp(O.keepInputsSize))
+    var keepInputsSize: String?
+
+    @Option(name: .customLong(O.keepResultsDays.name), help: ArgumentHelp(O.keepResultsDays))
+    var keepResultsDays: String?
+
+    @Option(name: .customLong(O.keepResultsSize.name), help: ArgumentHelp(O.keepResultsSize))
+    var keepResultsSize: String?
+
+    @Option(name: .customLong(O.retentionInterval.name), help: ArgumentHelp(O.retentionInterval))
+    var retentionInterval: String?
+
     @OptionGroup var processing: ProcessingOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -61,6 +79,8 @@ struct ServeCommand: ParsableCommand {
             O.inbox.name: inbox, O.outbox.name: outbox, O.work.name: work, O.archive.name: archive, O.done.name: done,
             O.failed.name: failed, O.poll.name: poll ? "true" : nil, O.pollInterval.name: pollInterval, O.settle.name: settle,
             O.shutdownGrace.name: shutdownGrace, O.maxAttempts.name: maxAttempts, O.maxMemory.name: maxMemory,
+            O.keepInputs.name: keepInputs, O.keepInputsDays.name: keepInputsDays, O.keepInputsSize.name: keepInputsSize,
+            O.keepResultsDays.name: keepResultsDays, O.keepResultsSize.name: keepResultsSize, O.retentionInterval.name: retentionInterval,
         ]
     }
 
