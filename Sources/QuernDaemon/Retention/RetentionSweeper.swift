@@ -124,13 +124,21 @@ final class RetentionSweeper: Sendable {
     private func sweepInputs(now: Double, report: inout Report) {
         var entries: [Entry] = []
         var discard: [Entry] = []
-        for (path, succeeded) in [(layout.done, true), (layout.failed, false)] {
-            guard let archive = DirectoryHandle(path) else { continue }
+        let done = DirectoryHandle(layout.done)
+        let failed = DirectoryHandle(layout.failed)
+        // --done and --failed may name one folder: then nothing in it says
+        // which result an input had, and --keep-inputs failed deletes nothing
+        // by listing (the writer still deletes each ok input as it is archived).
+        let shared = done != nil && done?.identity.map { [$0.device, $0.inode] } == failed?.identity.map { [$0.device, $0.inode] }
+        let archives: [(DirectoryHandle?, Bool?)] = shared ? [(done, nil)] : [(done, true), (failed, false)]
+        for (handle, succeeded) in archives {
+            guard let archive = handle else { continue }
+            let discardsAll = succeeded.map(policy.discardsAtOnce(succeeded:)) ?? (policy.keepInputs == .never)
             try? archive.forEachEntry { name in
                 guard Self.isArchivedClaim(name), let status = try? archive.status(name), status.type == .directory else { return true }
                 // A claim folder's mtime is when it was archived: its markers are removed right after the move.
                 let entry = Entry(directory: archive, name: name, modified: Double(status.modifiedNanoseconds) / 1e9, bytes: archive.treeSize(name))
-                if policy.discardsAtOnce(succeeded: succeeded) { discard.append(entry) } else { entries.append(entry) }
+                if discardsAll { discard.append(entry) } else { entries.append(entry) }
                 return true
             }
         }

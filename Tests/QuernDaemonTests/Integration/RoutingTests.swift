@@ -82,6 +82,33 @@ extension Integration {
             #expect(try SchemaValidator.problems(in: [scratch.outbox.path] + folders) == nil)
         }
 
+        /// In polling mode too; and the folder's defaults reach the model
+        /// check (a default `model` nobody serves fails a plain file), while a
+        /// request's own `model` wins over them.
+        @Test func pollingServesTheFoldersAndDefaultsMergeUnderTheRequest() throws {
+            let scratch = try Scratch()
+            let daemon = try DaemonProcess(scratch: scratch, arguments: ["--poll", "--poll-interval", "0.05", "--settle", "0.2"])
+            #expect(daemon.waitUntilServing(), "\(daemon.log)")
+            #expect(daemon.log.contains("watch=polling"))
+            try Data(#"{"model": "no-such-model", "max_tokens": 4}"#.utf8).write(to: scratch.inbox.appendingPathComponent("chat/.quern-defaults.json"))
+            try scratch.drop("plain.txt", into: "chat", Array("hello\n".utf8))
+            try scratch.drop("own.json", into: "chat", Array(#"{"messages": [{"role": "user", "content": "hi"}], "model": "quern-diagnostic"}"#.utf8))
+            try scratch.drop("talk.wav", into: "transcribe", Fixtures.wav())
+            #expect(scratch.waitUntil(timeout: 20) {
+                ["plain.txt.json", "own.json.json"].allSatisfy { scratch.routedResult($0, in: "chat") != nil }
+                    && scratch.routedResult("talk.wav.json", in: "transcribe") != nil
+            }, "\(daemon.log)")
+            let plain = scratch.routedResult("plain.txt.json", in: "chat")
+            #expect(errorCode(plain) == "request.invalid_value", "\(String(describing: plain))")
+            #expect(((plain?["error"] as? [String: Any])?["message"] as? String ?? "").contains("no-such-model"))
+            let own = scratch.routedResult("own.json.json", in: "chat")
+            #expect(status(own) == "ok" && own?["task"] as? String == "chat", "\(String(describing: own))")
+            let talk = scratch.routedResult("talk.wav.json", in: "transcribe")
+            #expect(status(talk) == "ok" && talk?["task"] as? String == "transcribe", "\(String(describing: talk))")
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 10) == 0)
+        }
+
         /// A symlink by a task folder's name is never followed: it is an odd
         /// entry (the link itself, `input.symlink`), and the folder it points to is untouched.
         @Test func aSymlinkedTaskFolderIsNotFollowed() throws {
