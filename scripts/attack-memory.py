@@ -174,7 +174,8 @@ def main():
             os.rename(corpus / name, inbox / name)
         started = time.time()
         while True:
-            done = [p for p in outbox.iterdir() if not p.name.startswith(".")]
+            # Results only: the task folders quern makes in the outbox are not.
+            done = [p for p in outbox.iterdir() if not p.name.startswith(".") and p.is_file()]
             try:
                 status = pathlib.Path(f"/proc/{daemon.pid}/status").read_text()
                 rss_peak = max(rss_peak, int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1]) * 1024)
@@ -187,7 +188,7 @@ def main():
         elapsed = time.time() - started
         results = {}
         for path in outbox.iterdir():
-            if path.name.startswith("."):
+            if path.name.startswith(".") or not path.is_file():
                 continue
             document = json.loads(path.read_text())
             results.setdefault(document["input"]["name"], []).append(document)

@@ -58,6 +58,23 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong(O.modelIdleUnload.name), help: ArgumentHelp(O.modelIdleUnload))
     var modelIdleUnload: String?
+    @Option(name: .customLong(O.keepInputs.name), help: ArgumentHelp(O.keepInputs))
+    var keepInputs: String?
+
+    @Option(name: .customLong(O.keepInputsDays.name), help: ArgumentHelp(O.keepInputsDays))
+    var keepInputsDays: String?
+
+    @Option(name: .customLong(O.keepInputsSize.name), help: ArgumentHelp(O.keepInputsSize))
+    var keepInputsSize: String?
+
+    @Option(name: .customLong(O.keepResultsDays.name), help: ArgumentHelp(O.keepResultsDays))
+    var keepResultsDays: String?
+
+    @Option(name: .customLong(O.keepResultsSize.name), help: ArgumentHelp(O.keepResultsSize))
+    var keepResultsSize: String?
+
+    @Option(name: .customLong(O.retentionInterval.name), help: ArgumentHelp(O.retentionInterval))
+    var retentionInterval: String?
 
     @OptionGroup var processing: ProcessingOptions
     @OptionGroup var compute: ComputeOptions
@@ -68,6 +85,8 @@ struct ServeCommand: ParsableCommand {
             O.failed.name: failed, O.poll.name: poll ? "true" : nil, O.pollInterval.name: pollInterval, O.settle.name: settle,
             O.shutdownGrace.name: shutdownGrace, O.maxAttempts.name: maxAttempts, O.maxMemory.name: maxMemory,
             O.preload.name: preload ? "true" : nil, O.modelIdleUnload.name: modelIdleUnload,
+            O.keepInputs.name: keepInputs, O.keepInputsDays.name: keepInputsDays, O.keepInputsSize.name: keepInputsSize,
+            O.keepResultsDays.name: keepResultsDays, O.keepResultsSize.name: keepResultsSize, O.retentionInterval.name: retentionInterval,
         ]
     }
 

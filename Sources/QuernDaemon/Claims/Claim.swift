@@ -1,3 +1,5 @@
+import QuernPipelines
+
 /// An input taken out of the inbox: it now lives at `work/<id>/<name>`.
 ///
 /// The claim directory also holds the markers recovery reads after a crash
@@ -9,11 +11,15 @@
 ///   when the process dies is charged an attempt: the ones merely waiting in
 ///   a queue did nothing that could have killed the process;
 /// - `.attempt-N`: recovery restarted this input N times after a crash;
-/// - `.handed-back`: a graceful shutdown stopped before finishing it.
+/// - `.handed-back`: a graceful shutdown stopped before finishing it;
+/// - `.folder-<task>`: the input came from the task folder `inbox/<task>/`
+///   (made before the input is moved in, so it is there whenever the input is).
 struct Claim: Sendable, Equatable {
     var id: String
     var name: [UInt8]
     var directory: [UInt8]
+    /// The inbox task folder it was dropped in; nil for the inbox itself.
+    var folder: TaskName? = nil
 
     var inputPath: [UInt8] { Paths.join(directory, name) }
 
@@ -23,4 +29,20 @@ struct Claim: Sendable, Equatable {
     static let handedBackMarker = ".handed-back"
     static let runningMarker = ".running"
     static let attemptPrefix = ".attempt-"
+    static let folderPrefix = ".folder-"
+
+    static func folderMarker(_ task: TaskName) -> String { folderPrefix + task.rawValue }
+
+    /// The folder a `.folder-<task>` marker names (nil for any other marker).
+    static func folder(fromMarker marker: String) -> TaskName? {
+        guard marker.hasPrefix(folderPrefix) else { return nil }
+        return TaskName(rawValue: String(marker.dropFirst(folderPrefix.count))).flatMap { FolderRoute.routedTasks.contains($0) ? $0 : nil }
+    }
+
+    /// Where the input lies relative to the inbox and its result relative to
+    /// the outbox: `name`, or `<task>/name` for a task folder.
+    static func relative(_ name: [UInt8], in folder: TaskName?) -> [UInt8] {
+        guard let folder else { return name }
+        return Array(folder.rawValue.utf8) + [UInt8(ascii: "/")] + name
+    }
 }

@@ -59,7 +59,8 @@ struct Recovery {
             }
             return nil
         }
-        let claim = Claim(id: id, name: name, directory: directory)
+        let folder = markers.lazy.compactMap(Claim.folder(fromMarker:)).first
+        let claim = Claim(id: id, name: name, directory: directory, folder: folder)
         let written = markers.first { $0.hasPrefix(".written-") }
         if let written {
             let succeeded = written == Claim.writtenMarker(succeeded: true)

@@ -44,15 +44,23 @@ final class ResultPublisher: Sendable {
         return name
     }
 
-    /// Steps 3–4: renames the synced temp file to the first free result name.
+    /// Steps 3–4: renames the synced temp file to the first free result name,
+    /// in `outbox/<task>/` for an input from a task folder. Returns the result's
+    /// path relative to the outbox.
     func commit(_ claim: Claim) throws(SystemError) -> [UInt8] {
         let temporary = layout.temporaryResult(for: claim.id)
+        let directory = claim.folder.map { TaskFolders.path($0, in: layout.outbox) } ?? layout.outbox
+        if claim.folder != nil, !FileOps.exists(directory) {
+            // Made at start-up; someone removed it since.
+            try FileOps.makeDirectory(directory)
+            try FileOps.syncDirectory(layout.outbox)
+        }
         let name = try naming.withLock { _ throws(SystemError) -> [UInt8] in
             var index = 0
             while true {
                 let candidate = ResultNames.candidate(for: claim.name, index: index)
-                if !FileOps.exists(Paths.join(layout.outbox, candidate)) {
-                    guard try FileOps.rename(temporary, Paths.join(layout.outbox, candidate)) else {
+                if !FileOps.exists(Paths.join(directory, candidate)) {
+                    guard try FileOps.rename(temporary, Paths.join(directory, candidate)) else {
                         throw SystemError("rename", temporary, code: 2 /* ENOENT */)
                     }
                     return candidate
@@ -60,13 +68,14 @@ final class ResultPublisher: Sendable {
                 index += 1
             }
         }
-        try FileOps.syncDirectory(layout.outbox)
-        return name
+        try FileOps.syncDirectory(directory)
+        return Claim.relative(name, in: claim.folder)
     }
 
     /// Step 5: moves the whole claim directory into the archive. Not synced:
     /// if the move is lost, recovery finds the marker and moves it again.
-    func archive(_ claim: Claim, succeeded: Bool) throws(SystemError) {
+    @discardableResult
+    func archive(_ claim: Claim, succeeded: Bool) throws(SystemError) -> [UInt8]? {
         let archive = succeeded ? layout.done : layout.failed
         var destination = Paths.join(archive, claim.id)
         var suffix = 1
@@ -74,11 +83,12 @@ final class ResultPublisher: Sendable {
             destination = Paths.join(archive, "\(claim.id).\(suffix)")
             suffix += 1
         }
-        guard try FileOps.rename(claim.directory, destination) else { return }
+        guard try FileOps.rename(claim.directory, destination) else { return nil }
         // The markers only matter in the work area.
         try? FileOps.forEachEntry(destination) { entry in
             if entry.first == UInt8(ascii: ".") { try? FileOps.removeFile(Paths.join(destination, entry)) }
             return true
         }
+        return destination
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import QuernPipelines
 
 /// Claims inputs by moving them out of the inbox into their own directory
 /// in the work area, with one atomic `rename(2)`.
@@ -8,29 +9,46 @@ final class WorkArea: Sendable {
 
     init(layout: DaemonLayout) { self.layout = layout }
 
-    /// Takes `name` from the inbox. nil when it is gone or was replaced by
-    /// another file since it was seen (`expectedInode`): that file has an
-    /// event of its own and will be seen again.
-    func claim(name: [UInt8], expectedInode: UInt64?) throws(SystemError) -> Claim? {
-        let source = Paths.join(layout.inbox, name)
+    /// Takes `name` from the inbox (or from its task folder `folder`). nil when
+    /// it is gone or was replaced by another file since it was seen
+    /// (`expectedInode`): that file has an event of its own and will be seen
+    /// again — and when the folder is not a real directory any more (a task
+    /// folder swapped for a symlink is never followed).
+    func claim(name: [UInt8], folder: TaskName? = nil, expectedInode: UInt64?) throws(SystemError) -> Claim? {
+        var source: DirectoryHandle?
+        if let folder {
+            guard let handle = DirectoryHandle(TaskFolders.path(folder, in: layout.inbox)) else { return nil }
+            source = handle
+        }
         var id = ids.next()
         // An id can only collide with a leftover of an earlier run whose clock
         // read the same nanosecond; take the next one.
         while try !FileOps.makeDirectory(Paths.join(layout.work, id)) { id = ids.next() }
-        let claim = Claim(id: id, name: name, directory: Paths.join(layout.work, id))
+        let claim = Claim(id: id, name: name, directory: Paths.join(layout.work, id), folder: folder)
+        func abandon() throws(SystemError) {
+            if let folder { try FileOps.removeFile(claim.marker(Claim.folderMarker(folder))) }
+            try FileOps.removeDirectory(claim.directory)
+        }
         do {
+            // The folder marker goes in first, so whenever the input is in the
+            // claim, recovery knows which folder it came from.
+            if let folder { try FileOps.touch(claim.marker(Claim.folderMarker(folder))) }
             if let expectedInode {
-                guard let status = try FileOps.status(source), status.inode == expectedInode else {
-                    try FileOps.removeDirectory(claim.directory)
+                let status: FileOps.Status?
+                if let source { status = try source.status(name) } else { status = try FileOps.status(Paths.join(layout.inbox, name)) }
+                guard let status, status.inode == expectedInode else {
+                    try abandon()
                     return nil
                 }
             }
-            guard try FileOps.rename(source, claim.inputPath) else {
-                try FileOps.removeDirectory(claim.directory)
+            let moved: Bool
+            if let source { moved = try source.rename(name, to: claim.inputPath) } else { moved = try FileOps.rename(Paths.join(layout.inbox, name), claim.inputPath) }
+            guard moved else {
+                try abandon()
                 return nil
             }
         } catch {
-            try? FileOps.removeDirectory(claim.directory)
+            try? abandon()
             throw error
         }
         return claim

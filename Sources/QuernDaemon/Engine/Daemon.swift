@@ -51,6 +51,7 @@ public final class Daemon: Sendable {
     private let logger: Logger
     private let workArea: WorkArea
     private let publisher: ResultPublisher
+    private let retention: RetentionSweeper
     private let intakeQueue: BoundedQueue<IntakeItem>
     private let modelQueue: BoundedQueue<ClaimedWork>
     private let resultQueue: BoundedQueue<Finished>
@@ -73,6 +74,7 @@ public final class Daemon: Sendable {
         self.observer = observer
         workArea = WorkArea(layout: configuration.layout)
         publisher = ResultPublisher(layout: configuration.layout)
+        retention = RetentionSweeper(layout: configuration.layout, policy: configuration.retention, logger: logger)
         intakeQueue = BoundedQueue(capacity: configuration.queueCapacity)
         modelQueue = BoundedQueue(capacity: configuration.queueCapacity)
         resultQueue = BoundedQueue(capacity: configuration.queueCapacity)
@@ -139,6 +141,8 @@ public final class Daemon: Sendable {
             "pid": "\(ProcessInfo.processInfo.processIdentifier)",
         ])
 
+        // After recovery, which may archive inputs; before files flow.
+        retention.start()
         let stages = DispatchGroup()
         startThread("watcher", group: stages) { [self] in
             let now = DispatchTime.now().uptimeNanoseconds
@@ -185,6 +189,7 @@ public final class Daemon: Sendable {
         if !leftovers.isEmpty {
             logger.notice("handed back unfinished inputs; they are processed at the next start", metadata: ["count": "\(leftovers.count)"])
         }
+        retention.stop()
         withExtendedLifetime(lock) {}
         let exitCode = stopState.withLock { $0.exitCode }
         logger.notice("stopped", metadata: ["exit_code": "\(exitCode)"])
@@ -205,10 +210,10 @@ public final class Daemon: Sendable {
             switch item {
             case let .candidate(candidate):
                 do {
-                    guard let taken = try workArea.claim(name: candidate.name, expectedInode: candidate.inode) else { continue }
+                    guard let taken = try workArea.claim(name: candidate.name, folder: candidate.folder, expectedInode: candidate.inode) else { continue }
                     claim = taken
                 } catch {
-                    logger.error("cannot claim a file; it stays in the inbox", metadata: ["name": "\(ResultNames.display(candidate.name))", "error": "\(error)"])
+                    logger.error("cannot claim a file; it stays in the inbox", metadata: ["name": "\(ResultNames.display(candidate.relativePath))", "error": "\(error)"])
                     continue
                 }
                 seen = candidate.seen
@@ -244,7 +249,8 @@ public final class Daemon: Sendable {
                 reservations.withLock { $0[claim.id] = estimate }
             }
             workArea.markRunning(claim)
-            let result = intake.inspect(path: claim.inputPath, name: claim.name, seen: seen)
+            let route = claim.folder.map { TaskFolders.route($0, inbox: configuration.layout.inbox) }
+            let result = intake.inspect(path: claim.inputPath, name: claim.name, seen: seen, route: route)
             workArea.clearRunning(claim)
             switch result.next {
             case let .needsModel(job, pipeline):
@@ -305,12 +311,14 @@ public final class Daemon: Sendable {
             let writeStart = DispatchTime.now()
             switch publishRetrying(claim, bytes: bytes, succeeded: document.isSuccess) {
             case let .published(resultName):
-                logProcessed(document, resultName: resultName, writeSeconds: FileProcessor.seconds(since: writeStart))
+                logProcessed(document, folder: claim.folder, resultName: resultName, writeSeconds: FileProcessor.seconds(since: writeStart))
                 reportFinished(document, writeSeconds: FileProcessor.seconds(since: writeStart))
+                retention.inputArchived(claimID: claim.id, succeeded: document.isSuccess)
             case .publishedByAnEarlierTry:
-                logProcessed(document, resultName: Array("(published before a failed archive move)".utf8),
+                logProcessed(document, folder: claim.folder, resultName: Array("(published before a failed archive move)".utf8),
                              writeSeconds: FileProcessor.seconds(since: writeStart))
                 reportFinished(document, writeSeconds: FileProcessor.seconds(since: writeStart))
+                retention.inputArchived(claimID: claim.id, succeeded: document.isSuccess)
             case .handedBack:
                 break
             }
@@ -359,7 +367,7 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func logProcessed(_ document: ResultDocument, resultName: [UInt8], writeSeconds: Double) {
+    private func logProcessed(_ document: ResultDocument, folder: TaskName?, resultName: [UInt8], writeSeconds: Double) {
         var metadata: Logger.Metadata = [
             "name": "\(ResultNames.display(document.input.name))",
             "kind": "\(document.input.kind.rawValue)",
@@ -374,6 +382,7 @@ public final class Daemon: Sendable {
             "write_ms": "\(Self.milliseconds(writeSeconds))",
         ]
         if let code = document.errorCode { metadata["code"] = "\(code.rawValue)" }
+        if let folder { metadata["folder"] = "\(folder.rawValue)" }
         logger.info("processed", metadata: metadata)
     }
 
@@ -423,6 +432,7 @@ public final class Daemon: Sendable {
                     throw StartFailure.setup("\(label) (\(ResultNames.display(path))) must be on the inbox's file system: inputs are moved there with rename(2)")
                 }
             }
+            try TaskFolders.prepare(layout, logger: logger)
         } catch let failure as StartFailure {
             throw failure
         } catch {

@@ -37,6 +37,8 @@ public struct DaemonConfiguration: Sendable {
     /// models leave of it is the budget inputs are admitted against. nil:
     /// three quarters of the cgroup's or the machine's memory.
     public var maxMemory: Int?
+    /// What the archive and the outbox keep (default: everything, forever).
+    public var retention = RetentionPolicy()
 
     public init(layout: DaemonLayout) { self.layout = layout }
 }

@@ -23,7 +23,8 @@ struct IntakeResult: Sendable {
 struct FileIntake: Sendable {
     let processor: FileProcessor
 
-    func inspect(path: [UInt8], name: [UInt8], seen: UInt64) -> IntakeResult {
+    /// `route`: the inbox task folder the file came from (nil: the inbox itself).
+    func inspect(path: [UInt8], name: [UInt8], seen: UInt64, route: FolderRoute? = nil) -> IntakeResult {
         let started = DispatchTime.now()
         var timings = Timings()
         timings.queued = Double(started.uptimeNanoseconds &- seen) / 1e9
@@ -58,7 +59,7 @@ struct FileIntake: Sendable {
         } catch {
             return refuse(.inputUnreadable, "cannot read the file: \(error)", size: status.size)
         }
-        let inspected = processor.inspect(name: name, bytes: bytes)
+        let inspected = processor.inspect(name: name, bytes: bytes, route: route)
         timings.decode = FileProcessor.seconds(since: started)
         switch inspected.outcome {
         case let .success((job, pipeline)):

@@ -33,6 +33,34 @@ public enum DaemonOptions {
         "failed", variable: "QUERN_FAILED", valueName: "dir", summary: "Archive for inputs with an error result",
         default: nil, shown: "<archive>/failed", commands: [.serve], parser: OptionValueParser.path.optional)
 
+    // MARK: Retention
+
+    public static let keepInputs = DaemonOption<RetentionPolicy.KeepInputs>(
+        "keep-inputs", variable: "QUERN_KEEP_INPUTS", valueName: "when",
+        summary: "Which processed inputs the archive keeps: always; failed (an input is deleted once its ok result is durable); never (deleted once any result is durable)",
+        default: .always, shown: RetentionPolicy.KeepInputs.always.rawValue, commands: [.serve], parser: .keepInputs)
+    public static let keepInputsDays = DaemonOption<Double?>(
+        "keep-inputs-days", variable: "QUERN_KEEP_INPUTS_DAYS", valueName: "days",
+        summary: "Delete archived inputs this many days after they were archived (fractions allowed)",
+        default: nil, shown: "forever", commands: [.serve], parser: OptionValueParser.days.optional)
+    public static let keepInputsSize = DaemonOption<Int?>(
+        "keep-inputs-size", variable: "QUERN_KEEP_INPUTS_SIZE", valueName: "size",
+        summary: "Largest the archive may grow, e.g. 10G; the oldest inputs are deleted first",
+        default: nil, shown: "no limit", commands: [.serve], parser: OptionValueParser.size.optional)
+    public static let keepResultsDays = DaemonOption<Double?>(
+        "keep-results-days", variable: "QUERN_KEEP_RESULTS_DAYS", valueName: "days",
+        summary: "Delete results from the outbox this many days after they were written (fractions allowed)",
+        default: nil, shown: "forever", commands: [.serve], parser: OptionValueParser.days.optional)
+    public static let keepResultsSize = DaemonOption<Int?>(
+        "keep-results-size", variable: "QUERN_KEEP_RESULTS_SIZE", valueName: "size",
+        summary: "Largest the results in the outbox may grow, e.g. 1G; the oldest are deleted first",
+        default: nil, shown: "no limit", commands: [.serve], parser: OptionValueParser.size.optional)
+    public static let retentionInterval = DaemonOption<Double>(
+        "retention-interval", variable: "QUERN_RETENTION_INTERVAL", valueName: "s",
+        summary: "Seconds between retention sweeps (there is one at start-up too) when any keep- option limits something",
+        default: RetentionPolicy.defaultSweepInterval, shown: seconds(RetentionPolicy.defaultSweepInterval), commands: [.serve],
+        parser: .seconds(allowingZero: false))
+
     // MARK: Watching
 
     public static let poll = DaemonOption<Bool>(
@@ -137,7 +165,9 @@ public enum DaemonOptions {
     /// Every option, in the order help and the docs list them.
     public static let all: [AnyDaemonOption] = [
         AnyDaemonOption(inbox), AnyDaemonOption(outbox), AnyDaemonOption(models), AnyDaemonOption(work), AnyDaemonOption(archive),
-        AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
+        AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(keepInputs), AnyDaemonOption(keepInputsDays),
+        AnyDaemonOption(keepInputsSize), AnyDaemonOption(keepResultsDays), AnyDaemonOption(keepResultsSize),
+        AnyDaemonOption(retentionInterval), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
         AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
@@ -201,6 +231,24 @@ extension OptionValueParser where Value == TaskName {
     static func task(among tasks: [TaskName]) -> Self {
         Self(expected: "one of " + tasks.map(\.rawValue).joined(separator: ", ")) { text in
             TaskName(rawValue: text).flatMap { tasks.contains($0) ? $0 : nil }
+        }
+    }
+}
+
+extension OptionValueParser where Value == RetentionPolicy.KeepInputs {
+    static var keepInputs: Self {
+        Self(expected: "one of " + RetentionPolicy.KeepInputs.allCases.map(\.rawValue).joined(separator: ", ")) {
+            RetentionPolicy.KeepInputs(rawValue: $0)
+        }
+    }
+}
+
+extension OptionValueParser where Value == Double {
+    /// Days above 0, up to a hundred years; given in seconds (what the sweeper compares).
+    static var days: Self {
+        Self(expected: "a number of days above 0 up to 36500") { text in
+            guard let value = Double(text), value.isFinite, value > 0, value <= 36500 else { return nil }
+            return value * 86400
         }
     }
 }

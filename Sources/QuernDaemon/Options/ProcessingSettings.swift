@@ -73,6 +73,12 @@ extension DaemonConfiguration {
         shutdownGrace = ProcessingSettings.duration(seconds: try O.shutdownGrace.resolve(sources))
         maxAttempts = try O.maxAttempts.resolve(sources)
         maxMemory = try O.maxMemory.resolve(sources)
+        retention.keepInputs = try O.keepInputs.resolve(sources)
+        retention.inputsMaxAge = try O.keepInputsDays.resolve(sources)
+        retention.inputsMaxBytes = try O.keepInputsSize.resolve(sources)
+        retention.resultsMaxAge = try O.keepResultsDays.resolve(sources)
+        retention.resultsMaxBytes = try O.keepResultsSize.resolve(sources)
+        retention.sweepInterval = try O.retentionInterval.resolve(sources)
         self.timeout = timeout
     }
 }

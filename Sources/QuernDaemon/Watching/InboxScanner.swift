@@ -3,9 +3,11 @@ import Glibc
 #endif
 import Dispatch
 import Logging
+import QuernPipelines
 
-/// Lists the inbox and decides, entry by entry, what is ready. Used at
-/// start-up, after an inotify queue overflow, and on every tick in polling mode.
+/// Lists the inbox and its task folders and decides, entry by entry, what is
+/// ready. Used at start-up, after an inotify queue overflow, when a task
+/// folder appears, and on every tick in polling mode.
 struct InboxScanner {
     let inbox: [UInt8]
     let logger: Logger
@@ -39,28 +41,75 @@ struct InboxScanner {
         case byObservation
     }
 
-    /// Emits ready entries; returns false when `emit` refused (shutting down).
+    /// The status of an entry by its path relative to the inbox (`name` or
+    /// `<task>/name`), never following a symlink.
+    func status(ofRelative relativePath: [UInt8]) -> FileOps.Status? {
+        (try? FileOps.status(Paths.join(inbox, relativePath))).flatMap { $0 }
+    }
+
+    /// Emits ready entries of the inbox and of every task folder; returns
+    /// false when `emit` refused (shutting down).
     func scan(readiness: Readiness, tracker: inout SettleTracker, emit: (Candidate) -> Bool) -> Bool {
         var keepGoing = true
         var seen = Set<[UInt8]>()
+        var folders: [TaskName] = []
         do {
             try FileOps.forEachEntry(inbox) { name in
                 guard !InboxFilter.isIgnored(name) else { return true }
                 guard let status = try? FileOps.status(Paths.join(inbox, name)) else { return true }
-                if case .byObservation = readiness { seen.insert(name) }
-                if isReady(name, status, readiness: readiness, tracker: &tracker) {
-                    keepGoing = emit(Candidate(name: name, inode: status.inode, seen: DispatchTime.now().uptimeNanoseconds))
+                if status.type == .directory, let task = TaskFolders.task(named: name) {
+                    folders.append(task)
+                    return true
                 }
+                keepGoing = consider(Candidate(name: name, inode: status.inode, seen: 0), status, readiness: readiness, tracker: &tracker, seen: &seen, emit: emit)
                 return keepGoing
             }
         } catch {
             logger.error("cannot list the inbox", metadata: ["error": "\(error)"])
         }
+        for task in folders where keepGoing {
+            keepGoing = scanFolder(task, readiness: readiness, tracker: &tracker, seen: &seen, emit: emit)
+        }
         if keepGoing, case .byObservation = readiness { tracker.keepOnly(seen) }
         return keepGoing
     }
 
-    private func isReady(_ name: [UInt8], _ status: FileOps.Status, readiness: Readiness, tracker: inout SettleTracker) -> Bool {
+    /// Emits the ready entries of one task folder (when it has just appeared).
+    func scanFolder(_ task: TaskName, readiness: Readiness, tracker: inout SettleTracker, emit: (Candidate) -> Bool) -> Bool {
+        var seen = Set<[UInt8]>()
+        return scanFolder(task, readiness: readiness, tracker: &tracker, seen: &seen, emit: emit)
+    }
+
+    private func scanFolder(_ task: TaskName, readiness: Readiness, tracker: inout SettleTracker, seen: inout Set<[UInt8]>,
+                            emit: (Candidate) -> Bool) -> Bool {
+        // Opened without following a symlink: a folder swapped for a link is not listed.
+        guard let folder = DirectoryHandle(TaskFolders.path(task, in: inbox)) else { return true }
+        var keepGoing = true
+        do {
+            try folder.forEachEntry { name in
+                guard !InboxFilter.isIgnored(name) else { return true }
+                guard let status = try? folder.status(name) else { return true }
+                keepGoing = consider(Candidate(name: name, folder: task, inode: status.inode, seen: 0), status, readiness: readiness,
+                                     tracker: &tracker, seen: &seen, emit: emit)
+                return keepGoing
+            }
+        } catch {
+            logger.error("cannot list a task folder", metadata: ["folder": "\(ResultNames.display(folder.path))", "error": "\(error)"])
+        }
+        return keepGoing
+    }
+
+    private func consider(_ candidate: Candidate, _ status: FileOps.Status, readiness: Readiness, tracker: inout SettleTracker,
+                          seen: inout Set<[UInt8]>, emit: (Candidate) -> Bool) -> Bool {
+        let key = candidate.relativePath
+        if case .byObservation = readiness { seen.insert(key) }
+        guard isReady(key, status, readiness: readiness, tracker: &tracker) else { return true }
+        var ready = candidate
+        ready.seen = DispatchTime.now().uptimeNanoseconds
+        return emit(ready)
+    }
+
+    private func isReady(_ key: [UInt8], _ status: FileOps.Status, readiness: Readiness, tracker: inout SettleTracker) -> Bool {
         switch status.type {
         case .regular, .directory:
             if case let .byAge(settle) = readiness, status.type == .regular {
@@ -69,7 +118,7 @@ struct InboxScanner {
                 let age = Double(Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec) - status.modifiedNanoseconds) / 1e9
                 if age >= settle { return true }
             }
-            return tracker.observe(name, status)
+            return tracker.observe(key, status)
         default:
             // Symlinks, FIFOs, sockets and devices never "finish": take them
             // now; they get an error result and are never opened.

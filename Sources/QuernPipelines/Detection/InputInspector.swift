@@ -31,7 +31,11 @@ public struct InputInspector: Sendable {
         self.trainingData = trainingData
     }
 
-    public func inspect(name: [UInt8], bytes: [UInt8]) -> Inspection {
+    /// `route`: the task folder the file was dropped in (`inbox/embed/`), nil
+    /// for the inbox itself. A routed file's kind is still decided by content;
+    /// the folder decides its task and supplies request defaults.
+    public func inspect(name: [UInt8], bytes: [UInt8], route: FolderRoute? = nil) -> Inspection {
+        if let route { return inspect(name: name, bytes: bytes, routedBy: route) }
         if bytes.isEmpty { return Inspection(kind: .unknown, outcome: .failure(QuernError(.inputEmpty, "the file is empty (0 bytes)"))) }
         if bytes.count > limits.maxBytes { return Inspection(kind: .unknown, outcome: .failure(tooManyBytes(bytes.count))) }
         if PNGProbe.matches(bytes) {
@@ -60,6 +64,60 @@ public struct InputInspector: Sendable {
         }
     }
 
+    private func inspect(name: [UInt8], bytes: [UInt8], routedBy route: FolderRoute) -> Inspection {
+        // Empty, oversized and undecodable files fail exactly as in the inbox itself.
+        let plain = inspect(name: name, bytes: bytes)
+        // (A request is parsed again below: in a folder it may leave out "task".)
+        if plain.kind != .request, case .failure = plain.outcome { return plain }
+        if let problem = route.problem { return Inspection(kind: plain.kind, outcome: .failure(problem)) }
+        let outcome = Result { () throws(QuernError) -> Job in
+            switch plain.kind {
+            case .request:
+                guard case let .object(members) = try? JSONParser.parse(bytes) else { return try requestJob(bytes) }
+                return try requestJob(route.merged(with: members))
+            case .text:
+                guard case let .utf8(text) = TextProbe.classify(bytes) else { throw QuernError(.inputNotUTF8, "the text is not UTF-8") }
+                try checkTextLength([text])
+                let content: (key: String, value: JSONValue)
+                switch route.task {
+                case .chat: content = ("messages", .array([.object([("role", .string("user")), ("content", .string(text))])]))
+                case .complete: content = ("prompt", .string(text))
+                case .embed: content = ("input", .string(text))
+                case .classify, .transcribe, .train: throw kindMismatch("text", route)
+                }
+                var job = try RequestParser.parse(route.merged(with: [content]))
+                // As for plain text in the inbox itself: its embedding joins a chat or completion.
+                if route.task != .embed { job.embedsText = true }
+                return job
+            case .image, .audio:
+                let wanted: TaskName = plain.kind == .image ? .classify : .transcribe
+                guard route.task == wanted else { throw kindMismatch(plain.kind == .image ? "an image" : "audio", route) }
+                // The defaults' fields are checked with a stand-in input, then
+                // the file's own bytes take its place.
+                var job = try RequestParser.parse(route.merged(with: FolderRoute.placeholderContent(for: wanted)))
+                switch job.request {
+                case let .classify(_, topK, threshold):
+                    let heads = job.heads
+                    job = try imageJob(bytes, topK: topK, threshold: threshold, model: job.model)
+                    job.heads = heads
+                case let .transcribe(_, subtitles):
+                    let heads = job.heads
+                    job = try audioJob(bytes, subtitles: subtitles, model: job.model)
+                    job.heads = heads
+                default: break
+                }
+                return job
+            case .unknown:
+                return try plain.outcome.get()
+            }
+        }
+        return Inspection(kind: plain.kind, outcome: outcome)
+    }
+
+    private func kindMismatch(_ what: String, _ route: FolderRoute) -> QuernError {
+        QuernError(.unsupported, "\(what) cannot be given to task \(route.task.rawValue) (it was dropped in the folder \(route.label)); drop it in the inbox itself or in its own task's folder")
+    }
+
     /// `.json` files are requests; so is extension-less text that is a JSON
     /// object with a "task" member (e.g. the output of `curl` saved as-is).
     static func isRequest(name: [UInt8], text: String) -> Bool {
@@ -85,7 +143,14 @@ public struct InputInspector: Sendable {
     }
 
     private func requestJob(_ bytes: [UInt8]) throws(QuernError) -> Job {
-        let job = try RequestParser.parse(bytes)
+        try checkedRequest(RequestParser.parse(bytes))
+    }
+
+    private func requestJob(_ document: JSONValue) throws(QuernError) -> Job {
+        try checkedRequest(RequestParser.parse(document))
+    }
+
+    private func checkedRequest(_ job: Job) throws(QuernError) -> Job {
         switch job.request {
         case let .chat(messages, _): try checkTextLength(messages.map(\.content))
         case let .complete(prompt, _): try checkTextLength([prompt])

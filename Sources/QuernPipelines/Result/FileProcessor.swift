@@ -25,9 +25,10 @@ public struct FileProcessor: Sendable {
     }
 
     /// Hashes and inspects bytes already read from a regular file.
-    public func inspect(name: [UInt8], bytes: [UInt8]) -> InspectedInput {
+    /// `route`: the inbox task folder the file came from, nil for the inbox itself.
+    public func inspect(name: [UInt8], bytes: [UInt8], route: FolderRoute? = nil) -> InspectedInput {
         let start = DispatchTime.now()
-        let inspection = inspector.inspect(name: name, bytes: bytes)
+        let inspection = inspector.inspect(name: name, bytes: bytes, route: route)
         let facts = InputFacts(name: name, size: bytes.count, sha256: SHA256Hex.of(bytes), kind: inspection.kind)
         let outcome: Result<(job: Job, pipeline: AnyPipeline), QuernError>
         var task: TaskName?
