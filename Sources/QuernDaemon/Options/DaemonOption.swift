@@ -76,7 +76,7 @@ public struct DaemonOption<Value: Sendable>: Sendable {
     /// The value from the command line, else the environment, else the
     /// configuration file, else the default.
     public func resolve(_ sources: OptionSources) throws(DaemonOptionError) -> Value {
-        switch sources.setting(of: name, variable: variable, fileKey: isFileKey) {
+        switch sources.setting(of: name, variable: variable, fileKey: isFileKey, listSeparator: parser.listSeparator) {
         case .none:
             return defaultValue
         case let .some(setting):
@@ -132,7 +132,7 @@ public struct OptionSources: Sendable {
     }
 
     /// The winning text for an option and where it came from; nil: the default.
-    func setting(of name: String, variable: String?, fileKey: Bool) -> OptionSetting? {
+    func setting(of name: String, variable: String?, fileKey: Bool, listSeparator: String?) -> OptionSetting? {
         if let text = commandLine[name] {
             return OptionSetting(text: text, origin: .commandLine(flag: "--" + name), shownValue: text)
         }
@@ -145,7 +145,7 @@ public struct OptionSources: Sendable {
             // other options before this is reached.
             let text: String
             if case let .array(values) = entry.value {
-                text = values.map(\.optionText).joined(separator: ":")
+                text = values.map(\.optionText).joined(separator: listSeparator ?? ",")
             } else {
                 text = entry.value.optionText
             }

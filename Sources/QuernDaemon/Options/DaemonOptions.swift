@@ -222,14 +222,14 @@ public struct AnyDaemonOption: Sendable {
 
     /// Where the winning value comes from.
     public func origin(in sources: OptionSources) -> OptionOrigin {
-        sources.setting(of: name, variable: variable, fileKey: isFileKey)?.origin ?? .defaultValue
+        sources.setting(of: name, variable: variable, fileKey: isFileKey, listSeparator: listSeparator)?.origin ?? .defaultValue
     }
 
     /// The winning value as text — what was given (a switch as on or off),
     /// or the default as the docs show it — for `quern config` and for
     /// telling which options a reload changed.
     public func effectiveText(in sources: OptionSources) -> String {
-        guard let setting = sources.setting(of: name, variable: variable, fileKey: isFileKey) else { return defaultText }
+        guard let setting = sources.setting(of: name, variable: variable, fileKey: isFileKey, listSeparator: listSeparator) else { return defaultText }
         if isSwitch, let on = OptionValueParser<Bool>.onOff.parse(setting.text) { return on ? "on" : "off" }
         return setting.text
     }
