@@ -11,11 +11,24 @@ extension ArgumentHelp {
 }
 
 extension OptionSources {
-    /// The command-line values of the given option groups, and this process's environment.
+    /// The command-line values of the given option groups, and this process's
+    /// environment (for the commands other than serve and run, which read no
+    /// configuration file).
     init(_ groups: [String: String?]...) {
+        self.init(commandLine: Self.merged(groups), environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// `serve`'s and `run`'s sources: the given option groups, this
+    /// process's environment and the configuration file (`--config`,
+    /// `QUERN_CONFIG`, or /etc/quern/quern.toml when it exists).
+    static func withConfigurationFile(_ groups: [String: String?]...) throws(ConfigurationError) -> OptionSources {
+        try ConfigurationLoader.sources(commandLine: merged(groups), environment: ProcessInfo.processInfo.environment)
+    }
+
+    static func merged(_ groups: [[String: String?]]) -> [String: String?] {
         var commandLine: [String: String?] = [:]
         for group in groups { commandLine.merge(group) { _, new in new } }
-        self.init(commandLine: commandLine, environment: ProcessInfo.processInfo.environment)
+        return commandLine
     }
 }
 
@@ -46,8 +59,17 @@ struct ProcessingOptions: ParsableArguments {
     @Option(name: .customLong(O.timeout.name), help: ArgumentHelp(O.timeout))
     var timeout: String?
 
+    @Option(name: .customLong(O.config.name), help: ArgumentHelp(O.config))
+    var config: String?
+
     @Option(name: .customLong(O.logLevel.name), help: ArgumentHelp(O.logLevel))
     var logLevel: String?
+
+    @Option(name: .customLong(O.logFormat.name), help: ArgumentHelp(O.logFormat))
+    var logFormat: String?
+
+    @Option(name: .customLong(O.logFile.name), help: ArgumentHelp(O.logFile))
+    var logFile: String?
 
     @Flag(name: .customLong(O.diagnosticPipeline.name), help: ArgumentHelp(O.diagnosticPipeline))
     var diagnosticPipeline = false
@@ -61,7 +83,8 @@ struct ProcessingOptions: ParsableArguments {
     var commandLine: [String: String?] {
         models.commandLine.merging([
             O.maxBytes.name: maxBytes, O.maxPixels.name: maxPixels, O.maxAudioSeconds.name: maxAudioSeconds,
-            O.maxTextChars.name: maxTextChars, O.textTask.name: textTask, O.timeout.name: timeout, O.logLevel.name: logLevel,
+            O.maxTextChars.name: maxTextChars, O.textTask.name: textTask, O.timeout.name: timeout, O.config.name: config,
+            O.logLevel.name: logLevel, O.logFormat.name: logFormat, O.logFile.name: logFile,
             O.diagnosticPipeline.name: diagnosticPipeline ? "true" : nil, O.diagnosticDelayMs.name: diagnosticDelayMs,
             // A repeated flag becomes one list, as the variable writes it.
             O.trainDataDir.name: trainDataDir.isEmpty ? nil : trainDataDir.joined(separator: ":"),

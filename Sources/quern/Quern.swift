@@ -10,7 +10,7 @@ struct Quern: ParsableCommand {
         commandName: "quern",
         abstract: "Turns files dropped into an inbox into AI results (chat, embeddings, image labels, transcripts).",
         version: QuernVersion.string,
-        subcommands: [ServeCommand.self, RunCommand.self, ModelsCommand.self, TokenizeCommand.self, GenerateCommand.self, EmbedCommand.self, TranscribeCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, InfoCommand.self])
+        subcommands: [ServeCommand.self, RunCommand.self, ConfigCommand.self, ModelsCommand.self, TokenizeCommand.self, GenerateCommand.self, EmbedCommand.self, TranscribeCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, InfoCommand.self])
 }
 
 enum QuernVersion {
@@ -24,10 +24,11 @@ struct ComputeOptions: ParsableArguments {
 
     var commandLine: [String: String?] { [DaemonOptions.threads.name: threads] }
 
-    /// Loads OpenBLAS and applies the thread budget; a missing library is a
-    /// clear error, not a crash.
-    func prepare() throws -> BLASInfo {
-        let budget = try DaemonOptions.threads.resolve(OptionSources(commandLine))
+    /// Loads OpenBLAS and applies the thread budget (from `sources` when
+    /// given: serve and run read the configuration file too); a missing
+    /// library is a clear error, not a crash.
+    func prepare(_ sources: OptionSources? = nil) throws -> BLASInfo {
+        let budget = try DaemonOptions.threads.resolve(sources ?? OptionSources(commandLine))
         try BLAS.load()
         ComputeThreads.configure(threads: budget)
         return BLAS.info

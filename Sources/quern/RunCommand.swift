@@ -21,11 +21,12 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         // Every option is checked before anything is loaded.
-        let settings = try ProcessingSettings(OptionSources(processing.commandLine, compute.commandLine))
-        let logger = LogSetup.bootstrap(level: settings.logLevel)
+        let sources = try OptionSources.withConfigurationFile(processing.commandLine, compute.commandLine)
+        let settings = try ProcessingSettings(sources)
+        let logger = LogSetup.bootstrap(try LogSetup.settings(sources))
         let processor = try processing.processor(settings, check: (.sizes, false))
         if !settings.diagnostic, !processor.registry.servedTasks.isEmpty {
-            _ = try compute.prepare()
+            _ = try compute.prepare(sources)
         }
         let runner = SingleFileRunner(processor: processor, logger: logger)
         var allSucceeded = true

@@ -7,7 +7,10 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Watches the inbox and writes one JSON result per file to the outbox (foreground).",
         discussion: """
-            Every option can also be set with the QUERN_* variable named in its help; the command line wins. \
+            Every option can also be set with the QUERN_* variable named in its help, or as a key in the \
+            configuration file (--config; keys are the flags' names): the command line wins over the environment, \
+            which wins over the file. SIGHUP reads the configuration again and re-opens the log file; \
+            `quern config` shows every value and where it came from. \
             The work area and the archive default to <inbox>/.quern/work and <inbox>/.quern/archive/{done,failed} \
             and must be on the inbox's file system.
 
@@ -91,20 +94,35 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything slow: a SIGHUP while the models load must not kill the process.
+        let signals = SignalHandling()
         // Every option is checked before anything is loaded.
-        let sources = OptionSources(commandLine, processing.commandLine, compute.commandLine)
+        let commandLine = OptionSources.merged([self.commandLine, processing.commandLine, compute.commandLine])
+        let environment = ProcessInfo.processInfo.environment
+        let sources = try ConfigurationLoader.sources(commandLine: commandLine, environment: environment)
         let settings = try ProcessingSettings(sources)
         let configuration = try DaemonConfiguration(sources, timeout: settings.timeout)
-        let logger = LogSetup.bootstrap(level: settings.logLevel)
+        let logSettings = try LogSetup.settings(sources)
+        let logger = LogSetup.bootstrap(logSettings)
+        if let file = sources.file {
+            logger.info("configuration file read", metadata: ["path": "\(file.path)", "keys": "\(file.entries.count)"])
+        }
         let processor = try processing.processor(settings, check: (.checksums, true))
         if !settings.diagnostic, !processor.registry.servedTasks.isEmpty {
-            _ = try compute.prepare()
+            _ = try compute.prepare(sources)
         }
         for (task, reason) in processor.registry.unavailableTasks {
             logger.warning("task unavailable; its files get an unsupported error", metadata: ["task": "\(task.rawValue)", "reason": "\(reason)"])
         }
-        let daemon = Daemon(configuration: configuration, processor: processor, logger: logger)
-        let signals = SignalHandling.install(stopping: daemon)
+        let notifier = SystemdNotifier(environment: environment, logger: logger)
+        let observers = DaemonObservers([notifier].compactMap { $0 })
+        let daemon = Daemon(configuration: configuration, processor: processor, logger: logger, observer: observers)
+        let reloader = ConfigurationReloader(sources: sources, commandLine: commandLine, environment: environment, log: logSettings,
+                                             daemon: daemon, observer: observers, notifier: notifier, logger: logger)
+        signals.attach(SignalHandling.Actions(
+            stop: { daemon.requestStop(exitCode: 0, reason: $0) },
+            reload: { reloader.reload() },
+            reopenLog: { reloader.reopenLog() }))
         switch Result(catching: { () throws(Daemon.StartFailure) in try daemon.run() }) {
         case let .success(code):
             withExtendedLifetime(signals) {}

@@ -66,12 +66,15 @@ public final class Daemon: Sendable {
     private let observer: any DaemonObserver
     private let startedAt = Date().timeIntervalSince1970
     private let counts = Mutex<(ready: Bool, done: Int, failed: Int)>((false, 0, 0))
+    /// What SIGHUP may change while running (`apply(reloaded:)`, Daemon+Reload.swift).
+    let reloadable: Mutex<ReloadableSettings>
 
     public init(configuration: DaemonConfiguration, processor: FileProcessor, logger: Logger, observer: any DaemonObserver = DaemonObservers()) {
         self.configuration = configuration
         self.processor = processor
         self.logger = logger
         self.observer = observer
+        reloadable = Mutex(ReloadableSettings(configuration))
         workArea = WorkArea(layout: configuration.layout)
         publisher = ResultPublisher(layout: configuration.layout)
         retention = RetentionSweeper(layout: configuration.layout, policy: configuration.retention, logger: logger)
@@ -96,7 +99,7 @@ public final class Daemon: Sendable {
             if state.requested { return false }
             state.requested = true
             state.exitCode = exitCode
-            state.abandonAfter = DispatchTime.now().uptimeNanoseconds + ComputeLane.nanoseconds(configuration.shutdownGrace)
+            state.abandonAfter = DispatchTime.now().uptimeNanoseconds + ComputeLane.nanoseconds(shutdownGrace)
             return true
         }
         if first {
@@ -177,7 +180,7 @@ public final class Daemon: Sendable {
         handBack(modelQueue.close(discarding: true))
         _ = stages.wait(timeout: .now() + 2)
         intake.wait()
-        let graceDeadline = DispatchTime.now() + .nanoseconds(Int(ComputeLane.nanoseconds(configuration.shutdownGrace)) + 500_000_000)
+        let graceDeadline = DispatchTime.now() + .nanoseconds(Int(ComputeLane.nanoseconds(shutdownGrace)) + 500_000_000)
         if compute.wait(timeout: graceDeadline) == .timedOut {
             logger.warning("the running inference did not stop in time; its inputs are handed back")
         }

@@ -2,7 +2,8 @@ import Logging
 import QuernPipelines
 
 /// Every option of `quern serve` and `quern run`, declared once: flag,
-/// `QUERN_*` variable, default and help. `--help` and the options table in
+/// `QUERN_*` variable, configuration-file key (the flag's name), default,
+/// help and what SIGHUP does with it. `--help` and the options table in
 /// docs/daemon.md are generated from it (a test checks the doc), and
 /// `ProcessingSettings` and `DaemonConfiguration(options:)` read values
 /// through it, so a bad value is the same error wherever it came from.
@@ -87,7 +88,7 @@ public enum DaemonOptions {
     public static let shutdownGrace = DaemonOption<Double>(
         "shutdown-grace", variable: "QUERN_SHUTDOWN_GRACE", valueName: "s", summary: "Seconds SIGTERM waits for a running inference",
         default: DaemonConfiguration.defaultShutdownGraceSeconds, shown: seconds(DaemonConfiguration.defaultShutdownGraceSeconds),
-        commands: [.serve], parser: .seconds(allowingZero: true))
+        commands: [.serve], onReload: .applied, parser: .seconds(allowingZero: true))
     public static let maxAttempts = DaemonOption<Int>(
         "max-attempts", variable: "QUERN_MAX_ATTEMPTS", valueName: "n",
         summary: "Crashes on one input before it gets an error result instead",
@@ -102,7 +103,23 @@ public enum DaemonOptions {
     public static let logLevel = DaemonOption<Logger.Level>(
         "log-level", variable: "QUERN_LOG_LEVEL", valueName: "level",
         summary: "Log level: " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "),
-        default: .info, shown: Logger.Level.info.rawValue, commands: both, parser: .logLevel)
+        default: .info, shown: Logger.Level.info.rawValue, commands: both, onReload: .applied, parser: .logLevel)
+    public static let logFormat = DaemonOption<LogFormat>(
+        "log-format", variable: "QUERN_LOG_FORMAT", valueName: "format",
+        summary: "Log lines as logfmt (key=value) or json (one object per line, the same fields)",
+        default: .logfmt, shown: LogFormat.logfmt.rawValue, commands: both, onReload: .applied, parser: .logFormat)
+    public static let logFile = DaemonOption<String?>(
+        "log-file", variable: "QUERN_LOG_FILE", valueName: "path",
+        summary: "Append log lines to this file instead of stderr; SIGHUP and SIGUSR1 open it again (for logrotate)",
+        default: nil, shown: "stderr", commands: both, onReload: .applied, parser: OptionValueParser.path.optional)
+
+    // MARK: The configuration file
+
+    public static let config = DaemonOption<String?>(
+        "config", variable: "QUERN_CONFIG", valueName: "file",
+        summary: "TOML file of options, keys named as the flags (max-memory = \"2G\"); flags and QUERN_* variables win over it",
+        default: nil, shown: ConfigurationLoader.defaultPath + " when it exists", commands: both, fileKey: false,
+        parser: OptionValueParser.path.optional)
 
     // MARK: Limits
 
@@ -164,20 +181,21 @@ public enum DaemonOptions {
 
     /// Every option, in the order help and the docs list them.
     public static let all: [AnyDaemonOption] = [
-        AnyDaemonOption(inbox), AnyDaemonOption(outbox), AnyDaemonOption(models), AnyDaemonOption(work), AnyDaemonOption(archive),
+        AnyDaemonOption(config), AnyDaemonOption(inbox), AnyDaemonOption(outbox), AnyDaemonOption(models), AnyDaemonOption(work), AnyDaemonOption(archive),
         AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(keepInputs), AnyDaemonOption(keepInputsDays),
         AnyDaemonOption(keepInputsSize), AnyDaemonOption(keepResultsDays), AnyDaemonOption(keepResultsSize),
         AnyDaemonOption(retentionInterval), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
-        AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
+        AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(logLevel),
+        AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]
 
     /// The options table of docs/daemon.md; a test keeps the doc equal to
     /// it, so the doc cannot drift from the flags, variables and defaults.
     public static var markdownTable: String {
-        var lines = ["| option | environment | default | commands | what it does |", "| --- | --- | --- | --- | --- |"]
+        var lines = ["| option | environment | default | commands | on SIGHUP | what it does |", "| --- | --- | --- | --- | --- | --- |"]
         for option in all where !option.isHidden {
             let flag = "`" + option.flag + (option.valueName.map { " " + $0.uppercased() } ?? "") + "`"
             let variable = option.variable.map { "`" + $0 + (option.valueName == nil ? "=1" : "") + "`" } ?? "—"
@@ -185,7 +203,9 @@ public enum DaemonOptions {
             let isLiteral = !option.defaultText.contains(" ") || option.defaultText.contains("<")
             let shown = isLiteral ? "`" + option.defaultText + "`" : option.defaultText
             let commands = DaemonCommand.allCases.filter(option.commands.contains).map(\.rawValue).joined(separator: ", ")
-            lines.append("| \(flag) | \(variable) | \(shown) | \(commands) | \(option.summary) |")
+            // SIGHUP concerns the daemon: an option only `run` reads has nothing to reload.
+            let reload = option.commands.contains(.serve) && option.isFileKey ? option.onReload.rawValue : "—"
+            lines.append("| \(flag) | \(variable) | \(shown) | \(commands) | \(reload) | \(option.summary) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -199,7 +219,9 @@ public enum DaemonOptions {
     }
 }
 
-/// An option without its value type, for listing (help, docs, tests).
+/// An option without its value type, for listing (help, docs, tests) and
+/// for what works on every option alike: the configuration file's keys,
+/// `quern config`, checking a reloaded configuration.
 public struct AnyDaemonOption: Sendable {
     public let name: String
     public let variable: String?
@@ -210,6 +232,13 @@ public struct AnyDaemonOption: Sendable {
     public let expected: String
     public let commands: Set<DaemonCommand>
     public let isHidden: Bool
+    public let onReload: ReloadBehavior
+    public let isFileKey: Bool
+    /// Valid texts, consecutive ones different (see `OptionValueParser.examples`).
+    public let examples: [String]
+    /// Non-nil for an option that takes several values (the file may give an array).
+    public let listSeparator: String?
+    private let check: @Sendable (OptionSources) throws(DaemonOptionError) -> Void
 
     public init<Value>(_ option: DaemonOption<Value>) {
         name = option.name
@@ -221,15 +250,37 @@ public struct AnyDaemonOption: Sendable {
         expected = option.expected
         commands = option.commands
         isHidden = option.isHidden
+        onReload = option.onReload
+        isFileKey = option.isFileKey
+        examples = option.parser.examples
+        listSeparator = option.parser.listSeparator
+        check = { sources throws(DaemonOptionError) in _ = try option.resolve(sources) }
     }
 
     public var flag: String { "--" + name }
     public var isSwitch: Bool { valueName == nil }
+
+    /// Throws the option's error when the value that wins in `sources` is not valid.
+    public func validate(_ sources: OptionSources) throws(DaemonOptionError) { try check(sources) }
+
+    /// Where the winning value comes from.
+    public func origin(in sources: OptionSources) -> OptionOrigin {
+        sources.setting(of: name, variable: variable, fileKey: isFileKey, listSeparator: listSeparator)?.origin ?? .defaultValue
+    }
+
+    /// The winning value as text — what was given (a switch as on or off),
+    /// or the default as the docs show it — for `quern config` and for
+    /// telling which options a reload changed.
+    public func effectiveText(in sources: OptionSources) -> String {
+        guard let setting = sources.setting(of: name, variable: variable, fileKey: isFileKey, listSeparator: listSeparator) else { return defaultText }
+        if isSwitch, let on = OptionValueParser<Bool>.onOff.parse(setting.text) { return on ? "on" : "off" }
+        return setting.text
+    }
 }
 
 extension OptionValueParser where Value == TaskName {
     static func task(among tasks: [TaskName]) -> Self {
-        Self(expected: "one of " + tasks.map(\.rawValue).joined(separator: ", ")) { text in
+        Self(expected: "one of " + tasks.map(\.rawValue).joined(separator: ", "), examples: tasks.map(\.rawValue)) { text in
             TaskName(rawValue: text).flatMap { tasks.contains($0) ? $0 : nil }
         }
     }
@@ -255,6 +306,16 @@ extension OptionValueParser where Value == Double {
 
 extension OptionValueParser where Value == Logger.Level {
     static var logLevel: Self {
-        Self(expected: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) { Logger.Level(rawValue: $0) }
+        Self(expected: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "), examples: ["warning", "debug", "error"]) {
+            Logger.Level(rawValue: $0)
+        }
+    }
+}
+
+extension OptionValueParser where Value == LogFormat {
+    static var logFormat: Self {
+        Self(expected: "one of " + LogFormat.allCases.map(\.rawValue).joined(separator: ", "), examples: LogFormat.allCases.map(\.rawValue)) {
+            LogFormat(rawValue: $0)
+        }
     }
 }

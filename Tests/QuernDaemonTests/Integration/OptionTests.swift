@@ -11,7 +11,8 @@ extension Integration {
         /// Text no option accepts: an empty path, or letters where a number
         /// or one of a few words is expected.
         static func badValue(for option: AnyDaemonOption) -> String {
-            option.valueName == "dir" ? "" : "zz"
+            // Any other text is a valid path (a log file, a configuration file).
+            ["dir", "file", "path"].contains(option.valueName) ? "" : "zz"
         }
 
         /// The command line around the option under test: a file for `run`
