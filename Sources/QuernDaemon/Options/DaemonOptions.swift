@@ -288,7 +288,8 @@ extension OptionValueParser where Value == TaskName {
 
 extension OptionValueParser where Value == RetentionPolicy.KeepInputs {
     static var keepInputs: Self {
-        Self(expected: "one of " + RetentionPolicy.KeepInputs.allCases.map(\.rawValue).joined(separator: ", ")) {
+        Self(expected: "one of " + RetentionPolicy.KeepInputs.allCases.map(\.rawValue).joined(separator: ", "),
+             examples: RetentionPolicy.KeepInputs.allCases.map(\.rawValue)) {
             RetentionPolicy.KeepInputs(rawValue: $0)
         }
     }
@@ -297,7 +298,7 @@ extension OptionValueParser where Value == RetentionPolicy.KeepInputs {
 extension OptionValueParser where Value == Double {
     /// Days above 0, up to a hundred years; given in seconds (what the sweeper compares).
     static var days: Self {
-        Self(expected: "a number of days above 0 up to 36500") { text in
+        Self(expected: "a number of days above 0 up to 36500", examples: ["30", "0.5", "365"]) { text in
             guard let value = Double(text), value.isFinite, value > 0, value <= 36500 else { return nil }
             return value * 86400
         }
