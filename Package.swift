@@ -109,7 +109,7 @@ let package = Package(
         // The long-running service: inbox watching, claims, durable results, recovery.
         .target(
             name: "QuernDaemon",
-            dependencies: ["QuernJSON", "QuernPipelines", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["QuernJSON", "QuernTensor", "QuernPipelines", .product(name: "Logging", package: "swift-log")]),
 
         // The command-line front end.
         .executableTarget(

@@ -35,6 +35,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.failed.name), help: ArgumentHelp(O.failed))
     var failed: String?
 
+    @Option(name: .customLong(O.statusFile.name), help: ArgumentHelp(O.statusFile))
+    var statusFile: String?
+
     @Flag(name: .customLong(O.poll.name), help: ArgumentHelp(O.poll))
     var poll = false
 
@@ -59,7 +62,7 @@ struct ServeCommand: ParsableCommand {
     private var commandLine: [String: String?] {
         [
             O.inbox.name: inbox, O.outbox.name: outbox, O.work.name: work, O.archive.name: archive, O.done.name: done,
-            O.failed.name: failed, O.poll.name: poll ? "true" : nil, O.pollInterval.name: pollInterval, O.settle.name: settle,
+            O.failed.name: failed, O.statusFile.name: statusFile, O.poll.name: poll ? "true" : nil, O.pollInterval.name: pollInterval, O.settle.name: settle,
             O.shutdownGrace.name: shutdownGrace, O.maxAttempts.name: maxAttempts, O.maxMemory.name: maxMemory,
         ]
     }
@@ -77,11 +80,15 @@ struct ServeCommand: ParsableCommand {
         for (task, reason) in processor.registry.unavailableTasks {
             logger.warning("task unavailable; its files get an unsupported error", metadata: ["task": "\(task.rawValue)", "reason": "\(reason)"])
         }
-        let daemon = Daemon(configuration: configuration, processor: processor, logger: logger)
+        let statusFile = StatusFile(path: configuration.statusFile) { message in
+            logger.warning("status file not written; quern status cannot see this daemon", metadata: ["error": "\(message)"])
+        }
+        let daemon = Daemon(configuration: configuration, processor: processor, logger: logger, observer: DaemonObservers([statusFile]))
         let signals = SignalHandling.install(stopping: daemon)
         switch Result(catching: { () throws(Daemon.StartFailure) in try daemon.run() }) {
         case let .success(code):
             withExtendedLifetime(signals) {}
+            statusFile.markStopped(daemon.status())
             Self.leave(code)
         case let .failure(failure):
             logger.critical("cannot start", metadata: ["error": "\(failure)"])

@@ -9,7 +9,9 @@
 ///   when the process dies is charged an attempt: the ones merely waiting in
 ///   a queue did nothing that could have killed the process;
 /// - `.attempt-N`: recovery restarted this input N times after a crash;
-/// - `.handed-back`: a graceful shutdown stopped before finishing it.
+/// - `.handed-back`: a graceful shutdown stopped before finishing it;
+/// - `.cancel`: `quern cancel` asked for the job to stop (the lane writes a
+///   `cancelled` result within a second; deleting the input does the same).
 struct Claim: Sendable, Equatable {
     var id: String
     var name: [UInt8]
@@ -22,5 +24,6 @@ struct Claim: Sendable, Equatable {
     static func writtenMarker(succeeded: Bool) -> String { succeeded ? ".written-ok" : ".written-error" }
     static let handedBackMarker = ".handed-back"
     static let runningMarker = ".running"
+    static let cancelMarker = ".cancel"
     static let attemptPrefix = ".attempt-"
 }

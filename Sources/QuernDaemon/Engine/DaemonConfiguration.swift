@@ -37,6 +37,18 @@ public struct DaemonConfiguration: Sendable {
     /// models leave of it is the budget inputs are admitted against. nil:
     /// three quarters of the cgroup's or the machine's memory.
     public var maxMemory: Int?
+    /// Where the status `quern status` reads is kept (`StatusFile`).
+    public var statusFile: String
 
-    public init(layout: DaemonLayout) { self.layout = layout }
+    /// `<inbox>/.quern/status.json`, the status file's default place.
+    public static func defaultStatusFile(inbox: String) -> String {
+        var trimmed = inbox
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed + "/.quern/status.json"
+    }
+
+    public init(layout: DaemonLayout) {
+        self.layout = layout
+        statusFile = Self.defaultStatusFile(inbox: String(decoding: layout.inbox, as: UTF8.self))
+    }
 }

@@ -32,6 +32,10 @@ public enum DaemonOptions {
     public static let failed = DaemonOption<String?>(
         "failed", variable: "QUERN_FAILED", valueName: "dir", summary: "Archive for inputs with an error result",
         default: nil, shown: "<archive>/failed", commands: [.serve], parser: OptionValueParser.path.optional)
+    public static let statusFile = DaemonOption<String?>(
+        "status-file", variable: "QUERN_STATUS_FILE", valueName: "file",
+        summary: "Status file the daemon rewrites every second, which quern status reads",
+        default: nil, shown: "<inbox>/.quern/status.json", commands: [.serve], parser: OptionValueParser.path.optional)
 
     // MARK: Watching
 
@@ -125,7 +129,7 @@ public enum DaemonOptions {
     /// Every option, in the order help and the docs list them.
     public static let all: [AnyDaemonOption] = [
         AnyDaemonOption(inbox), AnyDaemonOption(outbox), AnyDaemonOption(models), AnyDaemonOption(work), AnyDaemonOption(archive),
-        AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
+        AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(statusFile), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
         AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),

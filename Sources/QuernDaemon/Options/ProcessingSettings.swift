@@ -64,6 +64,8 @@ extension DaemonConfiguration {
         shutdownGrace = ProcessingSettings.duration(seconds: try O.shutdownGrace.resolve(sources))
         maxAttempts = try O.maxAttempts.resolve(sources)
         maxMemory = try O.maxMemory.resolve(sources)
+        let inbox = try O.inbox.resolve(sources)
+        statusFile = try O.statusFile.resolve(sources) ?? DaemonConfiguration.defaultStatusFile(inbox: inbox)
         self.timeout = timeout
     }
 }

@@ -16,12 +16,12 @@ public final class BatchExecution: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let task: Task<Void, Never>
 
-    public init(pipeline: AnyPipeline, batch: [any Sendable], timeout: Duration) {
+    public init(pipeline: AnyPipeline, batch: [any Sendable], timeout: Duration, monitor: JobMonitor = JobMonitor(), slots: [Int]? = nil) {
         let outcome = self.outcome
         let finished = self.finished
         let deadline = ContinuousClock.now.advanced(by: timeout)
         task = Task.detached(priority: .userInitiated) {
-            let results = await pipeline.run(batch, context: PipelineContext(deadline: deadline))
+            let results = await pipeline.run(batch, context: PipelineContext(deadline: deadline, monitor: monitor, slots: slots))
             outcome.results.withLock { $0 = results }
             finished.signal()
         }
