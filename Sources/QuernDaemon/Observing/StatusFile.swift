@@ -79,7 +79,7 @@ public final class StatusFile: DaemonObserver {
                              .object([("name", .string(name)), ("waiting_s", .double(lane.oldestWaitingSeconds ?? 0))])
                          } ?? .null)])
             })),
-            ("running", .array(status.running.map { running in
+            ("running_jobs", .array(status.running.map { running in
                 var members: [(key: String, value: JSONValue)] = [
                     ("name", .string(running.job.name)), ("claim_id", .string(running.job.claimID)), ("kind", .string(running.job.kind.rawValue)),
                     ("task", .optional(running.job.task?.rawValue)), ("model", .optional(running.job.model)), ("lane", .string(running.job.lane)),
@@ -128,7 +128,7 @@ public struct StatusReport: Sendable {
         }
     }
 
-    /// The file's document, with `running` (bool) set from whether its pid is alive.
+    /// The file's document, with `running` (a bool) added: whether its pid is alive and it is not stopped.
     public var document: JSONValue
     public var isRunning: Bool
 
@@ -172,7 +172,7 @@ public struct StatusReport: Sendable {
             let tasks = (model["tasks"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
             lines.append("  \(model["name"]?.stringValue ?? "?") (\(tasks)): \(model["loaded"]?.boolValue == true ? "loaded" : "not loaded")")
         }
-        let running = d["running"]?.arrayValue ?? []
+        let running = d["running_jobs"]?.arrayValue ?? []
         lines.append("running:" + (running.isEmpty ? " nothing" : ""))
         for job in running {
             let elapsed = job["elapsed_s"]?.doubleValue.map { String(format: "%.1f s", $0) } ?? "?"

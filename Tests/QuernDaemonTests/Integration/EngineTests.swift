@@ -67,11 +67,11 @@ extension Integration {
             #expect(working.contains("name=long.txt") && working.contains("elapsed_s=") && working.contains("of 3600"), "\(working)")
 
             // The status file, and quern status reading it.
-            #expect(scratch.waitUntil(timeout: 5) { ((Self.statusFile(scratch)?["running"] as? [[String: Any]]) ?? []).count == 1 })
+            #expect(scratch.waitUntil(timeout: 5) { ((Self.statusFile(scratch)?["running_jobs"] as? [[String: Any]]) ?? []).count == 1 })
             let document = try #require(Self.statusFile(scratch))
             #expect(document["pid"] as? Int == Int(daemon.pid) && document["state"] as? String == "running")
             #expect(document["files_done"] as? Int == 2 && document["files_failed"] as? Int == 0)
-            let running = try #require((document["running"] as? [[String: Any]])?.first)
+            let running = try #require((document["running_jobs"] as? [[String: Any]])?.first)
             #expect(running["name"] as? String == "long.txt" && running["lane"] as? String == "quern-diagnostic-chat")
             #expect((running["elapsed_s"] as? Double ?? 0) > 0 && (running["progress"] as? [String: Any])?["unit"] as? String == "second")
             let lanes = (document["lanes"] as? [[String: Any]]) ?? []

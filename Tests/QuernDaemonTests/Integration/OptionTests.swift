@@ -11,7 +11,7 @@ extension Integration {
         /// Text no option accepts: an empty path, or letters where a number
         /// or one of a few words is expected.
         static func badValue(for option: AnyDaemonOption) -> String {
-            option.valueName == "dir" ? "" : "zz"
+            option.valueName == "dir" || option.valueName == "file" ? "" : "zz"
         }
 
         /// The command line around the option under test: a file for `run`
