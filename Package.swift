@@ -161,7 +161,8 @@ let package = Package(
                            "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "QuernDaemonTests",
-            dependencies: ["QuernDaemon", "QuernPipelines", "QuernModels", "QuernLearning", "QuernTensor", "QuernJSON", "QuernTestSupport"]),
+            dependencies: ["QuernDaemon", "QuernPipelines", "QuernModels", "QuernLearning", "QuernTensor", "QuernJSON", "QuernTestSupport",
+                           .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v5]
 )
