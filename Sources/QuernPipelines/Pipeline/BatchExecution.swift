@@ -3,10 +3,12 @@ import Synchronization
 
 /// One pipeline batch running in its own task, watched from a plain thread.
 ///
-/// The daemon's compute lane is a thread, not an async context, so it can
-/// wait with a timeout: when the deadline passes it writes `timeout` results
-/// straight away and cancels the task, but it only starts the next batch once
-/// this one has really returned — two inferences never run at once.
+/// A daemon lane is a thread, not an async context, so it can wait with a
+/// timeout: when the deadline passes (or the job is cancelled) it writes the
+/// result straight away and cancels the task, but it only starts its next
+/// batch once this one has really returned — one lane never runs two
+/// inferences at once. Progress and partial output reach the lane through
+/// `monitor`.
 public final class BatchExecution: Sendable {
     private final class Outcome: Sendable {
         let results = Mutex<[Result<TaskOutput, QuernError>]?>(nil)

@@ -78,10 +78,12 @@ public final class JobMonitor: Sendable {
 }
 
 /// A model that serves one or more tasks. The daemon loads it once and keeps
-/// it; it runs one batch at a time (never two pipelines at once), so a
-/// pipeline may use every compute thread.
+/// it, and runs its batches one at a time on its own lane; other models'
+/// lanes may run at the same time, and the tensor core then shares the
+/// compute threads between them (`ComputeThreads.laneStarted`), so a
+/// pipeline simply uses `parallelFor` and BLAS as if it had every core.
 ///
-/// Two phases, both run on the compute lane: `prepare` turns a validated job
+/// Two phases, both run on the model's lane: `prepare` turns a validated job
 /// into model input (decode PNG pixels, resample audio, tokenize) and is
 /// reported as decode time; `run` is the model itself, reported as inference.
 public protocol Pipeline: Sendable {

@@ -50,10 +50,12 @@ extension Integration {
             }
             #expect(await waitFor(10) { recorder.all.contains { if case .ready = $0 { true } else { false } } })
 
+            // One after the other: dropped together, the two would share a batch,
+            // and a batch's results come when its slowest input is done.
             try scratch.drop("quick.txt", text: "hello there\n")
-            try scratch.drop("long.txt", Array("quern-diagnostic:hang\n".utf8))
             #expect(await waitFor(10) { Self.finished(recorder.all, "quick.txt") != nil })
             let quick = try #require(Self.finished(recorder.all, "quick.txt"))
+            try scratch.drop("long.txt", Array("quern-diagnostic:hang\n".utf8))
             #expect(quick.status == .ok && quick.job.lane == "quern-diagnostic-chat" && quick.job.model == "quern-diagnostic")
             #expect(quick.readSeconds > 0 && quick.writeSeconds > 0 && quick.inferenceSeconds >= 0 && quick.queuedSeconds > 0)
 
