@@ -109,7 +109,7 @@ let package = Package(
         // The long-running service: inbox watching, claims, durable results, recovery.
         .target(
             name: "QuernDaemon",
-            dependencies: ["QuernJSON", "QuernPipelines", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["QuernJSON", "QuernTensor", "QuernPipelines", .product(name: "Logging", package: "swift-log")]),
 
         // The command-line front end.
         .executableTarget(
@@ -161,7 +161,8 @@ let package = Package(
                            "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "QuernDaemonTests",
-            dependencies: ["QuernDaemon", "QuernPipelines", "QuernModels", "QuernLearning", "QuernTensor", "QuernJSON", "QuernTestSupport"]),
+            dependencies: ["QuernDaemon", "QuernPipelines", "QuernModels", "QuernLearning", "QuernTensor", "QuernJSON", "QuernTestSupport",
+                           .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -38,6 +38,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.failed.name), help: ArgumentHelp(O.failed))
     var failed: String?
 
+    @Option(name: .customLong(O.statusFile.name), help: ArgumentHelp(O.statusFile))
+    var statusFile: String?
+
     @Flag(name: .customLong(O.poll.name), help: ArgumentHelp(O.poll))
     var poll = false
 
@@ -85,7 +88,7 @@ struct ServeCommand: ParsableCommand {
     private var commandLine: [String: String?] {
         [
             O.inbox.name: inbox, O.outbox.name: outbox, O.work.name: work, O.archive.name: archive, O.done.name: done,
-            O.failed.name: failed, O.poll.name: poll ? "true" : nil, O.pollInterval.name: pollInterval, O.settle.name: settle,
+            O.failed.name: failed, O.statusFile.name: statusFile, O.poll.name: poll ? "true" : nil, O.pollInterval.name: pollInterval, O.settle.name: settle,
             O.shutdownGrace.name: shutdownGrace, O.maxAttempts.name: maxAttempts, O.maxMemory.name: maxMemory,
             O.preload.name: preload ? "true" : nil, O.modelIdleUnload.name: modelIdleUnload,
             O.keepInputs.name: keepInputs, O.keepInputsDays.name: keepInputsDays, O.keepInputsSize.name: keepInputsSize,
@@ -114,8 +117,11 @@ struct ServeCommand: ParsableCommand {
         for (task, reason) in processor.registry.unavailableTasks {
             logger.warning("task unavailable; its files get an unsupported error", metadata: ["task": "\(task.rawValue)", "reason": "\(reason)"])
         }
+        let statusFile = StatusFile(path: configuration.statusFile) { message in
+            logger.warning("status file not written; quern status cannot see this daemon", metadata: ["error": "\(message)"])
+        }
         let notifier = SystemdNotifier(environment: environment, logger: logger)
-        let observers = DaemonObservers([notifier].compactMap { $0 })
+        let observers = DaemonObservers([statusFile] + [notifier].compactMap { $0 })
         let daemon = Daemon(configuration: configuration, processor: processor, logger: logger, observer: observers)
         let reloader = ConfigurationReloader(sources: sources, commandLine: commandLine, environment: environment, log: logSettings,
                                              daemon: daemon, observer: observers, notifier: notifier, logger: logger)
@@ -126,6 +132,7 @@ struct ServeCommand: ParsableCommand {
         switch Result(catching: { () throws(Daemon.StartFailure) in try daemon.run() }) {
         case let .success(code):
             withExtendedLifetime(signals) {}
+            statusFile.markStopped(daemon.status())
             Self.leave(code)
         case let .failure(failure):
             logger.critical("cannot start", metadata: ["error": "\(failure)"])

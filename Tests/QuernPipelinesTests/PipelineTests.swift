@@ -155,8 +155,30 @@ private struct StuckPipeline: Pipeline {
                 outcome: .failure(QuernError(code, "why")), model: nil, timings: Timings(), quernVersion: "0.1.0")
             try Data(JSONWriter.bytes(document.json, style: .compact)).write(to: scratch.outbox.appendingPathComponent("error-\(code.rawValue).json"))
         }
+        // Timeout and cancelled results, with and without the partial output they keep.
+        let partials: [(ErrorCode, TaskName, TaskOutput?)] = [
+            (.timeout, .chat, .chat(ChatOutput(content: "Once upon", finishReason: .length, usage: TokenUsage(promptTokens: 5, completionTokens: 2)))),
+            (.cancelled, .complete, .completion(CompletionOutput(text: " a time", finishReason: .length, usage: TokenUsage(promptTokens: 1, completionTokens: 3)))),
+            (.timeout, .transcribe, .transcription(TranscriptionOutput(text: "Hi.", segments: [.init(start: 0, end: 1, text: "Hi.", averageLogProbability: -0.2, noSpeechProbability: 0.01, compressionRatio: 1.1)], language: "en", durationSeconds: 300))),
+            (.cancelled, .embed, .diagnostic(DiagnosticOutput(bytes: 3, lines: 1, characters: 3))),
+            (.cancelled, .classify, nil),
+        ]
+        for (index, (code, task, partial)) in partials.enumerated() {
+            let document = ResultDocument(
+                claimID: "18ec9479457fa1d2-000002", input: facts, task: task, outcome: .failure(QuernError(code, "stopped")),
+                model: ModelIdentity(name: "m", weightsSHA256: nil), timings: Timings(), quernVersion: "0.1.0", partial: partial)
+            #expect(document.status == code.rawValue)
+            try Data(JSONWriter.bytes(document.json, style: .pretty)).write(to: scratch.outbox.appendingPathComponent("partial\(index).json"))
+        }
         let problems = try SchemaValidator.problems(in: [scratch.outbox.path])
         #expect(problems == nil, "\(problems ?? "")")
+        #expect(try scratch.result("partial0.json")["status"] as? String == "timeout")
+        #expect(((try scratch.result("partial0.json")["partial"] as? [String: Any])?["message"] as? [String: Any])?["content"] as? String == "Once upon")
+        #expect(try scratch.result("partial4.json")["partial"] == nil)
+        // An error other than timeout/cancelled never carries partial output.
+        let plain = ResultDocument(claimID: nil, input: facts, task: .chat, outcome: .failure(QuernError(.pipelineFailed, "x")), model: nil,
+                                   timings: Timings(), quernVersion: "0.1.0", partial: .diagnostic(DiagnosticOutput(bytes: 1, lines: 1, characters: 1)))
+        #expect(plain.status == "error" && plain.json["partial"] == nil)
         let nameHex = try scratch.result("ok0.json")["input"] as? [String: Any]
         #expect(nameHex?["name_hex"] as? String == "66ff0a")
     }

@@ -14,6 +14,8 @@ import QuernPipelines
 /// - `.handed-back`: a graceful shutdown stopped before finishing it;
 /// - `.folder-<task>`: the input came from the task folder `inbox/<task>/`
 ///   (made before the input is moved in, so it is there whenever the input is).
+/// - `.cancel`: `quern cancel` asked for the job to stop (the lane writes a
+///   `cancelled` result within a second; deleting the input does the same).
 struct Claim: Sendable, Equatable {
     var id: String
     var name: [UInt8]
@@ -28,6 +30,7 @@ struct Claim: Sendable, Equatable {
     static func writtenMarker(succeeded: Bool) -> String { succeeded ? ".written-ok" : ".written-error" }
     static let handedBackMarker = ".handed-back"
     static let runningMarker = ".running"
+    static let cancelMarker = ".cancel"
     static let attemptPrefix = ".attempt-"
     static let folderPrefix = ".folder-"
 

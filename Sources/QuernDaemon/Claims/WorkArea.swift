@@ -72,4 +72,63 @@ final class WorkArea: Sendable {
     func handBack(_ claim: Claim) {
         try? FileOps.touch(claim.marker(Claim.handedBackMarker))
     }
+
+    /// The job was cancelled: `quern cancel` left a `.cancel` marker in its
+    /// claim, or its input was deleted from the work area. Two `lstat`s.
+    func isCancelled(_ claim: Claim) -> Bool {
+        FileOps.exists(claim.marker(Claim.cancelMarker)) || !FileOps.exists(claim.inputPath)
+    }
+}
+
+/// `quern cancel`: marks claims in a work area so the daemon serving it stops
+/// them — no socket, only a file the lane looks for while it polls.
+public enum CancelRequest {
+    public struct Marked: Sendable, Equatable {
+        public var claimID: String
+        public var name: String
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case unreadableWorkArea(String)
+        case cannotMark(String)
+
+        public var description: String {
+            switch self {
+            case let .unreadableWorkArea(message), let .cannotMark(message): return message
+            }
+        }
+    }
+
+    /// Marks every claim whose input is named `name`, or whose claim id is
+    /// `name`, with `.cancel`. Returns what was marked (empty: nothing matched).
+    public static func mark(name: String, work: String) throws(Failure) -> [Marked] {
+        let workPath = Array(work.utf8)
+        var claims: [[UInt8]] = []
+        do {
+            try FileOps.forEachEntry(workPath) { entry in
+                if entry.first != UInt8(ascii: ".") { claims.append(entry) }
+                return true
+            }
+        } catch {
+            throw .unreadableWorkArea("cannot read the work area \(work): \(error) (is it the right --work or --inbox?)")
+        }
+        var marked: [Marked] = []
+        let wanted = Array(name.utf8)
+        for id in claims.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let directory = Paths.join(workPath, id)
+            var inputs: [[UInt8]] = []
+            try? FileOps.forEachEntry(directory) { entry in
+                if entry.first != UInt8(ascii: ".") { inputs.append(entry) }
+                return true
+            }
+            guard id == wanted || inputs.contains(wanted) else { continue }
+            do {
+                try FileOps.touch(Paths.join(directory, Claim.cancelMarker))
+            } catch {
+                throw .cannotMark("cannot mark claim \(String(decoding: id, as: UTF8.self)) as cancelled: \(error)")
+            }
+            marked.append(Marked(claimID: String(decoding: id, as: UTF8.self), name: ResultNames.display(inputs.first ?? wanted)))
+        }
+        return marked
+    }
 }

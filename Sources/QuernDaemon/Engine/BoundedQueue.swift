@@ -57,6 +57,33 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return batch
     }
 
+    /// The waiting elements, oldest first (a copy, for status reports).
+    func snapshot() -> [Element] {
+        condition.lock()
+        defer { condition.unlock() }
+        return (0..<count).compactMap { items[(head + $0) % items.count] }
+    }
+
+    /// Takes out every waiting element `matches` accepts (a cancelled job),
+    /// keeping the others in order.
+    func remove(where matches: (Element) -> Bool) -> [Element] {
+        condition.lock()
+        defer { condition.unlock() }
+        var kept: [Element] = []
+        var removed: [Element] = []
+        for offset in 0..<count {
+            guard let element = items[(head + offset) % items.count] else { continue }
+            if matches(element) { removed.append(element) } else { kept.append(element) }
+        }
+        guard !removed.isEmpty else { return [] }
+        for offset in 0..<items.count { items[offset] = nil }
+        head = 0
+        count = kept.count
+        for (offset, element) in kept.enumerated() { items[offset] = element }
+        condition.broadcast()
+        return removed
+    }
+
     /// Stops `put`; `take` drains what is left unless `discarding`, in which
     /// case the remaining elements are returned to the caller instead.
     @discardableResult

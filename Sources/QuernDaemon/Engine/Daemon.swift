@@ -3,16 +3,19 @@ import Foundation
 import Logging
 import QuernJSON
 import QuernPipelines
+import QuernTensor
 import Synchronization
 
 /// `quern serve`: watches the inbox and turns every file into exactly one
 /// result. The stages are threads joined by bounded queues:
 ///
-///     watcher → [candidates] → intake ×2 → [models] → compute ×1 → [results] → writers ×3
+///     watcher → [candidates] → intake ×2 → [one queue per model] → one lane per model → [results] → writers ×3
 ///
-/// intake claims, reads, hashes and inspects; compute runs one batch at a
-/// time; writers make results durable and archive inputs. A file that needs no
-/// model (bad input, unsupported task) goes from intake straight to a writer.
+/// intake claims, reads, hashes and inspects, and routes each job to its
+/// model's lane; each lane runs one batch at a time on its own thread (the
+/// lanes busy at once share the compute threads); writers make results
+/// durable and archive inputs. A file that needs no model (bad input,
+/// unsupported task) goes from intake straight to a writer.
 public final class Daemon: Sendable {
     public enum StartFailure: Error, CustomStringConvertible {
         case anotherDaemon(String)
@@ -36,15 +39,16 @@ public final class Daemon: Sendable {
         case recovered(RecoveredClaim, seen: UInt64)
     }
 
-    private struct ClaimedWork: Sendable {
-        var claim: Claim
-        var work: ModelWork
-    }
-
     private struct Finished: Sendable {
         var claim: Claim
         var document: ResultDocument
+        /// The lane that ran it, or "intake".
+        var lane: String = "intake"
     }
+
+    /// A job running this long gets progress lines, every `progressEvery` seconds.
+    static let progressAfter = 3.0
+    static let progressEvery = 5.0
 
     private let configuration: DaemonConfiguration
     private let processor: FileProcessor
@@ -53,7 +57,8 @@ public final class Daemon: Sendable {
     private let publisher: ResultPublisher
     private let retention: RetentionSweeper
     private let intakeQueue: BoundedQueue<IntakeItem>
-    private let modelQueue: BoundedQueue<ClaimedWork>
+    /// One per pipeline lane (model), by lane name; fixed at start.
+    private let lanes: [String: Lane]
     private let resultQueue: BoundedQueue<Finished>
     private let inFlight = Mutex<[String: Claim]>([:])
     /// Admission against --max-memory; set up in `run`, once the models are resident.
@@ -79,7 +84,12 @@ public final class Daemon: Sendable {
         publisher = ResultPublisher(layout: configuration.layout)
         retention = RetentionSweeper(layout: configuration.layout, policy: configuration.retention, logger: logger)
         intakeQueue = BoundedQueue(capacity: configuration.queueCapacity)
-        modelQueue = BoundedQueue(capacity: configuration.queueCapacity)
+        var lanes: [String: Lane] = [:]
+        for task in processor.registry.servedTasks {
+            guard let pipeline = processor.registry.pipeline(for: task), lanes[pipeline.lane] == nil else { continue }
+            lanes[pipeline.lane] = Lane(name: pipeline.lane, capacity: configuration.queueCapacity)
+        }
+        self.lanes = lanes
         resultQueue = BoundedQueue(capacity: configuration.queueCapacity)
         processor.registry.residency?.setListener { event in
             switch event {
@@ -158,7 +168,9 @@ public final class Daemon: Sendable {
             startThread("intake-\(index)", group: intake) { [self] in intakeLoop() }
         }
         let compute = DispatchGroup()
-        startThread("compute", group: compute) { [self] in computeLoop() }
+        for lane in lanes.values.sorted(by: { $0.name < $1.name }) {
+            startThread("lane-\(lane.name)", group: compute) { [self] in laneLoop(lane) }
+        }
         let writers = DispatchGroup()
         for index in 0..<max(1, configuration.writerThreads) {
             startThread("writer-\(index)", group: writers) { [self] in writerLoop() }
@@ -169,6 +181,7 @@ public final class Daemon: Sendable {
         // The main loop: a heartbeat a second (systemd's watchdog and STATUS=)
         // until a stop is requested.
         while stopRequest.wait(timeout: .now() + 1) == .timedOut {
+            cancelQueuedJobs()
             observer.observe(.heartbeat(status()))
         }
         // Stop taking files; what was not claimed yet stays in the inbox.
@@ -176,8 +189,8 @@ public final class Daemon: Sendable {
         budget.close()
         handBack(intakeQueue.close(discarding: true))
         // Queued model work is handed back (closing also frees an intake thread
-        // blocked on a full queue); the running batch gets the grace period.
-        handBack(modelQueue.close(discarding: true))
+        // blocked on a full queue); every lane's running batch gets the grace period.
+        for lane in lanes.values { handBack(lane.queue.close(discarding: true)) }
         _ = stages.wait(timeout: .now() + 2)
         intake.wait()
         let graceDeadline = DispatchTime.now() + .nanoseconds(Int(ComputeLane.nanoseconds(shutdownGrace)) + 500_000_000)
@@ -223,6 +236,17 @@ public final class Daemon: Sendable {
             case let .recovered(.rerun(recoveredClaim), recoveredAt):
                 claim = recoveredClaim
                 seen = recoveredAt
+                if workArea.isCancelled(recoveredClaim) {
+                    // `quern cancel` (or a deleted input) while the daemon was down.
+                    inFlight.withLock { $0[claim.id] = claim }
+                    let size = (try? FileOps.status(claim.inputPath))?.size
+                    var timings = Timings()
+                    timings.queued = Double(DispatchTime.now().uptimeNanoseconds &- recoveredAt) / 1e9
+                    let document = processor.refusal(facts: InputFacts(name: claim.name, size: size, sha256: nil, kind: .unknown),
+                                                     error: ComputeLane.cancelledError, claimID: claim.id, timings: timings)
+                    resultQueue.put(Finished(claim: claim, document: document))
+                    continue
+                }
             case let .recovered(.abandon(recoveredClaim, attempts), recoveredAt):
                 inFlight.withLock { $0[recoveredClaim.id] = recoveredClaim }
                 let size = (try? FileOps.status(recoveredClaim.inputPath))?.size
@@ -257,7 +281,19 @@ public final class Daemon: Sendable {
             workArea.clearRunning(claim)
             switch result.next {
             case let .needsModel(job, pipeline):
-                modelQueue.put(ClaimedWork(claim: claim, work: ModelWork(intake: result, job: job, pipeline: pipeline)))
+                guard let lane = lanes[pipeline.lane] else {
+                    releaseMemory(of: claim)
+                    let error = QuernError(.internalError, "no lane runs \(pipeline.identity.name) (lane \(pipeline.lane))")
+                    resultQueue.put(Finished(claim: claim, document: ResultDocument(
+                        claimID: claim.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
+                        timings: result.timings, quernVersion: processor.quernVersion)))
+                    continue
+                }
+                let report = JobReport(claimID: claim.id, name: ResultNames.display(claim.name), kind: result.facts.kind, task: job.request.task,
+                                       model: pipeline.identity.name, lane: lane.name,
+                                       waitedSeconds: result.timings.queued + result.timings.decode)
+                observer.observe(.jobQueued(report))
+                lane.queue.put(ClaimedWork(claim: claim, work: ModelWork(intake: result, job: job, pipeline: pipeline), report: report, seen: seen))
             case let .decided(error):
                 releaseMemory(of: claim)
                 let document = ResultDocument(
@@ -268,10 +304,11 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func computeLoop() {
-        let lane = ComputeLane(timeout: configuration.timeout, logger: logger)
+    /// One lane's thread: takes its model's jobs in batches and runs them.
+    private func laneLoop(_ lane: Lane) {
+        let runner = ComputeLane(timeout: configuration.timeout, logger: logger)
         while true {
-            let batch = modelQueue.takeBatch(
+            var batch = lane.queue.takeBatch(
                 limit: { $0.work.pipeline.maxBatchSize },
                 belongsWith: { $0.work.pipeline.identity == $1.work.pipeline.identity })
             if batch.isEmpty { return }
@@ -286,22 +323,99 @@ public final class Daemon: Sendable {
                 requestStop(exitCode: 1, reason: "a model file changed on disk")
                 return
             }
-            for item in batch { workArea.markRunning(item.claim) }
-            let hooks = ComputeLane.Hooks(
-                deliver: { [self] outcomes in
-                    for (index, outcome, timings) in outcomes {
-                        let item = batch[index]
-                        workArea.clearRunning(item.claim)
-                        releaseMemory(of: item.claim)
-                        let document = ResultDocument(
-                            claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome,
-                            model: item.work.pipeline.identity, timings: timings, quernVersion: processor.quernVersion)
-                        resultQueue.put(Finished(claim: item.claim, document: document))
-                    }
-                },
-                shouldAbandon: { [self] in graceExpired },
-                onStuck: { [self] in requestStop(exitCode: 70, reason: "a pipeline ignored cancellation") })
-            if lane.run(batch.map(\.work), hooks: hooks) == .abandoned { return }
+            // Cancelled while waiting: answered without running.
+            let cancelled = batch.filter { workArea.isCancelled($0.claim) }
+            if !cancelled.isEmpty {
+                finishCancelled(cancelled, lane: lane)
+                batch.removeAll { item in cancelled.contains { $0.claim.id == item.claim.id } }
+                if batch.isEmpty { continue }
+            }
+            if runBatch(batch, on: lane, runner: runner) == .abandoned { return }
+        }
+    }
+
+    private func runBatch(_ batch: [ClaimedWork], on lane: Lane, runner: ComputeLane) -> ComputeLane.End {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let monitor = JobMonitor()
+        var reports: [JobReport] = []
+        for item in batch {
+            workArea.markRunning(item.claim)
+            var report = item.report
+            report.waitedSeconds = Double(now &- item.seen) / 1e9
+            reports.append(report)
+            logger.info("started", metadata: [
+                "name": "\(report.name)", "kind": "\(report.kind.rawValue)", "task": "\(report.task?.rawValue ?? "-")",
+                "model": "\(report.model ?? "-")", "lane": "\(lane.name)", "claim": "\(report.claimID)",
+                "queued_ms": "\(Self.milliseconds(item.work.intake.timings.queued + Double(now &- item.work.intake.readyAt) / 1e9))",
+                "batch": "\(batch.count)",
+            ])
+            observer.observe(.jobStarted(report))
+        }
+        lane.began(reports.enumerated().map { Lane.RunningItem(report: $1, startedAt: now, slot: $0) }, monitor: monitor)
+        ComputeThreads.laneStarted()
+        defer {
+            ComputeThreads.laneFinished()
+            lane.ended()
+        }
+        let hooks = ComputeLane.Hooks(
+            deliver: { [self] outcomes in
+                for outcome in outcomes {
+                    let item = batch[outcome.index]
+                    lane.finished(slot: outcome.index)
+                    workArea.clearRunning(item.claim)
+                    releaseMemory(of: item.claim)
+                    let document = ResultDocument(
+                        claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome.result,
+                        model: item.work.pipeline.identity, timings: outcome.timings, quernVersion: processor.quernVersion,
+                        partial: outcome.partial)
+                    resultQueue.put(Finished(claim: item.claim, document: document, lane: lane.name))
+                }
+            },
+            shouldAbandon: { [self] in graceExpired },
+            onStuck: { [self] in requestStop(exitCode: 70, reason: "a pipeline ignored cancellation") },
+            isCancelled: { [self] index in workArea.isCancelled(batch[index].claim) },
+            poll: { [self] in logProgress(of: lane) })
+        return runner.run(batch.map(\.work), monitor: monitor, hooks: hooks)
+    }
+
+    /// Progress lines for the lane's long-running jobs: the first after
+    /// `progressAfter` seconds, then every `progressEvery` seconds.
+    private func logProgress(of lane: Lane) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        for (running, _) in lane.dueForProgress(now: now, after: Self.progressAfter, every: Self.progressEvery) {
+            var metadata: Logger.Metadata = [
+                "name": "\(running.job.name)", "task": "\(running.job.task?.rawValue ?? "-")", "lane": "\(lane.name)",
+                "claim": "\(running.job.claimID)", "elapsed_s": "\(String(format: "%.1f", running.elapsedSeconds))",
+            ]
+            if let progress = running.progress {
+                metadata["progress"] = "\(progress.summary)"
+                if let fraction = progress.fraction { metadata["percent"] = "\(String(format: "%.1f", fraction * 100))" }
+                observer.observe(.jobProgress(running.job, progress))
+            }
+            logger.info("working", metadata: metadata)
+        }
+    }
+
+    /// Queued jobs whose claim was cancelled get their result now, not when
+    /// their lane reaches them (a lane may be busy with a long job).
+    private func cancelQueuedJobs() {
+        for lane in lanes.values {
+            let cancelled = lane.queue.remove { workArea.isCancelled($0.claim) }
+            if !cancelled.isEmpty { finishCancelled(cancelled, lane: lane) }
+        }
+    }
+
+    private func finishCancelled(_ items: [ClaimedWork], lane: Lane) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        for item in items {
+            releaseMemory(of: item.claim)
+            var timings = item.work.intake.timings
+            timings.queued += Double(now &- item.work.intake.readyAt) / 1e9
+            let document = ResultDocument(
+                claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task,
+                outcome: .failure(ComputeLane.cancelledError), model: item.work.pipeline.identity, timings: timings,
+                quernVersion: processor.quernVersion)
+            resultQueue.put(Finished(claim: item.claim, document: document, lane: lane.name))
         }
     }
 
@@ -315,15 +429,15 @@ public final class Daemon: Sendable {
             switch publishRetrying(claim, bytes: bytes, succeeded: document.isSuccess) {
             case let .published(resultName):
                 logProcessed(document, folder: claim.folder, resultName: resultName, writeSeconds: FileProcessor.seconds(since: writeStart))
-                reportFinished(document, writeSeconds: FileProcessor.seconds(since: writeStart))
+                reportFinished(document, lane: finished.lane, writeSeconds: FileProcessor.seconds(since: writeStart))
                 retention.inputArchived(claimID: claim.id, succeeded: document.isSuccess)
             case .publishedByAnEarlierTry:
                 logProcessed(document, folder: claim.folder, resultName: Array("(published before a failed archive move)".utf8),
                              writeSeconds: FileProcessor.seconds(since: writeStart))
-                reportFinished(document, writeSeconds: FileProcessor.seconds(since: writeStart))
+                reportFinished(document, lane: finished.lane, writeSeconds: FileProcessor.seconds(since: writeStart))
                 retention.inputArchived(claimID: claim.id, succeeded: document.isSuccess)
             case .handedBack:
-                break
+                observer.observe(.jobFinished(FinishedJob(job: jobReport(document, lane: finished.lane), status: .handedBack)))
             }
             inFlight.withLock { $0[claim.id] = nil }
         }
@@ -375,7 +489,7 @@ public final class Daemon: Sendable {
             "name": "\(ResultNames.display(document.input.name))",
             "kind": "\(document.input.kind.rawValue)",
             "task": "\(document.task?.rawValue ?? "-")",
-            "status": "\(document.isSuccess ? "ok" : "error")",
+            "status": "\(document.status)",
             "result": "\(ResultNames.display(resultName))",
             "claim": "\(document.claimID ?? "-")",
             "queued_ms": "\(Self.milliseconds(document.timings.queued))",
@@ -389,31 +503,65 @@ public final class Daemon: Sendable {
         logger.info("processed", metadata: metadata)
     }
 
-    private func reportFinished(_ document: ResultDocument, writeSeconds: Double) {
+    private func jobReport(_ document: ResultDocument, lane: String) -> JobReport {
+        JobReport(claimID: document.claimID ?? "-", name: ResultNames.display(document.input.name), kind: document.input.kind,
+                  task: document.task, model: document.model?.name, lane: lane, waitedSeconds: document.timings.total)
+    }
+
+    private func reportFinished(_ document: ResultDocument, lane: String, writeSeconds: Double) {
         counts.withLock { counts in
             if document.isSuccess { counts.done += 1 } else { counts.failed += 1 }
         }
-        let job = JobReport(claimID: document.claimID ?? "-", name: ResultNames.display(document.input.name), kind: document.input.kind,
-                            task: document.task, model: document.model?.name, lane: document.model?.name ?? "intake",
-                            waitedSeconds: document.timings.total)
         let status: JobStatus = document.isSuccess ? .ok : (document.errorCode == .timeout ? .timeout : document.errorCode == .cancelled ? .cancelled : .error)
+        let produced: TaskOutput?
+        switch document.outcome {
+        case let .success(output): produced = output
+        case .failure: produced = document.partial
+        }
+        var tokens = 0
+        var audioSeconds = 0.0
+        switch produced {
+        case let .chat(output)?: tokens = output.usage.completionTokens
+        case let .completion(output)?: tokens = output.usage.completionTokens
+        case let .transcription(output)?:
+            // A whole transcription covers its duration; a partial one up to its last segment.
+            audioSeconds = document.isSuccess ? (output.durationSeconds ?? 0) : (output.segments.last?.end ?? 0)
+        default: break
+        }
         observer.observe(.jobFinished(FinishedJob(
-            job: job, status: status, errorCode: document.errorCode?.rawValue, decodeSeconds: document.timings.decode,
-            inferenceSeconds: document.timings.inference, writeSeconds: writeSeconds, queuedSeconds: document.timings.queued)))
+            job: jobReport(document, lane: lane), status: status, errorCode: document.errorCode?.rawValue,
+            readSeconds: document.timings.read, decodeSeconds: max(0, document.timings.decode - document.timings.read),
+            inferenceSeconds: document.timings.inference, writeSeconds: writeSeconds, queuedSeconds: document.timings.queued,
+            generatedTokens: tokens, audioSeconds: audioSeconds)))
     }
 
     /// What the daemon is doing now (`quern status`, the status file, systemd's STATUS=).
     public func status() -> DaemonStatus {
         let (ready, done, failed) = counts.withLock { ($0.ready, $0.done, $0.failed) }
-        let queued = modelQueue.waiting
+        let now = DispatchTime.now().uptimeNanoseconds
+        let ordered = lanes.values.sorted { $0.name < $1.name }
         return DaemonStatus(
             pid: ProcessInfo.processInfo.processIdentifier, version: processor.quernVersion, startedAt: startedAt,
             takenAt: Date().timeIntervalSince1970, ready: ready,
-            models: (processor.registry.residency?.models ?? []).map {
+            models: models,
+            lanes: ordered.map { $0.status(now: now) },
+            running: ordered.flatMap { $0.running(now: now) }, filesDone: done, filesFailed: failed, residentBytes: MemoryLimits.residentBytes())
+    }
+
+    /// Every model serving a task, once: loaded or not (models load on first
+    /// use); the diagnostic pipeline, which has no weights, counts as loaded.
+    private var models: [ModelStatus] {
+        if let residency = processor.registry.residency {
+            return residency.models.map {
                 ModelStatus(name: $0.name, tasks: $0.tasks, loaded: $0.loaded, loadSeconds: $0.loadSeconds, weightBytes: $0.weightBytes)
-            },
-            lanes: [LaneStatus(name: "compute", queued: queued, running: 0, oldestWaitingName: nil, oldestWaitingSeconds: nil)],
-            running: [], filesDone: done, filesFailed: failed, residentBytes: MemoryLimits.residentBytes())
+            }
+        }
+        var byName: [String: [TaskName]] = [:]
+        for task in processor.registry.servedTasks {
+            guard let pipeline = processor.registry.pipeline(for: task) else { continue }
+            byName[pipeline.identity.name, default: []].append(task)
+        }
+        return byName.keys.sorted().map { ModelStatus(name: $0, tasks: byName[$0] ?? [], loaded: true, loadSeconds: nil, weightBytes: 0) }
     }
 
     private static func milliseconds(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }

@@ -39,6 +39,18 @@ public struct DaemonConfiguration: Sendable {
     public var maxMemory: Int?
     /// What the archive and the outbox keep (default: everything, forever).
     public var retention = RetentionPolicy()
+    /// Where the status `quern status` reads is kept (`StatusFile`).
+    public var statusFile: String
 
-    public init(layout: DaemonLayout) { self.layout = layout }
+    /// `<inbox>/.quern/status.json`, the status file's default place.
+    public static func defaultStatusFile(inbox: String) -> String {
+        var trimmed = inbox
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed + "/.quern/status.json"
+    }
+
+    public init(layout: DaemonLayout) {
+        self.layout = layout
+        statusFile = Self.defaultStatusFile(inbox: String(decoding: layout.inbox, as: UTF8.self))
+    }
 }

@@ -50,6 +50,7 @@ struct FileIntake: Sendable {
         }
         let limit = processor.inspector.limits.maxBytes
         let bytes: [UInt8]
+        let readStart = DispatchTime.now()
         do {
             switch try FileOps.readFile(path, limit: limit) {
             case let .bytes(content): bytes = content
@@ -59,8 +60,10 @@ struct FileIntake: Sendable {
         } catch {
             return refuse(.inputUnreadable, "cannot read the file: \(error)", size: status.size)
         }
+        let readSeconds = FileProcessor.seconds(since: readStart)
         let inspected = processor.inspect(name: name, bytes: bytes, route: route)
         timings.decode = FileProcessor.seconds(since: started)
+        timings.read = readSeconds + inspected.hashSeconds
         switch inspected.outcome {
         case let .success((job, pipeline)):
             return IntakeResult(facts: inspected.facts, task: inspected.task, next: .needsModel(job: job, pipeline: pipeline), timings: timings)

@@ -22,12 +22,13 @@ public struct SingleFileRunner: Sendable {
         case let .decided(error):
             document = ResultDocument(claimID: nil, input: result.facts, task: result.task, outcome: .failure(error), model: nil, timings: result.timings, quernVersion: processor.quernVersion)
         case let .needsModel(job, pipeline):
-            var outcome: (Result<TaskOutput, QuernError>, Timings)?
+            var outcome: ComputeLane.Outcome?
             _ = lane.run([ModelWork(intake: result, job: job, pipeline: pipeline)], hooks: ComputeLane.Hooks(deliver: { delivered in
-                if let first = delivered.first { outcome = (first.result, first.timings) }
+                if let first = delivered.first { outcome = first }
             }))
-            let (answer, timings) = outcome ?? (.failure(QuernError(.internalError, "the pipeline returned nothing")), result.timings)
-            document = ResultDocument(claimID: nil, input: result.facts, task: job.request.task, outcome: answer, model: pipeline.identity, timings: timings, quernVersion: processor.quernVersion)
+            let delivered = outcome ?? ComputeLane.Outcome(0, .failure(QuernError(.internalError, "the pipeline returned nothing")), result.timings)
+            document = ResultDocument(claimID: nil, input: result.facts, task: job.request.task, outcome: delivered.result, model: pipeline.identity,
+                                      timings: delivered.timings, quernVersion: processor.quernVersion, partial: delivered.partial)
         }
         document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
         return document

@@ -33,6 +33,10 @@ public enum DaemonOptions {
     public static let failed = DaemonOption<String?>(
         "failed", variable: "QUERN_FAILED", valueName: "dir", summary: "Archive for inputs with an error result",
         default: nil, shown: "<archive>/failed", commands: [.serve], parser: OptionValueParser.path.optional)
+    public static let statusFile = DaemonOption<String?>(
+        "status-file", variable: "QUERN_STATUS_FILE", valueName: "file",
+        summary: "Status file the daemon rewrites every second, which quern status reads",
+        default: nil, shown: "<inbox>/.quern/status.json", commands: [.serve], parser: OptionValueParser.path.optional)
 
     // MARK: Retention
 
@@ -182,7 +186,7 @@ public enum DaemonOptions {
     /// Every option, in the order help and the docs list them.
     public static let all: [AnyDaemonOption] = [
         AnyDaemonOption(config), AnyDaemonOption(inbox), AnyDaemonOption(outbox), AnyDaemonOption(models), AnyDaemonOption(work), AnyDaemonOption(archive),
-        AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(keepInputs), AnyDaemonOption(keepInputsDays),
+        AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(statusFile), AnyDaemonOption(keepInputs), AnyDaemonOption(keepInputsDays),
         AnyDaemonOption(keepInputsSize), AnyDaemonOption(keepResultsDays), AnyDaemonOption(keepResultsSize),
         AnyDaemonOption(retentionInterval), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),

@@ -79,6 +79,8 @@ extension DaemonConfiguration {
         retention.resultsMaxAge = try O.keepResultsDays.resolve(sources)
         retention.resultsMaxBytes = try O.keepResultsSize.resolve(sources)
         retention.sweepInterval = try O.retentionInterval.resolve(sources)
+        let inbox = try O.inbox.resolve(sources)
+        statusFile = try O.statusFile.resolve(sources) ?? DaemonConfiguration.defaultStatusFile(inbox: inbox)
         self.timeout = timeout
     }
 }

@@ -89,7 +89,10 @@ public final class WhisperTranscriber: @unchecked Sendable {
     /// last frame is not content).
     /// `isCancelled` is asked between windows; a cancelled transcription
     /// stops there and returns what it has.
-    public func transcribe(features: Tensor, isCancelled: () -> Bool = { false }) throws(ModelError) -> WhisperTranscript {
+    /// `afterWindow` is told, after each window, the segments so far and the
+    /// seconds of audio done (for progress and partial results).
+    public func transcribe(features: Tensor, isCancelled: () -> Bool = { false },
+                           afterWindow: (_ segments: [WhisperSegment], _ doneSeconds: Double) -> Void = { _, _ in }) throws(ModelError) -> WhisperTranscript {
         let contentFrames = try self.contentFrames(of: features)
         var seek = 0
         var segments: [WhisperSegment] = []
@@ -105,6 +108,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
             if decoded.noSpeechProbability > options.noSpeechThreshold && !(decoded.averageLogProbability > options.logProbabilityThreshold) {
                 silentWindows += 1
                 seek += segmentSize
+                afterWindow(segments, Double(min(seek, contentFrames)) * Self.secondsPerFrame)
                 continue
             }
             let previousSeek = seek
@@ -120,6 +124,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
                     averageLogProbability: decoded.averageLogProbability, noSpeechProbability: decoded.noSpeechProbability,
                     compressionRatio: ratio))
             }
+            afterWindow(segments, Double(min(seek, contentFrames)) * Self.secondsPerFrame)
         }
         return WhisperTranscript(segments: segments, embedding: embedding.mean, windows: windows, silentWindows: silentWindows)
     }

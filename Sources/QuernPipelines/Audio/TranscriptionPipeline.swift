@@ -60,22 +60,25 @@ public struct TranscriptionPipeline: Pipeline {
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
         var results: [Result<TaskOutput, QuernError>] = []
-        for item in batch {
+        for (index, item) in batch.enumerated() {
             try context.checkCancellation()
             let transcript: WhisperTranscript
+            context.report(index, .audio(doneSeconds: 0, totalSeconds: item.durationSeconds))
             do {
-                transcript = try transcriber.transcribe(features: item.features, isCancelled: { Task.isCancelled })
+                transcript = try transcriber.transcribe(features: item.features, isCancelled: { Task.isCancelled }, afterWindow: { segments, done in
+                    // The segments so far are what a timeout or a cancellation keeps.
+                    context.report(index, .audio(doneSeconds: min(done, item.durationSeconds), totalSeconds: item.durationSeconds))
+                    let partial = Self.segments(of: segments)
+                    let text = segments.map(\.text).joined().trimmingCharacters(in: .whitespacesAndNewlines)
+                    context.recordPartial(index, .transcription(TranscriptionOutput(
+                        text: text, segments: partial, language: "en", durationSeconds: item.durationSeconds, notes: item.notes)))
+                })
             } catch {
                 results.append(.failure(QuernError(.pipelineFailed, "the speech model failed: \(error)")))
                 continue
             }
             try context.checkCancellation()
-            let segments = transcript.segments.map { segment in
-                TranscriptionOutput.Segment(
-                    start: segment.start, end: segment.end, text: segment.text,
-                    averageLogProbability: segment.averageLogProbability, noSpeechProbability: segment.noSpeechProbability,
-                    compressionRatio: segment.compressionRatio)
-            }
+            let segments = Self.segments(of: transcript.segments)
             var notes = item.notes
             if transcript.silentWindows > 0 {
                 notes.append("\(transcript.silentWindows) of \(transcript.windows) 30 s windows skipped as silence (no-speech probability > 0.6, average log-probability ≤ −1)")
@@ -86,5 +89,14 @@ public struct TranscriptionPipeline: Pipeline {
                 embedding: transcript.embedding, notes: notes, subtitles: subtitles))))
         }
         return results
+    }
+
+    static func segments(of segments: [WhisperSegment]) -> [TranscriptionOutput.Segment] {
+        segments.map { segment in
+            TranscriptionOutput.Segment(
+                start: segment.start, end: segment.end, text: segment.text,
+                averageLogProbability: segment.averageLogProbability, noSpeechProbability: segment.noSpeechProbability,
+                compressionRatio: segment.compressionRatio)
+        }
     }
 }

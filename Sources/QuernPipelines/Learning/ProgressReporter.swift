@@ -37,10 +37,14 @@ public final class ProgressReporter: Sendable {
     private let logInterval: Double
     private let now: @Sendable () -> Double
     private let state: Mutex<State>
+    /// Told every advance, with done and total (the daemon's job progress).
+    private let onAdvance: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
     public init(label: String, total: Int, unit: String = "examples", output: Output,
                 redrawInterval: Double = 0.1, logInterval: Double = 5,
-                now: @escaping @Sendable () -> Double = { ProgressReporter.monotonicSeconds() }) {
+                now: @escaping @Sendable () -> Double = { ProgressReporter.monotonicSeconds() },
+                onAdvance: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) {
+        self.onAdvance = onAdvance
         self.label = label
         self.total = max(0, total)
         self.unit = unit
@@ -86,9 +90,11 @@ public final class ProgressReporter: Sendable {
     }
 
     private func record(_ count: Int, free: Bool) {
+        var doneNow = 0
         let text: String? = state.withLock { state in
             guard !state.finished, count > 0 else { return nil }
             state.done = min(total, state.done + count)
+            doneNow = state.done
             if free { state.free = min(state.done, state.free + count) }
             let current = now()
             let interval: Double
@@ -103,6 +109,7 @@ public final class ProgressReporter: Sendable {
             case .log: return "\(label): " + line(state, elapsed: current - state.start, withLabel: false)
             }
         }
+        if doneNow > 0 { onAdvance?(doneNow, total) }
         if let text { emit(text) }
     }
 

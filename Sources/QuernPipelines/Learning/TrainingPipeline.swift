@@ -32,13 +32,13 @@ public struct TrainingPipeline: Pipeline {
 
     public func run(_ batch: [Job], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
         var results: [Result<TaskOutput, QuernError>] = []
-        for job in batch {
-            do { results.append(.success(try await train(job))) } catch { results.append(.failure(error)) }
+        for (index, job) in batch.enumerated() {
+            do { results.append(.success(try await train(job, index: index, context: context))) } catch { results.append(.failure(error)) }
         }
         return results
     }
 
-    private func train(_ job: Job) async throws(QuernError) -> TaskOutput {
+    private func train(_ job: Job, index: Int, context: PipelineContext) async throws(QuernError) -> TaskOutput {
         guard case let .train(request) = job.request else {
             throw QuernError(.internalError, "the training pipeline received a \(job.request.task.rawValue) job")
         }
@@ -52,7 +52,8 @@ public struct TrainingPipeline: Pipeline {
             plan: plan, quernVersion: QuernRelease.version,
             log: { message in logger.info("train \(request.name): \(message)") },
             progress: { label, total, unit in
-                ProgressReporter(label: "train \(request.name): \(label)", total: total, unit: unit, output: .log { logger.info("\($0)") })
+                ProgressReporter(label: "train \(request.name): \(label)", total: total, unit: unit, output: .log { logger.info("\($0)") },
+                                 onAdvance: { done, total in context.report(index, .steps(done: done, total: total, unit: label)) })
             })
         // The request's paths were checked; a dataset's own symbolic links
         // and table paths must not lead out of the allowed folders either:

@@ -4,6 +4,8 @@ public struct AnyPipeline: Sendable {
     public let identity: ModelIdentity
     public let tasks: Set<TaskName>
     public let maxBatchSize: Int
+    /// The daemon lane its jobs run on (`Pipeline.lane`).
+    public let lane: String
     private let prepareJob: @Sendable (Job) throws(QuernError) -> any Sendable
     private let prepareJobs: @Sendable ([Job]) -> [(result: Result<any Sendable, QuernError>, seconds: Double)]
     private let runBatch: @Sendable ([any Sendable], PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>]
@@ -12,6 +14,7 @@ public struct AnyPipeline: Sendable {
         identity = pipeline.identity
         tasks = pipeline.tasks
         maxBatchSize = max(1, pipeline.maxBatchSize)
+        lane = pipeline.lane
         prepareJob = { (job: Job) throws(QuernError) -> any Sendable in try pipeline.prepare(job) }
         prepareJobs = { jobs in pipeline.prepareBatch(jobs).map { ($0.result.map { $0 as any Sendable }, $0.seconds) } }
         runBatch = { (batch: [any Sendable], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] in

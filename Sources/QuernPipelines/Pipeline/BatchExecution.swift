@@ -3,10 +3,12 @@ import Synchronization
 
 /// One pipeline batch running in its own task, watched from a plain thread.
 ///
-/// The daemon's compute lane is a thread, not an async context, so it can
-/// wait with a timeout: when the deadline passes it writes `timeout` results
-/// straight away and cancels the task, but it only starts the next batch once
-/// this one has really returned — two inferences never run at once.
+/// A daemon lane is a thread, not an async context, so it can wait with a
+/// timeout: when the deadline passes (or the job is cancelled) it writes the
+/// result straight away and cancels the task, but it only starts its next
+/// batch once this one has really returned — one lane never runs two
+/// inferences at once. Progress and partial output reach the lane through
+/// `monitor`.
 public final class BatchExecution: Sendable {
     private final class Outcome: Sendable {
         let results = Mutex<[Result<TaskOutput, QuernError>]?>(nil)
@@ -16,12 +18,12 @@ public final class BatchExecution: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let task: Task<Void, Never>
 
-    public init(pipeline: AnyPipeline, batch: [any Sendable], timeout: Duration) {
+    public init(pipeline: AnyPipeline, batch: [any Sendable], timeout: Duration, monitor: JobMonitor = JobMonitor(), slots: [Int]? = nil) {
         let outcome = self.outcome
         let finished = self.finished
         let deadline = ContinuousClock.now.advanced(by: timeout)
         task = Task.detached(priority: .userInitiated) {
-            let results = await pipeline.run(batch, context: PipelineContext(deadline: deadline))
+            let results = await pipeline.run(batch, context: PipelineContext(deadline: deadline, monitor: monitor, slots: slots))
             outcome.results.withLock { $0 = results }
             finished.signal()
         }

@@ -23,8 +23,15 @@ public struct DiagnosticPipeline: Pipeline {
     public let maxBatchSize = 8
     /// Artificial time per job, to keep jobs in flight for crash tests.
     public let delay: Duration
+    /// The daemon runs one lane per model; the diagnostic pipeline stands in
+    /// for every model, so it takes one lane per default model folder
+    /// (`PipelineCatalog`), as the real models would.
+    public let lane: String
 
-    public init(delay: Duration = .zero) { self.delay = delay }
+    public init(delay: Duration = .zero, lane: String = "quern-diagnostic") {
+        self.delay = delay
+        self.lane = lane
+    }
 
     public func prepare(_ job: Job) throws(QuernError) -> Job {
         if let text = Self.text(of: job), let range = text.range(of: Self.slowPrepareMarker) {
@@ -36,11 +43,17 @@ public struct DiagnosticPipeline: Pipeline {
 
     public func run(_ batch: [Job], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
         var results: [Result<TaskOutput, QuernError>] = []
-        for job in batch {
+        for (index, job) in batch.enumerated() {
             if delay > .zero { try await sleep(delay) }
             let text = Self.text(of: job)
             if text?.contains(Self.hangMarker) == true {
-                try await sleep(.seconds(3600))
+                // What it has "produced" is its count, kept by a timeout or a
+                // cancellation; progress is the seconds it has slept.
+                context.recordPartial(index, .diagnostic(Self.measure(job)))
+                for second in 0..<3600 {
+                    context.report(index, .steps(done: second, total: 3600, unit: "second"))
+                    try await sleep(.seconds(1))
+                }
             }
             if text?.contains(Self.failMarker) == true {
                 results.append(.failure(QuernError(.pipelineFailed, "the diagnostic pipeline was asked to fail")))

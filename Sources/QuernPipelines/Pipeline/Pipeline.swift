@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The model behind a result: its name and the SHA-256 of its weights file,
 /// so a result can be traced to the exact bytes that produced it.
 public struct ModelIdentity: Sendable, Equatable {
@@ -27,8 +29,19 @@ public struct ModelIdentity: Sendable, Equatable {
 public struct PipelineContext: Sendable {
     /// When the daemon will give up on this batch and write `timeout` results.
     public var deadline: ContinuousClock.Instant
+    /// Where progress and partial output go; the daemon's lane reads it
+    /// while it waits for the batch (progress log lines, `quern status`, the
+    /// partial output a `timeout` or `cancelled` result keeps).
+    public var monitor: JobMonitor
+    /// The monitor's slot for each input of this batch (a retry of one input
+    /// alone reports into that input's slot of the original batch).
+    public var slots: [Int]
 
-    public init(deadline: ContinuousClock.Instant) { self.deadline = deadline }
+    public init(deadline: ContinuousClock.Instant, monitor: JobMonitor = JobMonitor(), slots: [Int]? = nil) {
+        self.deadline = deadline
+        self.monitor = monitor
+        self.slots = slots ?? []
+    }
 
     /// Long loops (token generation, encoder layers) call this between steps:
     /// after a timeout or at shutdown the task is cancelled, and the compute
@@ -36,13 +49,53 @@ public struct PipelineContext: Sendable {
     public func checkCancellation() throws(QuernError) {
         if Task.isCancelled { throw QuernError(.cancelled, "the job was cancelled") }
     }
+
+    /// How far input `index` of the batch has come (cheap: call it per token).
+    public func report(_ index: Int, _ progress: JobProgress) {
+        monitor.report(slot(index), progress)
+    }
+
+    /// What input `index` has produced so far; a result that ends in a
+    /// timeout or a cancellation keeps the latest one as `partial`.
+    public func recordPartial(_ index: Int, _ output: TaskOutput) {
+        monitor.recordPartial(slot(index), output)
+    }
+
+    private func slot(_ index: Int) -> Int { index < slots.count ? slots[index] : index }
+}
+
+/// Progress and partial output of the inputs of one batch, written by the
+/// pipeline's task and read by the lane's thread.
+public final class JobMonitor: Sendable {
+    private struct Slot {
+        var progress: JobProgress?
+        var partial: TaskOutput?
+    }
+
+    private let slots = Mutex<[Int: Slot]>([:])
+
+    public init() {}
+
+    public func report(_ slot: Int, _ progress: JobProgress) {
+        slots.withLock { $0[slot, default: Slot()].progress = progress }
+    }
+
+    public func recordPartial(_ slot: Int, _ output: TaskOutput) {
+        slots.withLock { $0[slot, default: Slot()].partial = output }
+    }
+
+    public func progress(_ slot: Int) -> JobProgress? { slots.withLock { $0[slot]?.progress } }
+
+    public func partial(_ slot: Int) -> TaskOutput? { slots.withLock { $0[slot]?.partial } }
 }
 
 /// A model that serves one or more tasks. The daemon loads it once and keeps
-/// it; it runs one batch at a time (never two pipelines at once), so a
-/// pipeline may use every compute thread.
+/// it, and runs its batches one at a time on its own lane; other models'
+/// lanes may run at the same time, and the tensor core then shares the
+/// compute threads between them (`ComputeThreads.laneStarted`), so a
+/// pipeline simply uses `parallelFor` and BLAS as if it had every core.
 ///
-/// Two phases, both run on the compute lane: `prepare` turns a validated job
+/// Two phases, both run on the model's lane: `prepare` turns a validated job
 /// into model input (decode PNG pixels, resample audio, tokenize) and is
 /// reported as decode time; `run` is the model itself, reported as inference.
 public protocol Pipeline: Sendable {
@@ -54,6 +107,9 @@ public protocol Pipeline: Sendable {
     /// Largest batch `run` accepts. Queued jobs of the same pipeline are
     /// grouped up to this size; 1 disables batching.
     var maxBatchSize: Int { get }
+    /// The daemon's lane (queue and worker thread) this pipeline's jobs run
+    /// on: by default one per model, its name.
+    var lane: String { get }
 
     func prepare(_ job: Job) throws(QuernError) -> Prepared
     /// Prepares the jobs of one batch, each with the seconds it took. The
@@ -67,6 +123,7 @@ public protocol Pipeline: Sendable {
 
 extension Pipeline {
     public var maxBatchSize: Int { 1 }
+    public var lane: String { identity.name }
 
     public func prepareBatch(_ jobs: [Job]) -> [(result: Result<Prepared, QuernError>, seconds: Double)] {
         jobs.map(timedPrepare)

@@ -49,6 +49,10 @@ public enum PipelineCatalog {
         var registry = PipelineRegistry()
         if options.diagnostic {
             registry.register(DiagnosticPipeline(delay: options.diagnosticDelay))
+            // One lane per default model folder, as the real models get.
+            for tasks in tasksByDefaultFolder() {
+                registry.register(DiagnosticPipeline(delay: options.diagnosticDelay, lane: "quern-diagnostic-" + tasks[0].rawValue), for: Set(tasks))
+            }
             return registry
         }
         let context = ModelLoadContext(modelsDirectory: options.modelsDirectory, limits: options.limits)

@@ -7,6 +7,8 @@ public struct InspectedInput: Sendable {
     public var task: TaskName?
     public var outcome: Result<(job: Job, pipeline: AnyPipeline), QuernError>
     public var decodeSeconds: Double
+    /// Of `decodeSeconds`: computing the SHA-256.
+    public var hashSeconds: Double = 0
 }
 
 /// The steps every input goes through, shared by `quern serve` and `quern run`
@@ -28,8 +30,10 @@ public struct FileProcessor: Sendable {
     /// `route`: the inbox task folder the file came from, nil for the inbox itself.
     public func inspect(name: [UInt8], bytes: [UInt8], route: FolderRoute? = nil) -> InspectedInput {
         let start = DispatchTime.now()
+        let sha256 = SHA256Hex.of(bytes)
+        let hashSeconds = Self.seconds(since: start)
         let inspection = inspector.inspect(name: name, bytes: bytes, route: route)
-        let facts = InputFacts(name: name, size: bytes.count, sha256: SHA256Hex.of(bytes), kind: inspection.kind)
+        let facts = InputFacts(name: name, size: bytes.count, sha256: sha256, kind: inspection.kind)
         let outcome: Result<(job: Job, pipeline: AnyPipeline), QuernError>
         var task: TaskName?
         switch inspection.outcome {
@@ -48,7 +52,7 @@ public struct FileProcessor: Sendable {
                 outcome = .failure(registry.missingPipeline(for: job.request.task))
             }
         }
-        return InspectedInput(facts: facts, task: task, outcome: outcome, decodeSeconds: Self.seconds(since: start))
+        return InspectedInput(facts: facts, task: task, outcome: outcome, decodeSeconds: Self.seconds(since: start), hashSeconds: hashSeconds)
     }
 
     /// A result for a file that was never read (not regular, unreadable, too big).

@@ -26,6 +26,10 @@ public struct Timings: Sendable, Equatable {
     /// Reading, hashing, kind detection, request validation and the
     /// pipeline's `prepare` (pixel / audio decoding, tokenizing).
     public var decode: Double = 0
+    /// Of `decode`: reading the file and hashing it. Not a member of the
+    /// result's `timings` (decode includes it); the daemon reports it as its
+    /// own stage to observers (`FinishedJob.readSeconds`).
+    public var read: Double = 0
     /// The model (`run`); for a batch, the whole batch's time.
     public var inference: Double = 0
     /// From seeing the file to the result being ready to write.
@@ -47,11 +51,16 @@ public struct ResultDocument: Sendable {
     public var timings: Timings
     public var quernVersion: String
     public var created: Date
+    /// What the model had produced when a `timeout` or `cancelled` result
+    /// stopped it (the text generated, the segments transcribed); written as
+    /// `partial`, only beside those two statuses.
+    public var partial: TaskOutput?
 
     public init(
         claimID: String?, input: InputFacts, task: TaskName?, outcome: Result<TaskOutput, QuernError>,
-        model: ModelIdentity?, timings: Timings, quernVersion: String, created: Date = Date()
+        model: ModelIdentity?, timings: Timings, quernVersion: String, created: Date = Date(), partial: TaskOutput? = nil
     ) {
+        self.partial = partial
         self.claimID = claimID
         self.input = input
         self.task = task
@@ -65,6 +74,20 @@ public struct ResultDocument: Sendable {
     public var isSuccess: Bool {
         if case .success = outcome { return true }
         return false
+    }
+
+    /// `ok`, `error`, or — for the two ways a job is stopped from outside,
+    /// which may carry `partial` output — `timeout` and `cancelled`.
+    public var status: String {
+        switch outcome {
+        case .success: return "ok"
+        case let .failure(error):
+            switch error.code {
+            case .timeout: return "timeout"
+            case .cancelled: return "cancelled"
+            default: return "error"
+            }
+        }
     }
 
     public var errorCode: ErrorCode? {
@@ -96,10 +119,11 @@ public struct ResultDocument: Sendable {
             members.append(("model", modelJSON))
             members.append(("result", output.json))
         case let .failure(error):
-            members.append(("status", .string("error")))
+            members.append(("status", .string(status)))
             members.append(("error", .object([("code", .string(error.code.rawValue)), ("message", .string(error.message))])))
             members.append(("model", modelJSON))
             members.append(("result", .null))
+            if let partial, status != "error" { members.append(("partial", partial.json)) }
         }
         members.append(("timings", .object([
             ("queued_ms", .milliseconds(timings.queued)),

@@ -88,10 +88,34 @@ public struct LanguageModelPipeline: Pipeline {
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
         var results: [Result<TaskOutput, QuernError>] = []
-        for item in batch {
+        for (index, item) in batch.enumerated() {
             do {
-                let output = try model.generator.generate(prompt: item.tokens, sampling: item.sampling,
-                                                          checkpoint: { try context.checkCancellation() })
+                // Progress (tokens, tokens/s) and the text so far go to the
+                // daemon as they come: a timeout or a cancellation keeps them.
+                let limit = item.sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
+                let clock = ContinuousClock()
+                var generationStart: ContinuousClock.Instant?
+                var steps = 0
+                var textSoFar = ""
+                let output = try model.generator.generate(
+                    prompt: item.tokens, sampling: item.sampling,
+                    checkpoint: {
+                        try context.checkCancellation()
+                        // Called before each token: the first call follows the prompt pass.
+                        let now = clock.now
+                        let start = generationStart ?? now
+                        generationStart = start
+                        let elapsed = (now - start).secondsValue
+                        context.report(index, .tokens(generated: steps, perSecond: elapsed > 0 ? Double(steps) / elapsed : 0, limit: limit))
+                        steps += 1
+                    },
+                    onText: { piece in
+                        textSoFar += piece
+                        let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: max(0, steps))
+                        context.recordPartial(index, item.isChat
+                            ? .chat(ChatOutput(content: textSoFar, finishReason: .length, usage: usage))
+                            : .completion(CompletionOutput(text: textSoFar, finishReason: .length, usage: usage)))
+                    })
                 let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: output.tokens.count)
                 let finish = output.finishReason
                 let details = GenerationDetails(
@@ -117,5 +141,13 @@ public struct LanguageModelPipeline: Pipeline {
             ("repetition_penalty", .float(s.repetitionPenalty)), ("seed", .int(s.seed)),
             ("stop", .array(s.stop.map(JSONValue.string))),
         ])
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double, for rates.
+    var secondsValue: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
     }
 }

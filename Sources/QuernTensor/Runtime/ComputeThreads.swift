@@ -38,10 +38,86 @@ public enum ComputeThreads {
         state.withLock { current in
             guard current != wanted else { return }
             current = wanted
-            BLAS.setThreads(wanted)
             ThreadPool.shared.resize(workers: wanted - 1)
         }
+        applyBLASThreads()
         return wanted
+    }
+
+    // MARK: Sharing the budget between lanes
+
+    /// The daemon runs one lane per model, each on its own thread; while k of
+    /// them are inside a batch at once, each should get about budget/k
+    /// threads instead of all of them fighting for every core. OpenBLAS's
+    /// thread count is one global setting, so while more than one lane is busy
+    /// it is 1 (each lane's BLAS calls run on the lane's own thread, in
+    /// parallel with the other lanes'); Quern's kernels split their work over
+    /// `perCallThreads`. A lone busy lane (the common case) gets everything,
+    /// exactly as before lanes existed.
+    private struct Sharing {
+        var busyLanes = 0
+        /// A `ThreadPool` job is running: its bodies may call BLAS, which must
+        /// then stay on their own thread.
+        var poolJobs = 0
+    }
+
+    private static let sharing = Mutex(Sharing())
+    /// `busyLanes`, readable without the lock on every `parallelFor`.
+    private static let busyLaneCount = Atomic<Int>(0)
+
+    /// Threads one call may use now: the whole budget, or its share while
+    /// several lanes are busy (at least 1).
+    public static var perCallThreads: Int {
+        let total = count
+        let lanes = busyLaneCount.load(ordering: .relaxed)
+        return lanes > 1 ? max(1, total / lanes) : total
+    }
+
+    /// Lanes inside a batch now.
+    public static var busyLanes: Int { busyLaneCount.load(ordering: .relaxed) }
+
+    /// A lane starts a batch (preparation and model). Pair with `laneFinished`.
+    public static func laneStarted() {
+        sharing.withLock { state in
+            state.busyLanes += 1
+            busyLaneCount.store(state.busyLanes, ordering: .relaxed)
+            setBLASThreads(state)
+        }
+    }
+
+    /// The lane's batch returned (or was abandoned).
+    public static func laneFinished() {
+        sharing.withLock { state in
+            state.busyLanes = max(0, state.busyLanes - 1)
+            busyLaneCount.store(state.busyLanes, ordering: .relaxed)
+            setBLASThreads(state)
+        }
+    }
+
+    static func poolJobStarted() {
+        sharing.withLock { state in
+            state.poolJobs += 1
+            setBLASThreads(state)
+        }
+    }
+
+    static func poolJobFinished() {
+        sharing.withLock { state in
+            state.poolJobs = max(0, state.poolJobs - 1)
+            setBLASThreads(state)
+        }
+    }
+
+    private static func applyBLASThreads() {
+        sharing.withLock { setBLASThreads($0) }
+    }
+
+    /// Called under `sharing`'s lock, so the setting always matches the
+    /// latest state (two lanes changing it at once cannot leave it stale).
+    private static func setBLASThreads(_ state: Sharing) {
+        let configured = Self.state.withLock { $0 }
+        let budget = configured == 0 ? availableCores : configured
+        BLAS.setThreads(state.poolJobs > 0 || state.busyLanes > 1 ? 1 : budget)
     }
 
     /// Runs `body` with the compute threads waiting for each next job by
@@ -67,7 +143,7 @@ public enum ComputeThreads {
 /// items, on the compute threads. Work items must be independent.
 public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     if count <= 0 { return }
-    let threads = ComputeThreads.count
+    let threads = ComputeThreads.perCallThreads
     let grain = max(1, grain)
     if threads == 1 || count <= grain {
         body(0..<count)
@@ -142,24 +218,28 @@ final class ThreadPool: @unchecked Sendable {
     }
 
     func run(chunks: Int, _ body: @escaping (Int) -> Void) {
-        guard chunks > 1, inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+        // While several lanes are busy each call gets its share of the workers.
+        let share = ComputeThreads.perCallThreads - 1
+        guard chunks > 1, share > 0, inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for chunk in 0..<chunks { body(chunk) }
             return
         }
+        // Bodies may call BLAS; OpenBLAS must then run in the calling thread
+        // instead of waking its own workers on cores this job already uses.
+        // (Taken before the pool's mutex: `configure` holds the budget's lock
+        // while it takes the pool's, so the other order could deadlock.)
+        ComputeThreads.poolJobStarted()
+        defer { ComputeThreads.poolJobFinished() }
         // The job is published under the mutex `resize` holds while it
         // starts workers, so every worker counted here will see it.
         pthread_mutex_lock(&mutex)
-        let active = targetWorkers
+        let active = min(targetWorkers, share)
         guard active > 0 else {
             pthread_mutex_unlock(&mutex)
             inUse.store(false, ordering: .releasing)
             for chunk in 0..<chunks { body(chunk) }
             return
         }
-        // Bodies may call BLAS; OpenBLAS must then run in the calling thread
-        // instead of waking its own workers on cores this job already uses.
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(targetWorkers + 1) }
         job = body
         jobWorkers = active
         chunkCount = chunks
