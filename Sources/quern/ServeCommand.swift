@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import QuernDaemon
+import QuernHTTP
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +14,8 @@ struct ServeCommand: ParsableCommand {
             and must be on the inbox's file system.
 
             Exit codes: 0 after SIGTERM/SIGINT; 75 when another quern already serves the inbox; \
-            70 when a pipeline ignored cancellation after a timeout; 1 on set-up errors.
+            70 when a pipeline ignored cancellation after a timeout; 69 when the CPU lacks an extension the binary \
+            was built for; 1 on set-up errors (a --metrics-listen address that cannot be bound among them).
             """)
 
     private typealias O = DaemonOptions
@@ -53,6 +56,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.maxMemory.name), help: ArgumentHelp(O.maxMemory))
     var maxMemory: String?
 
+    @Option(name: .customLong(O.metricsListen.name), help: ArgumentHelp(O.metricsListen))
+    var metricsListen: String?
+
     @OptionGroup var processing: ProcessingOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -61,6 +67,7 @@ struct ServeCommand: ParsableCommand {
             O.inbox.name: inbox, O.outbox.name: outbox, O.work.name: work, O.archive.name: archive, O.done.name: done,
             O.failed.name: failed, O.poll.name: poll ? "true" : nil, O.pollInterval.name: pollInterval, O.settle.name: settle,
             O.shutdownGrace.name: shutdownGrace, O.maxAttempts.name: maxAttempts, O.maxMemory.name: maxMemory,
+            O.metricsListen.name: metricsListen,
         ]
     }
 
@@ -69,7 +76,11 @@ struct ServeCommand: ParsableCommand {
         let sources = OptionSources(commandLine, processing.commandLine, compute.commandLine)
         let settings = try ProcessingSettings(sources)
         let configuration = try DaemonConfiguration(sources, timeout: settings.timeout)
+        let metricsAddress = try O.metricsListen.resolve(sources)
         let logger = LogSetup.bootstrap(level: settings.logLevel)
+        // Listening starts before the models load, so /health answers and
+        // /ready says 503 while they do; a port in use stops start-up here.
+        let monitoring = try metricsAddress.map { try Self.startMonitoring(on: $0, logger: logger) }
         let processor = try processing.processor(settings)
         if !settings.diagnostic, !processor.registry.servedTasks.isEmpty {
             _ = try compute.prepare()
@@ -77,15 +88,42 @@ struct ServeCommand: ParsableCommand {
         for (task, reason) in processor.registry.unavailableTasks {
             logger.warning("task unavailable; its files get an unsupported error", metadata: ["task": "\(task.rawValue)", "reason": "\(reason)"])
         }
-        let daemon = Daemon(configuration: configuration, processor: processor, logger: logger)
+        let daemon = Daemon(configuration: configuration, processor: processor, logger: logger,
+                            observer: DaemonObservers(monitoring.map { [$0.metrics] } ?? []))
+        monitoring?.metrics.setStatusProvider { daemon.status() }
         let signals = SignalHandling.install(stopping: daemon)
         switch Result(catching: { () throws(Daemon.StartFailure) in try daemon.run() }) {
         case let .success(code):
             withExtendedLifetime(signals) {}
+            withExtendedLifetime(monitoring) {}
             Self.leave(code)
         case let .failure(failure):
             logger.critical("cannot start", metadata: ["error": "\(failure)"])
             throw ExitCode(failure.exitCode)
+        }
+    }
+
+    /// The metrics and health endpoints of --metrics-listen, serving.
+    private struct Monitoring {
+        let metrics: DaemonMetrics
+        let server: HTTPServer
+    }
+
+    private static func startMonitoring(on address: ListenAddress, logger: Logger) throws -> Monitoring {
+        let metrics = DaemonMetrics(version: QuernVersion.string)
+        let router = HTTPRouter()
+        MonitoringEndpoints.register(on: router, metrics: metrics)
+        switch Result(catching: { () throws(HTTPServerError) in
+            try HTTPServer.start(address: address, router: router, purpose: "the metrics (\(DaemonOptions.metricsListen.flag))")
+        }) {
+        case let .success(server):
+            logger.notice("monitoring", metadata: [
+                "metrics_listen": "\(server.boundAddress)", "paths": "\(MonitoringEndpoints.paths.joined(separator: ","))",
+            ])
+            return Monitoring(metrics: metrics, server: server)
+        case let .failure(failure):
+            logger.critical("cannot start", metadata: ["error": "\(failure)", "code": "\(failure.code)"])
+            throw ExitCode(1)
         }
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import QuernHTTP
 import QuernPipelines
 
 /// Every option of `quern serve` and `quern run`, declared once: flag,
@@ -97,6 +98,13 @@ public enum DaemonOptions {
         summary: "Peak memory to stay under, e.g. 2G or 1500M; inputs wait their turn as files until what the models leave of it fits them",
         default: nil, shown: "three quarters of the cgroup's or machine's memory", commands: [.serve], parser: OptionValueParser.size.optional)
 
+    // MARK: Monitoring
+
+    public static let metricsListen = DaemonOption<ListenAddress?>(
+        "metrics-listen", variable: "QUERN_METRICS_LISTEN", valueName: "host:port",
+        summary: "Serve /metrics (Prometheus), /health and /ready over HTTP on this address, e.g. 127.0.0.1:9464; port 0 takes a free port, logged as metrics_listen",
+        default: nil, shown: "off", commands: [.serve], parser: OptionValueParser.listenAddress.optional)
+
     // MARK: Training
 
     public static let trainDataDir = DaemonOption<[String]>(
@@ -128,7 +136,8 @@ public enum DaemonOptions {
         AnyDaemonOption(done), AnyDaemonOption(failed), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
-        AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
+        AnyDaemonOption(textTask), AnyDaemonOption(logLevel), AnyDaemonOption(threads), AnyDaemonOption(metricsListen),
+        AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]
 
@@ -191,6 +200,10 @@ extension OptionValueParser where Value == TaskName {
             TaskName(rawValue: text).flatMap { tasks.contains($0) ? $0 : nil }
         }
     }
+}
+
+extension OptionValueParser where Value == ListenAddress {
+    static var listenAddress: Self { Self(expected: ListenAddress.expected) { ListenAddress($0) } }
 }
 
 extension OptionValueParser where Value == Logger.Level {
