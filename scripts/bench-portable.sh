@@ -84,7 +84,8 @@ for line in sys.stdin:
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-python3 - "$results" "$threads" "${#audio[@]}" <<'PY'
+portable_target=$("$portable" info | sed -n 's/^built for: \([^ ]*\).*/\1/p')
+python3 - "$results" "$threads" "${#audio[@]}" "$portable_target" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 # (label, bench, key, filter, higher is better)
@@ -104,7 +105,7 @@ def best(build, bench, key, batch, higher):
         return None
     return max(values) if higher else min(values)
 print(f"threads: {sys.argv[2]}; best of the rounds per build")
-print(f"| benchmark | native | portable (x86-64-v3) | portable / native speed |")
+print(f"| benchmark | native | portable ({sys.argv[4]}) | portable / native speed |")
 print(f"| --- | ---: | ---: | ---: |")
 for label, bench, key, batch, higher in metrics:
     n, p = best("native", bench, key, batch, higher), best("portable", bench, key, batch, higher)
