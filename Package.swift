@@ -5,14 +5,20 @@ import PackageDescription
 // Kernels are compiled for the CPU that builds them, as llama.cpp does by
 // default (GGML_NATIVE): Swift has no per-function target attributes for
 // run-time dispatch, and the SIMD kernels need AVX2/FMA/F16C (or AVX-512) to
-// be fast. Set QUERN_TARGET_CPU (e.g. `x86-64`, `haswell`) to build a binary
-// for other machines.
+// be fast. Set QUERN_TARGET_CPU (e.g. `x86-64-v3`, `haswell`, `x86-64`) to
+// build a binary for other machines: scripts/build-portable.sh does, and the
+// binary checks at start-up that the CPU has what it was compiled for
+// (CQuernCPUCheck).
 let targetCPU = ProcessInfo.processInfo.environment["QUERN_TARGET_CPU"] ?? "native"
+// swiftc's -target-cpu knows CPU names but not the x86-64-v2/v3/v4 levels;
+// those go to the Clang importer's -march, which sets the Swift code's
+// target CPU and features too (the IR says "target-cpu"="x86-64-v3").
+let targetCPUFlags = targetCPU.hasPrefix("x86-64-v") ? ["-Xcc", "-march=\(targetCPU)"] : ["-target-cpu", targetCPU]
 // The raised LLVM inline threshold matters: without it the standard
 // library's SIMD widening conversions (UInt8 lanes → UInt32 lanes) stay
 // out-of-line calls and the quantised kernels run ~6x slower.
 let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", targetCPU, "-enforce-exclusivity=unchecked", "-Xllvm", "-inline-threshold=1000"])
+    .unsafeFlags(targetCPUFlags + ["-enforce-exclusivity=unchecked", "-Xllvm", "-inline-threshold=1000"])
 ]
 
 let package = Package(
@@ -35,6 +41,9 @@ let package = Package(
         // SHA-256 of every input and model: BoringSSL's assembly (SHA-NI/AVX2),
         // ~10x the hand-written Swift one it replaced.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The HTTP server of --metrics-listen (NIOHTTP1): measured against
+        // Hummingbird, it builds in less time (docs/metrics.md).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Native libraries, from Debian packages.
@@ -63,6 +72,17 @@ let package = Package(
 
         // The quantised matrix-vector inner loops (intrinsics, dispatched at run time).
         .target(name: "CQuernKernels", cSettings: [.unsafeFlags(["-O3"])]),
+
+        // Which instruction-set extensions the Swift code may use: compiled
+        // with -march=QUERN_TARGET_CPU, it reads the compiler's own feature
+        // macros into a constant (data only, no code).
+        .target(
+            name: "CQuernBuildBaseline",
+            cSettings: [.unsafeFlags(["-march=\(targetCPU)"]), .define("QUERN_TARGET_CPU_NAME", to: targetCPU)]),
+        // Compares that with CPUID before main runs and refuses to start,
+        // with a message, on a CPU that lacks any (instead of SIGILL).
+        // Compiled for the x86-64 baseline so the check itself runs anywhere.
+        .target(name: "CQuernCPUCheck", dependencies: ["CQuernBuildBaseline"], cSettings: [.unsafeFlags(["-O2"])]),
 
         // The one JSON parser, writer and Decoder, beneath every layer that
         // reads or writes JSON (checkpoint headers, model configs, requests,
@@ -106,15 +126,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // The long-running service: inbox watching, claims, durable results, recovery.
+        // A small HTTP/1.1 server on SwiftNIO; its routes are registered by
+        // its user (the monitoring endpoints; an API later). Knows no Quern type.
+        .target(
+            name: "QuernHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+
+        // The long-running service: inbox watching, claims, durable results,
+        // recovery, and its monitoring (Prometheus metrics, /health, /ready).
         .target(
             name: "QuernDaemon",
-            dependencies: ["QuernJSON", "QuernTensor", "QuernPipelines", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["QuernJSON", "QuernTensor", "QuernPipelines", "QuernHTTP", .product(name: "Logging", package: "swift-log")]),
 
         // The command-line front end.
         .executableTarget(
             name: "quern",
             dependencies: [
+                "CQuernCPUCheck",
                 "QuernJSON",
                 "QuernTensor",
                 "QuernModels",
@@ -122,6 +154,7 @@ let package = Package(
                 "QuernLearning",
                 "QuernPipelines",
                 "QuernDaemon",
+                "QuernHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -161,7 +194,7 @@ let package = Package(
                            "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "QuernDaemonTests",
-            dependencies: ["QuernDaemon", "QuernPipelines", "QuernModels", "QuernLearning", "QuernTensor", "QuernJSON", "QuernTestSupport",
+            dependencies: ["QuernDaemon", "QuernHTTP", "QuernPipelines", "QuernModels", "QuernLearning", "QuernTensor", "QuernJSON", "QuernTestSupport",
                            .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v5]

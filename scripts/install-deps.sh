@@ -25,6 +25,13 @@ if ! python3 -c 'import jsonschema' 2>/dev/null; then
     python3 -m pip install --quiet jsonschema >&2 || python3 -m pip install --quiet --break-system-packages jsonschema >&2
 fi
 
+# The metrics tests parse /metrics with the Prometheus project's own parser
+# (prometheus_client.parser), through scripts/check-metrics.py.
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+    echo "quern: installing the python3 module prometheus_client" >&2
+    python3 -m pip install --quiet prometheus_client >&2 || python3 -m pip install --quiet --break-system-packages prometheus_client >&2
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
     echo "quern: a Swift 6 toolchain is needed (https://www.swift.org/install/linux/); 'swift' is not on PATH" >&2
     exit 1

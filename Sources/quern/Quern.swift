@@ -65,7 +65,7 @@ struct LanguageModelOptions: ParsableArguments {
 }
 
 struct InfoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "info", abstract: "Shows the CPU features and the BLAS kernels Quern uses.")
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Shows the CPU features, the CPU the binary was built for and the BLAS kernels Quern uses.")
 
     @OptionGroup var compute: ComputeOptions
 
@@ -75,6 +75,8 @@ struct InfoCommand: ParsableCommand {
         let quota = ComputeThreads.cgroupCPULimit.map { "cgroup cpu.max allows \($0)" } ?? "no cgroup CPU quota"
         print("cores available: \(ComputeThreads.availableCores) (affinity mask, \(quota)), compute threads: \(ComputeThreads.count)")
         print("cpu features: \(CPUFeatures.current.names.joined(separator: " "))")
+        let required = BuildBaseline.requiredFeatures
+        print("built for: \(BuildBaseline.targetCPU) (needs \(required.isEmpty ? "no extension beyond x86-64" : required.joined(separator: " ")))")
         print(info)
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import QuernDaemon
+import QuernHTTP
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +17,8 @@ struct ServeCommand: ParsableCommand {
             and must be on the inbox's file system.
 
             Exit codes: 0 after SIGTERM/SIGINT; 75 when another quern already serves the inbox; \
-            70 when a pipeline ignored cancellation after a timeout; 1 on set-up errors.
+            70 when a pipeline ignored cancellation after a timeout; 69 when the CPU lacks an extension the binary \
+            was built for; 1 on set-up errors (a --metrics-listen address that cannot be bound among them).
             """)
 
     private typealias O = DaemonOptions
@@ -64,6 +67,7 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong(O.modelIdleUnload.name), help: ArgumentHelp(O.modelIdleUnload))
     var modelIdleUnload: String?
+
     @Option(name: .customLong(O.keepInputs.name), help: ArgumentHelp(O.keepInputs))
     var keepInputs: String?
 
@@ -82,6 +86,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.retentionInterval.name), help: ArgumentHelp(O.retentionInterval))
     var retentionInterval: String?
 
+    @Option(name: .customLong(O.metricsListen.name), help: ArgumentHelp(O.metricsListen))
+    var metricsListen: String?
+
     @OptionGroup var processing: ProcessingOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -93,6 +100,7 @@ struct ServeCommand: ParsableCommand {
             O.preload.name: preload ? "true" : nil, O.modelIdleUnload.name: modelIdleUnload,
             O.keepInputs.name: keepInputs, O.keepInputsDays.name: keepInputsDays, O.keepInputsSize.name: keepInputsSize,
             O.keepResultsDays.name: keepResultsDays, O.keepResultsSize.name: keepResultsSize, O.retentionInterval.name: retentionInterval,
+            O.metricsListen.name: metricsListen,
         ]
     }
 
@@ -105,11 +113,15 @@ struct ServeCommand: ParsableCommand {
         let sources = try ConfigurationLoader.sources(commandLine: commandLine, environment: environment)
         let settings = try ProcessingSettings(sources)
         let configuration = try DaemonConfiguration(sources, timeout: settings.timeout)
+        let metricsAddress = try O.metricsListen.resolve(sources)
         let logSettings = try LogSetup.settings(sources)
         let logger = LogSetup.bootstrap(logSettings)
         if let file = sources.file {
             logger.info("configuration file read", metadata: ["path": "\(file.path)", "keys": "\(file.entries.count)"])
         }
+        // Listening starts before the models load, so /health answers and
+        // /ready says 503 while they do; a port in use stops start-up here.
+        let monitoring = try metricsAddress.map { try Self.startMonitoring(on: $0, logger: logger) }
         let processor = try processing.processor(settings, check: (.checksums, true))
         if !settings.diagnostic, !processor.registry.servedTasks.isEmpty {
             _ = try compute.prepare(sources)
@@ -121,8 +133,9 @@ struct ServeCommand: ParsableCommand {
             logger.warning("status file not written; quern status cannot see this daemon", metadata: ["error": "\(message)"])
         }
         let notifier = SystemdNotifier(environment: environment, logger: logger)
-        let observers = DaemonObservers([statusFile] + [notifier].compactMap { $0 })
+        let observers = DaemonObservers([statusFile] + [notifier].compactMap { $0 } + (monitoring.map { [$0.metrics] } ?? []))
         let daemon = Daemon(configuration: configuration, processor: processor, logger: logger, observer: observers)
+        monitoring?.metrics.setStatusProvider { daemon.status() }
         let reloader = ConfigurationReloader(sources: sources, commandLine: commandLine, environment: environment, log: logSettings,
                                              daemon: daemon, observer: observers, notifier: notifier, logger: logger)
         signals.attach(SignalHandling.Actions(
@@ -132,11 +145,36 @@ struct ServeCommand: ParsableCommand {
         switch Result(catching: { () throws(Daemon.StartFailure) in try daemon.run() }) {
         case let .success(code):
             withExtendedLifetime(signals) {}
+            withExtendedLifetime(monitoring) {}
             statusFile.markStopped(daemon.status())
             Self.leave(code)
         case let .failure(failure):
             logger.critical("cannot start", metadata: ["error": "\(failure)"])
             throw ExitCode(failure.exitCode)
+        }
+    }
+
+    /// The metrics and health endpoints of --metrics-listen, serving.
+    private struct Monitoring {
+        let metrics: DaemonMetrics
+        let server: HTTPServer
+    }
+
+    private static func startMonitoring(on address: ListenAddress, logger: Logger) throws -> Monitoring {
+        let metrics = DaemonMetrics(version: QuernVersion.string)
+        let router = HTTPRouter()
+        MonitoringEndpoints.register(on: router, metrics: metrics)
+        switch Result(catching: { () throws(HTTPServerError) in
+            try HTTPServer.start(address: address, router: router, purpose: "the metrics (\(DaemonOptions.metricsListen.flag))")
+        }) {
+        case let .success(server):
+            logger.notice("monitoring", metadata: [
+                "metrics_listen": "\(server.boundAddress)", "paths": "\(MonitoringEndpoints.paths.joined(separator: ","))",
+            ])
+            return Monitoring(metrics: metrics, server: server)
+        case let .failure(failure):
+            logger.critical("cannot start", metadata: ["error": "\(failure)", "code": "\(failure.code)"])
+            throw ExitCode(1)
         }
     }
 

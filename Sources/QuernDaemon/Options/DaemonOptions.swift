@@ -1,4 +1,5 @@
 import Logging
+import QuernHTTP
 import QuernPipelines
 
 /// Every option of `quern serve` and `quern run`, declared once: flag,
@@ -158,6 +159,13 @@ public enum DaemonOptions {
         default: ProcessingSettings.defaultModelIdleUnloadSeconds, shown: seconds(ProcessingSettings.defaultModelIdleUnloadSeconds),
         commands: [.serve], parser: .seconds(allowingZero: true))
 
+    // MARK: Monitoring
+
+    public static let metricsListen = DaemonOption<ListenAddress?>(
+        "metrics-listen", variable: "QUERN_METRICS_LISTEN", valueName: "host:port",
+        summary: "Serve /metrics (Prometheus), /health and /ready over HTTP on this address, e.g. 127.0.0.1:9464; port 0 takes a free port, logged as metrics_listen",
+        default: nil, shown: "off", commands: [.serve], parser: OptionValueParser.listenAddress.optional)
+
     // MARK: Training
 
     public static let trainDataDir = DaemonOption<[String]>(
@@ -192,7 +200,7 @@ public enum DaemonOptions {
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
         AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(logLevel),
-        AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
+        AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(metricsListen), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]
 
@@ -306,6 +314,12 @@ extension OptionValueParser where Value == Double {
             guard let value = Double(text), value.isFinite, value > 0, value <= 36500 else { return nil }
             return value * 86400
         }
+    }
+}
+
+extension OptionValueParser where Value == ListenAddress {
+    static var listenAddress: Self {
+        Self(expected: ListenAddress.expected, examples: ["127.0.0.1:9464", "[::1]:9464", "0.0.0.0:0"]) { ListenAddress($0) }
     }
 }
 
