@@ -113,8 +113,9 @@ def main():
         wav(wav_path)
         with open(wav_path, "rb") as audio:
             drop(inbox, "speech.wav", audio.read())
-        wait_for(lambda: len([n for n in os.listdir(outbox) if not n.startswith(".")]) >= 4 if os.path.isdir(outbox) else False,
-                 300, "four results")
+        # Results only: the outbox also holds the task folders (chat/, embed/, …).
+        wait_for(lambda: len([n for n in os.listdir(outbox) if n.endswith(".json") and not n.startswith(".")]) >= 4
+                 if os.path.isdir(outbox) else False, 300, "four results")
         loaded = settled_rss(daemon.pid, seconds=1.0)
         load_lines = log_text().count("model loaded")
 
