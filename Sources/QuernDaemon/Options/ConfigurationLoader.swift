@@ -1,4 +1,5 @@
 import Foundation
+import QuernPipelines
 
 /// Finds and reads the configuration file and puts it beside the command
 /// line and the environment: `--config FILE`, else `QUERN_CONFIG`, else
@@ -78,31 +79,7 @@ public enum ConfigurationLoader {
         let names = DaemonOptions.all.filter(\.isFileKey).map(\.name)
         let normalized = key.lowercased().replacingOccurrences(of: "_", with: "-")
         if names.contains(normalized) { return normalized }
-        var best: (name: String, distance: Int)?
-        for name in names {
-            let distance = editDistance(normalized, name)
-            if let current = best, current.distance < distance || (current.distance == distance && current.name < name) { continue }
-            best = (name, distance)
-        }
-        guard let best, best.distance <= max(1, key.count / 3) else { return nil }
-        return best.name
-    }
-
-    private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        var current = previous
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                let insertionOrDeletion = min(previous[j], current[j - 1]) + 1
-                current[j] = min(substitution, insertionOrDeletion)
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
+        return ClosestName.suggestion(for: normalized, among: names)
     }
 }
 

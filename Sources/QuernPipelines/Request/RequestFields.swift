@@ -22,23 +22,6 @@ enum RequestFields {
 
     /// The known field closest to a misspelt one, if it is close enough to be a typo.
     static func suggestion(for field: String) -> String? {
-        let ranked = known.map { ($0, editDistance(field, $0)) }.min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-        guard let (best, distance) = ranked, distance <= max(1, field.count / 3) else { return nil }
-        return best
-    }
-
-    private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        var current = previous
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
+        ClosestName.suggestion(for: field, among: known)
     }
 }
