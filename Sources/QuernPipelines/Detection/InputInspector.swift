@@ -94,7 +94,7 @@ public struct InputInspector: Sendable {
                 guard route.task == wanted else { throw kindMismatch(plain.kind == .image ? "an image" : "audio", route) }
                 // The defaults' fields are checked with a stand-in input, then
                 // the file's own bytes take its place.
-                var job = try RequestParser.parse(route.merged(with: FolderRoute.placeholderContent(for: wanted)))
+                var job = try RequestParser.parse(route.merged(with: FolderRoute.standInContent(for: wanted)))
                 switch job.request {
                 case let .classify(_, topK, threshold):
                     let heads = job.heads

