@@ -135,6 +135,83 @@ AVX512 static void q8_0_avx512(const uint8_t *group, const float *x, int blocks,
     _mm512_storeu_ps(out, acc);
 }
 
+// ---- AVX-512, four vectors per pass over a group ----------------------------
+// Each vector gets exactly the operations of the one-vector kernels above, in
+// the same order, so its results are identical to theirs; the weights are
+// loaded and converted once for all four.
+
+enum { LANES = 4 };
+
+AVX512 static void q4_avx512_x4(const uint8_t *group, const float *x, long xs, const float *sums, long ss, int blocks,
+                                float *out, long os, int has_min) {
+    const int block_bytes = has_min ? 320 : 288, qs_offset = has_min ? 64 : 32;
+    const __m512i low_mask = _mm512_set1_epi32(0x0F);
+    __m512 acc0[LANES], acc1[LANES];
+    for (int v = 0; v < LANES; v++) acc0[v] = acc1[v] = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *block = group + (size_t)b * block_bytes, *qs = block + qs_offset;
+        __m512 a[LANES][4];
+        for (int v = 0; v < LANES; v++) a[v][0] = a[v][1] = a[v][2] = a[v][3] = _mm512_setzero_ps();
+        for (int j = 0; j < 16; j += 2) {
+            __m512i q0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qs + j * ROWS)));
+            __m512i q1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qs + (j + 1) * ROWS)));
+            __m512 w0 = _mm512_cvtepi32_ps(_mm512_and_si512(q0, low_mask)), w1 = _mm512_cvtepi32_ps(_mm512_srli_epi32(q0, 4));
+            __m512 w2 = _mm512_cvtepi32_ps(_mm512_and_si512(q1, low_mask)), w3 = _mm512_cvtepi32_ps(_mm512_srli_epi32(q1, 4));
+            for (int v = 0; v < LANES; v++) {
+                const float *xb = x + v * xs + 32 * b;
+                a[v][0] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xb[j]), a[v][0]);
+                a[v][1] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xb[j + 16]), a[v][1]);
+                a[v][2] = _mm512_fmadd_ps(w2, _mm512_set1_ps(xb[j + 1]), a[v][2]);
+                a[v][3] = _mm512_fmadd_ps(w3, _mm512_set1_ps(xb[j + 17]), a[v][3]);
+            }
+        }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)block));
+        if (has_min) {
+            __m512 m = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(block + 32)));
+            for (int v = 0; v < LANES; v++) {
+                __m512 dot = _mm512_add_ps(_mm512_add_ps(a[v][0], a[v][1]), _mm512_add_ps(a[v][2], a[v][3]));
+                acc0[v] = _mm512_fmadd_ps(d, dot, acc0[v]);
+                acc1[v] = _mm512_fmadd_ps(m, _mm512_set1_ps(sums[v * ss + b]), acc1[v]);
+            }
+        } else {
+            for (int v = 0; v < LANES; v++) {
+                __m512 dot = _mm512_add_ps(_mm512_add_ps(a[v][0], a[v][1]), _mm512_add_ps(a[v][2], a[v][3]));
+                acc0[v] = _mm512_fmadd_ps(d, _mm512_sub_ps(dot, _mm512_set1_ps(8 * sums[v * ss + b])), acc0[v]);
+            }
+        }
+    }
+    for (int v = 0; v < LANES; v++)
+        _mm512_storeu_ps(out + v * os, has_min ? _mm512_add_ps(acc0[v], acc1[v]) : acc0[v]);
+}
+
+AVX512 static void q8_0_avx512_x4(const uint8_t *group, const float *x, long xs, int blocks, float *out, long os) {
+    __m512 acc[LANES];
+    for (int v = 0; v < LANES; v++) acc[v] = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *block = group + (size_t)b * 544;
+        __m512 a[LANES][4];
+        for (int v = 0; v < LANES; v++) a[v][0] = a[v][1] = a[v][2] = a[v][3] = _mm512_setzero_ps();
+        for (int j = 0; j < 32; j += 4) {
+            const uint8_t *q = block + 32 + j * ROWS;
+            __m512 w0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)q)));
+            __m512 w1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 16))));
+            __m512 w2 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 32))));
+            __m512 w3 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 48))));
+            for (int v = 0; v < LANES; v++) {
+                const float *xb = x + v * xs + 32 * b;
+                a[v][0] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xb[j]), a[v][0]);
+                a[v][1] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xb[j + 1]), a[v][1]);
+                a[v][2] = _mm512_fmadd_ps(w2, _mm512_set1_ps(xb[j + 2]), a[v][2]);
+                a[v][3] = _mm512_fmadd_ps(w3, _mm512_set1_ps(xb[j + 3]), a[v][3]);
+            }
+        }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)block));
+        for (int v = 0; v < LANES; v++)
+            acc[v] = _mm512_fmadd_ps(d, _mm512_add_ps(_mm512_add_ps(a[v][0], a[v][1]), _mm512_add_ps(a[v][2], a[v][3])), acc[v]);
+    }
+    for (int v = 0; v < LANES; v++) _mm512_storeu_ps(out + v * os, acc[v]);
+}
+
 // ---- AVX2: rows 0-7 and 8-15 in two 8-float registers -----------------------
 
 #define AVX2 __attribute__((target("avx2,f16c,fma")))
@@ -267,6 +344,33 @@ void quern_group_dot_q8_0(const uint8_t *group, const float *x, int blocks, floa
     }
 #endif
     q8_group_scalar(group, x, blocks, out);
+}
+
+void quern_group_dot_multi(int type, const uint8_t *group, const float *x, long x_stride, const float *block_sums,
+                           long sums_stride, int count, int blocks, float *out, long out_stride) {
+    int v = 0;
+#ifdef QUERN_X86
+    if (choose_variant() == 2) {
+        for (; v + LANES <= count; v += LANES) {
+            const float *xv = x + v * x_stride;
+            float *ov = out + v * out_stride;
+            if (type == 2)
+                q8_0_avx512_x4(group, xv, x_stride, blocks, ov, out_stride);
+            else
+                q4_avx512_x4(group, xv, x_stride, block_sums + v * sums_stride, sums_stride, blocks, ov, out_stride, type == 1);
+        }
+    }
+#endif
+    // The remainder (and the narrower paths) one vector at a time.
+    for (; v < count; v++) {
+        const float *xv = x + v * x_stride, *sv = block_sums ? block_sums + v * sums_stride : NULL;
+        float *ov = out + v * out_stride;
+        switch (type) {
+        case 0: quern_group_dot_q4_0(group, xv, sv, blocks, ov); break;
+        case 1: quern_group_dot_q4_1(group, xv, sv, blocks, ov); break;
+        default: quern_group_dot_q8_0(group, xv, blocks, ov); break;
+        }
+    }
 }
 
 // ---- Group dequantisation (for batched products through sgemm) -------------

@@ -135,6 +135,28 @@ import Testing
         }
     }
 
+    /// Decoding several sequences together must not change any of them:
+    /// each row of the batched product is the vector product, bit for bit,
+    /// on every kernel path and for batch sizes around the 4-vector passes.
+    @Test(arguments: [WeightType.q4_1, .q4_0, .q8_0, .f16, .f32])
+    func eachRowProductIsTheVectorProductBitForBit(type: WeightType) throws {
+        for variant in ["auto", "avx2", "scalar"] {
+            guard QuantKernels.force(variant) else { continue }
+            defer { QuantKernels.force("auto") }
+            for (rows, columns) in [(50, 576), (16, 32), (37, 96)] {
+                let matrix = try WeightMatrix(tensor([rows, columns], seed: UInt64(rows + columns)), as: type).interleaved()
+                for n in [1, 2, 3, 4, 5, 8, 9] {
+                    let x = tensor([n, columns], seed: UInt64(n * 13), range: -2...2)
+                    let batched = matrix.multiply(eachRowOf: x)
+                    #expect(batched.shape == [n, rows])
+                    for i in 0..<n {
+                        #expect(batched.row(i).scalars == matrix.multiply(vector: x.row(i).copy()).scalars, "\(type) \(rows)x\(columns) n=\(n) row \(i) \(variant)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func interleavingKeepsEveryRow() throws {
         for type in [WeightType.q4_1, .q4_0, .q8_0] {
             let weights = try WeightMatrix(tensor([37, 96], seed: 5), as: type)

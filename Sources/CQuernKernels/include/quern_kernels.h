@@ -24,6 +24,16 @@ void quern_group_dot_q4_1(const uint8_t *group, const float *x, const float *blo
 void quern_group_dot_q4_0(const uint8_t *group, const float *x, const float *block_sums, int blocks, float *out);
 void quern_group_dot_q8_0(const uint8_t *group, const float *x, int blocks, float *out);
 
+/// The same products for `count` vectors at once: vector v is x + v * x_stride
+/// (its block sums at block_sums + v * sums_stride; ignored for q8_0) and its
+/// 16 results go to out + v * out_stride. Each vector's results are bit for
+/// bit those of the one-vector function: the arithmetic per vector is the
+/// same, only the unpacking of the weights is shared (four vectors per pass
+/// on AVX-512), so one pass over the weights serves several sequences.
+/// type: 0 = q4_0, 1 = q4_1, 2 = q8_0.
+void quern_group_dot_multi(int type, const uint8_t *group, const float *x, long x_stride, const float *block_sums,
+                           long sums_stride, int count, int blocks, float *out, long out_stride);
+
 /// Writes the 16 rows of one interleaved group as floats: row r at
 /// out + r * row_stride. type: 0 = q4_0, 1 = q4_1, 2 = q8_0.
 void quern_group_dequantize(int type, const uint8_t *group, int blocks, float *out, long row_stride);

@@ -231,6 +231,59 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Y = X · Wᵀ for X [n, columns], row by row: row i of Y is bit for bit
+    /// what `multiply(vector:)` gives for row i of X, whatever n is. For
+    /// decoding several sequences together, one token each: a few rows are
+    /// too few for sgemm on dequantised tiles to pay, but one pass of the
+    /// vector kernels over the (quantised, interleaved) weights can serve
+    /// them all, and a sequence's tokens do not depend on its batch-mates.
+    public func multiply(eachRowOf x: Tensor) -> Tensor {
+        precondition(x.rank == 2 && x.shape[1] == columns, "X\(x.shape) · W[\(rows)x\(columns)]ᵀ: inner dimensions differ")
+        let n = x.shape[0]
+        let y = Tensor(zeros: [n, rows])
+        if n == 0 || rows == 0 { return y }
+        guard layout == .interleaved16, columns > 0 else {
+            for i in 0..<n { multiplyVector(x.row(i), into: y.row(i)) }
+            return y
+        }
+        let blocks = columns / 32
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: max(n * blocks, 1))
+        defer { sums.deallocate() }
+        x.withPointer { px in
+            // Block sums exactly as `multiplyVector` computes them.
+            for i in 0..<n {
+                for b in 0..<blocks {
+                    let v = BlockKernels.load16(px + i * columns + 32 * b) + BlockKernels.load16(px + i * columns + 32 * b + 16)
+                    sums[i * blocks + b] = v.sum()
+                }
+            }
+            y.withMutablePointer { py in
+                let type = self.type, columns = self.columns, rows = self.rows
+                let typeCode: Int32 = type == .q4_0 ? 0 : type == .q4_1 ? 1 : 2
+                let groups = interleavedGroups, groupBytes = self.groupBytes
+                let tailStart = groups * InterleavedKernels.groupRows
+                let tail = base! + groups * groupBytes
+                if groups > 0 {
+                    parallelFor(groups, grain: max(1, 32_768 / groupBytes)) { range in
+                        for g in range {
+                            quern_group_dot_multi(typeCode, (base! + g * groupBytes).assumingMemoryBound(to: UInt8.self), px, columns,
+                                                  sums, blocks, Int32(n), Int32(blocks), py + g * InterleavedKernels.groupRows, rows)
+                        }
+                    }
+                }
+                parallelFor(rows - tailStart, grain: max(1, 32_768 / max(rowBytes, 1))) { range in
+                    for r in range {
+                        for i in 0..<n {
+                            py[i * rows + tailStart + r] = BlockKernels.dot(type, row: tail + r * rowBytes, x: px + i * columns,
+                                                                            blockSums: sums + i * blocks, columns: columns)
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
     /// Y = X · Wᵀ for X of shape [n, columns]; Y is [n, rows] (a linear layer
     /// without bias). One row of X uses the vector kernels; more use sgemm on
     /// the dequantised weights, a tile of rows at a time.
