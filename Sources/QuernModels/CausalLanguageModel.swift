@@ -15,6 +15,13 @@ public protocol CausalLanguageModel: AnyObject, Sendable {
     /// pass) and appends them to it. Returns logits [tokens.count, vocab]
     /// when `allLogits`, else [1, vocab] for the last token only.
     func forward(_ tokens: [Int], state: DecoderState, allLogits: Bool) throws -> Tensor
+
+    /// One next token for each of several sequences in one pass (decoding
+    /// a batch of requests together): token i runs at the next position of
+    /// `states[i]` and is appended to it. Row i of the [count, vocab] result
+    /// is exactly what `forward([tokens[i]], state: states[i], allLogits: false)`
+    /// would give: batch-mates never change a sequence's text.
+    func forwardEach(_ tokens: [Int], states: [DecoderState]) throws -> Tensor
 }
 
 /// Per-sequence cache: one `KVCache` per layer and the position reached.
@@ -35,6 +42,16 @@ public final class DecoderState: @unchecked Sendable {
 }
 
 extension CausalLanguageModel {
+    /// One sequence after another; models with a batched step override it.
+    public func forwardEach(_ tokens: [Int], states: [DecoderState]) throws -> Tensor {
+        precondition(tokens.count == states.count, "forwardEach: \(tokens.count) tokens for \(states.count) sequences")
+        let logits = Tensor(zeros: [tokens.count, vocabularySize])
+        for (i, (token, state)) in zip(tokens, states).enumerated() {
+            logits.row(i).assign(try forward([token], state: state, allLogits: false))
+        }
+        return logits
+    }
+
     /// Checks that `tokens` fit the state and the vocabulary.
     func validate(_ tokens: [Int], state: DecoderState) throws(ModelError) {
         guard state.count + tokens.count <= state.capacity else {

@@ -185,4 +185,40 @@ public final class LlamaModel: CausalLanguageModel, @unchecked Sendable {
         if !allLogits { hidden = hidden.rows(count - 1..<count) }
         return lmHead.multiply(rmsNorm(hidden, gamma: finalNorm, epsilon: c.rmsEpsilon))
     }
+
+    /// The decoding step of several sequences: the linear layers make one
+    /// pass over the weights for all of them (`multiply(eachRowOf:)`, which
+    /// gives each row the single-sequence arithmetic), attention runs per
+    /// sequence on its own cache at its own position.
+    public func forwardEach(_ tokens: [Int], states: [DecoderState]) throws -> Tensor {
+        precondition(tokens.count == states.count, "forwardEach: \(tokens.count) tokens for \(states.count) sequences")
+        if tokens.count == 1 { return try forward(tokens, state: states[0], allLogits: false) }
+        for (token, state) in zip(tokens, states) { try validate([token], state: state) }
+        guard Set(states.map(ObjectIdentifier.init)).count == states.count else {
+            throw ModelError(.invalidInput, "forwardEach: a sequence's state appears twice in one step")
+        }
+        let c = config, count = tokens.count
+        let starts = states.map(\.count)
+        var hidden = try embedding.gatherRows(tokens)
+        let attended = Tensor(zeros: [count, c.heads, c.headDimension])
+        for (index, block) in blocks.enumerated() {
+            let normed = rmsNorm(hidden, gamma: block.attentionNorm, epsilon: c.rmsEpsilon)
+            let query = block.query.multiply(eachRowOf: normed).reshaped([count, c.heads, c.headDimension])
+            let key = block.key.multiply(eachRowOf: normed).reshaped([count, c.kvHeads, c.headDimension])
+            let value = block.value.multiply(eachRowOf: normed).reshaped([count, c.kvHeads, c.headDimension])
+            for i in 0..<count {
+                let q = query.rows(i..<i + 1), k = key.rows(i..<i + 1)
+                rope.apply(q, startPosition: starts[i])
+                rope.apply(k, startPosition: starts[i])
+                let cache = states[i].caches[index]
+                try cache.append(keys: k, values: value.rows(i..<i + 1))
+                attended.rows(i..<i + 1).assign(scaledDotProductAttention(query: q, key: cache.cachedKeys, value: cache.cachedValues, causal: true))
+            }
+            hidden.addInPlace(block.output.multiply(eachRowOf: attended.reshaped([count, c.heads * c.headDimension])))
+            let normed2 = rmsNorm(hidden, gamma: block.feedForwardNorm, epsilon: c.rmsEpsilon)
+            let activated = siluMultiply(block.gate.multiply(eachRowOf: normed2), block.up.multiply(eachRowOf: normed2))
+            hidden.addInPlace(block.down.multiply(eachRowOf: activated))
+        }
+        return lmHead.multiply(eachRowOf: rmsNorm(hidden, gamma: finalNorm, epsilon: c.rmsEpsilon))
+    }
 }

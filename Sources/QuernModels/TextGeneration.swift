@@ -22,6 +22,17 @@ public struct GenerationOutput: Sendable {
     public var generationTokensPerSecond: Double { generationSeconds > 0 ? Double(tokens.count) / generationSeconds : 0 }
 }
 
+/// A prompt and how to continue it.
+public struct GenerationRequest: Sendable {
+    public var prompt: [Int]
+    public var sampling: SamplingParameters
+
+    public init(prompt: [Int], sampling: SamplingParameters) {
+        self.prompt = prompt
+        self.sampling = sampling
+    }
+}
+
 /// Prompt in one batched pass, then one token at a time, until an
 /// end-of-generation token, a stop string, `maxTokens` or the context end.
 public struct TextGenerator {
@@ -41,45 +52,120 @@ public struct TextGenerator {
         prompt: [Int], sampling: SamplingParameters,
         checkpoint: () throws -> Void = {}, onText: ((String) -> Void)? = nil
     ) throws -> GenerationOutput {
-        let maxTokens = sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
-        let capacity = min(model.contextLength, prompt.count + max(maxTokens, 0))
-        let state = model.makeState(capacity: capacity)
-        var sampler = Sampler(sampling)
-        let clock = ContinuousClock()
-        let promptStart = clock.now
-        var logits = try model.forward(prompt, state: state, allLogits: false)
-        let promptSeconds = (clock.now - promptStart).seconds
+        let outputs = try generate(batch: [GenerationRequest(prompt: prompt, sampling: sampling)],
+                                   checkpoint: { _ in try checkpoint() }, onText: { _, piece in onText?(piece) })
+        return try outputs[0].get()
+    }
 
+    /// Several requests decoded together: each prompt gets its own pass,
+    /// then every step runs the next token of all unfinished sequences in
+    /// one `forwardEach` (one pass over the weights for all of them). Each
+    /// sequence's text is what it would be alone; a sequence leaves the step
+    /// as soon as it finishes. `checkpoint(i)` runs before each token of
+    /// request i (throwing stops the whole batch); `onText(i, piece)` gets
+    /// request i's text as it grows. A request whose prompt cannot run (its
+    /// context is full) fails alone.
+    public func generate(
+        batch requests: [GenerationRequest],
+        checkpoint: (Int) throws -> Void = { _ in }, onText: ((Int, String) -> Void)? = nil
+    ) throws -> [Result<GenerationOutput, any Error>] {
+        let clock = ContinuousClock()
+        var sequences: [Sequence] = []
+        var results: [Result<GenerationOutput, any Error>?] = Array(repeating: nil, count: requests.count)
+        for (index, request) in requests.enumerated() {
+            let maxTokens = request.sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
+            let state = model.makeState(capacity: min(model.contextLength, request.prompt.count + max(maxTokens, 0)))
+            let promptStart = clock.now
+            do {
+                let logits = try model.forward(request.prompt, state: state, allLogits: false)
+                sequences.append(Sequence(index: index, request: request, maxTokens: maxTokens, state: state, logits: logits,
+                                          promptSeconds: (clock.now - promptStart).seconds))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        let generationStart = clock.now
+        var active = sequences.indices.filter { sequences[$0].maxTokens > 0 }
+        for s in sequences.indices where sequences[s].maxTokens <= 0 { sequences[s].generationEnd = generationStart }
+        while !active.isEmpty {
+            var stepping: [Int] = []
+            for s in active {
+                // Lets the caller abandon a long generation (timeout, shutdown).
+                try checkpoint(sequences[s].index)
+                if let piece = sequences[s].advance(endTokens: endTokens, tokenizer: tokenizer), !piece.isEmpty {
+                    onText?(sequences[s].index, piece)
+                }
+                if sequences[s].isFinished {
+                    sequences[s].generationEnd = clock.now
+                } else {
+                    stepping.append(s)
+                }
+            }
+            active = stepping
+            guard !active.isEmpty else { break }
+            let logits = try model.forwardEach(active.map { sequences[$0].generated.last! }, states: active.map { sequences[$0].state })
+            for (row, s) in active.enumerated() { sequences[s].logits = logits.row(row) }
+        }
+        for var sequence in sequences {
+            if sequence.finish == .length { sequence.text += sequence.decoder.finish() }
+            results[sequence.index] = .success(GenerationOutput(
+                text: sequence.text, tokens: sequence.generated, finishReason: sequence.finish, promptTokens: sequence.request.prompt.count,
+                promptSeconds: sequence.promptSeconds, generationSeconds: ((sequence.generationEnd ?? clock.now) - generationStart).seconds))
+        }
+        return results.map { $0! }
+    }
+
+    /// One request of a batch as it is decoded.
+    struct Sequence {
+        let index: Int
+        let request: GenerationRequest
+        let maxTokens: Int
+        let state: DecoderState
+        /// The logits for the next token.
+        var logits: Tensor
+        let promptSeconds: Double
+        var sampler: Sampler
         var generated: [Int] = []
+        var history: [Int]
         var text = ""
         var decoder = StreamingDecoder()
         var finish = FinishReason.length
-        var history = prompt
-        let generationStart = clock.now
-        while generated.count < maxTokens {
-            // Lets the caller abandon a long generation (timeout, shutdown).
-            try checkpoint()
+        var isFinished = false
+        var generationEnd: ContinuousClock.Instant?
+
+        init(index: Int, request: GenerationRequest, maxTokens: Int, state: DecoderState, logits: Tensor, promptSeconds: Double) {
+            self.index = index
+            self.request = request
+            self.maxTokens = maxTokens
+            self.state = state
+            self.logits = logits
+            self.promptSeconds = promptSeconds
+            sampler = Sampler(request.sampling)
+            history = request.prompt
+        }
+
+        /// Draws the next token; returns the text it adds (nil when it ends
+        /// the sequence without text).
+        mutating func advance(endTokens: Set<Int>, tokenizer: ByteLevelBPE) -> String? {
             let token = sampler.next(logits: logits, history: history)
             if endTokens.contains(token) {
                 finish = .stop
-                break
+                isFinished = true
+                return nil
             }
             generated.append(token)
             history.append(token)
             let piece = decoder.append(tokenizer.bytes(of: token))
             text += piece
-            if let cut = Self.earliestStop(in: text, stops: sampling.stop, newPieceLength: piece.count) {
+            if let cut = TextGenerator.earliestStop(in: text, stops: request.sampling.stop, newPieceLength: piece.count) {
                 text = String(text[..<cut])
                 finish = .stop
-                break
+                isFinished = true
+                return nil
             }
-            if !piece.isEmpty { onText?(piece) }
-            if generated.count == maxTokens || state.count >= state.capacity { break }
-            logits = try model.forward([token], state: state, allLogits: false)
+            if generated.count == maxTokens || state.count >= state.capacity { isFinished = true }
+            return piece
         }
-        if finish == .length { text += decoder.finish() }
-        return GenerationOutput(text: text, tokens: generated, finishReason: finish, promptTokens: prompt.count,
-                                promptSeconds: promptSeconds, generationSeconds: (clock.now - generationStart).seconds)
     }
 
     /// Where the first stop string begins, looking only where the newest

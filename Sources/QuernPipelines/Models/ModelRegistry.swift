@@ -17,7 +17,7 @@ public enum ModelRegistry {
             // switch builds (a type added there is added here).
             declaredTypes: LanguageModelLoader.architectures.map(ModelDeclaration.DeclaredType.ggufArchitecture)
                 + ["llama", "mistral", "gpt2"].map(ModelDeclaration.DeclaredType.configModelType),
-            tasks: [.chat, .complete], maxBatchSize: 1,
+            tasks: [.chat, .complete], maxBatchSize: LanguageModelPipeline.batchLimit,
             load: { model, _ in try LanguageModelPipeline(path: model.loadPath) }),
         ModelArchitecture(
             name: "sentence embedder",

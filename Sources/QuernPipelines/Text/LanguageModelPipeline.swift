@@ -86,51 +86,61 @@ public struct LanguageModelPipeline: Pipeline {
         return fitted
     }
 
+    /// How many requests are decoded together. Each decoding step reads
+    /// every weight once whatever the batch, so eight chats cost little more
+    /// than one (see BENCHMARKS.md, "Batched decoding").
+    public static let batchLimit = 8
+    public var maxBatchSize: Int { Self.batchLimit }
+
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
-        var results: [Result<TaskOutput, QuernError>] = []
-        for (index, item) in batch.enumerated() {
-            do {
-                // Progress (tokens, tokens/s) and the text so far go to the
-                // daemon as they come: a timeout or a cancellation keeps them.
-                let limit = item.sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
-                let clock = ContinuousClock()
-                var generationStart: ContinuousClock.Instant?
-                var steps = 0
-                var textSoFar = ""
-                let output = try model.generator.generate(
-                    prompt: item.tokens, sampling: item.sampling,
-                    checkpoint: {
-                        try context.checkCancellation()
-                        // Called before each token: the first call follows the prompt pass.
-                        let now = clock.now
-                        let start = generationStart ?? now
-                        generationStart = start
-                        let elapsed = (now - start).secondsValue
-                        context.report(index, .tokens(generated: steps, perSecond: elapsed > 0 ? Double(steps) / elapsed : 0, limit: limit))
-                        steps += 1
-                    },
-                    onText: { piece in
-                        textSoFar += piece
-                        let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: max(0, steps))
-                        context.recordPartial(index, item.isChat
-                            ? .chat(ChatOutput(content: textSoFar, finishReason: .length, usage: usage))
-                            : .completion(CompletionOutput(text: textSoFar, finishReason: .length, usage: usage)))
-                    })
+        // Progress (tokens, tokens/s) and the text so far go to the daemon as
+        // they come: a timeout or a cancellation keeps them.
+        let clock = ContinuousClock()
+        var generationStart: [ContinuousClock.Instant?] = Array(repeating: nil, count: batch.count)
+        var steps = Array(repeating: 0, count: batch.count)
+        var textSoFar = Array(repeating: "", count: batch.count)
+        let outputs: [Result<GenerationOutput, any Error>]
+        do {
+            outputs = try model.generator.generate(
+                batch: batch.map { GenerationRequest(prompt: $0.tokens, sampling: $0.sampling) },
+                checkpoint: { index in
+                    try context.checkCancellation()
+                    // Called before each token: the first call follows the prompt pass.
+                    let now = clock.now
+                    let start = generationStart[index] ?? now
+                    generationStart[index] = start
+                    let elapsed = (now - start).secondsValue
+                    let limit = batch[index].sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
+                    context.report(index, .tokens(generated: steps[index], perSecond: elapsed > 0 ? Double(steps[index]) / elapsed : 0, limit: limit))
+                    steps[index] += 1
+                },
+                onText: { index, piece in
+                    textSoFar[index] += piece
+                    let item = batch[index]
+                    let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: max(0, steps[index]))
+                    context.recordPartial(index, item.isChat
+                        ? .chat(ChatOutput(content: textSoFar[index], finishReason: .length, usage: usage))
+                        : .completion(CompletionOutput(text: textSoFar[index], finishReason: .length, usage: usage)))
+                })
+        } catch let error as QuernError {
+            throw error
+        } catch {
+            return batch.map { _ in .failure(QuernError(.pipelineFailed, "generation failed: \(error)")) }
+        }
+        return zip(batch, outputs).map { item, outcome in
+            switch outcome {
+            case let .failure(error):
+                return .failure(QuernError(.pipelineFailed, "generation failed: \(error)"))
+            case let .success(output):
                 let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: output.tokens.count)
-                let finish = output.finishReason
                 let details = GenerationDetails(
                     parameters: parametersJSON(item), promptTokensPerSecond: output.promptTokensPerSecond,
                     generationTokensPerSecond: output.generationTokensPerSecond, contextLimit: contextLimit, droppedMessages: item.droppedMessages)
-                results.append(.success(item.isChat
-                    ? .chat(ChatOutput(content: output.text, finishReason: finish, usage: usage, details: details))
-                    : .completion(CompletionOutput(text: output.text, finishReason: finish, usage: usage, details: details))))
-            } catch let error as QuernError {
-                throw error
-            } catch {
-                results.append(.failure(QuernError(.pipelineFailed, "generation failed: \(error)")))
+                return .success(item.isChat
+                    ? .chat(ChatOutput(content: output.text, finishReason: output.finishReason, usage: usage, details: details))
+                    : .completion(CompletionOutput(text: output.text, finishReason: output.finishReason, usage: usage, details: details)))
             }
         }
-        return results
     }
 
     func parametersJSON(_ item: Prepared) -> JSONValue {
