@@ -61,12 +61,18 @@ public struct Sampler {
             for i in values.indices where values[i] > values[best] { best = i }
             return best
         }
-        // Candidates sorted by logit, cut by top-k.
-        var candidates = values.indices.map { (id: $0, logit: values[$0]) }
-        let k = p.topK > 0 ? min(p.topK, candidates.count) : candidates.count
-        candidates = Array(candidates.sorted { $0.logit > $1.logit }.prefix(k))
-        // Probabilities at temperature 1 for the top-p and min-p cuts.
-        var probabilities = softmaxValues(candidates.map(\.logit), temperature: 1)
+        // Candidates sorted by logit, cut by top-k: a partial selection, as
+        // sorting the whole vocabulary (49,152 entries for SmolLM2) for every
+        // token would cost more than the model's forward pass.
+        var candidates: [Candidate]
+        var probabilities: [Float]
+        if p.topK > 0 && p.topK < values.count {
+            candidates = Self.largest(values, count: p.topK)
+            // Probabilities at temperature 1 for the top-p and min-p cuts.
+            probabilities = softmaxValues(candidates.map(\.logit), temperature: 1)
+        } else {
+            (candidates, probabilities) = Self.nucleusCandidates(values, topP: p.topP, minP: p.minP)
+        }
         if p.topP < 1 {
             var total: Float = 0, keep = 0
             while keep < probabilities.count {
@@ -89,6 +95,65 @@ public struct Sampler {
             if draw < cumulative { return candidates[index].id }
         }
         return candidates.last?.id ?? 0
+    }
+
+    typealias Candidate = (id: Int, logit: Float)
+
+    /// The `count` largest logits, largest first (equal logits: lower id
+    /// first), found with a min-heap of `count` entries instead of a sort.
+    static func largest(_ values: [Float], count: Int) -> [Candidate] {
+        let k = min(count, values.count)
+        guard k > 0 else { return [] }
+        // a ranks below b.
+        func below(_ a: Candidate, _ b: Candidate) -> Bool { a.logit < b.logit || (a.logit == b.logit && a.id > b.id) }
+        var heap: [Candidate] = []
+        heap.reserveCapacity(k)
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let left = 2 * i + 1, right = left + 1
+                var lowest = i
+                if left < heap.count && below(heap[left], heap[lowest]) { lowest = left }
+                if right < heap.count && below(heap[right], heap[lowest]) { lowest = right }
+                if lowest == i { return }
+                heap.swapAt(i, lowest)
+                i = lowest
+            }
+        }
+        for (id, logit) in values.enumerated() {
+            let candidate = (id: id, logit: logit)
+            if heap.count < k {
+                heap.append(candidate)
+                var i = heap.count - 1
+                while i > 0 && below(heap[i], heap[(i - 1) / 2]) {
+                    heap.swapAt(i, (i - 1) / 2)
+                    i = (i - 1) / 2
+                }
+            } else if below(heap[0], candidate) {
+                heap[0] = candidate
+                siftDown(0)
+            }
+        }
+        return heap.sorted { below($1, $0) }
+    }
+
+    /// Without a top-k cut: the shortest prefix of the sorted vocabulary
+    /// that the top-p and min-p cuts can need, with probabilities over the
+    /// whole vocabulary. Tries the largest 64, then 4× more, until the prefix
+    /// holds `topP` of the mass or reaches below the min-p threshold.
+    static func nucleusCandidates(_ values: [Float], topP: Float, minP: Float) -> ([Candidate], [Float]) {
+        guard let peak = values.max() else { return ([], []) }
+        let total = values.reduce(Float(0)) { $0 + expf($1 - peak) }
+        var size = min(64, values.count)
+        while true {
+            let candidates = largest(values, count: size)
+            let probabilities = candidates.map { expf($0.logit - peak) / total }
+            if size == values.count { return (candidates, probabilities) }
+            let enoughMass = topP < 1 && probabilities.reduce(0, +) >= topP
+            let belowMinP = minP > 0 && (probabilities.last ?? 0) < minP * (probabilities.first ?? 0)
+            if enoughMass || belowMinP { return (candidates, probabilities) }
+            size = min(values.count, size * 4)
+        }
     }
 
     private func softmaxValues(_ logits: [Float], temperature: Float) -> [Float] {

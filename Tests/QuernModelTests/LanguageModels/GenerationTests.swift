@@ -1,5 +1,5 @@
 import Foundation
-import QuernModels
+@testable import QuernModels
 import QuernTensor
 import QuernTestSupport
 import Testing
@@ -53,6 +53,23 @@ import Testing
         #expect(sampler.next(logits: logits, history: [1]) == 5)
     }
 
+    /// The partial selection gives the candidates a full sort would, in order.
+    @Test func topCandidatesAreThoseOfAFullSort() {
+        var generator = SeededGenerator(seed: 3)
+        for size in [1, 7, 300, 5000] {
+            // Coarse values, so ties occur: equal logits rank by id.
+            let values = (0..<size).map { _ in Float(Int(generator.next() % 200)) / 8 - 12 }
+            let sorted = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+            for k in [1, 5, 40, size] {
+                #expect(Sampler.largest(values, count: k).map(\.id) == Array(sorted.prefix(k)), "size \(size) k \(k)")
+            }
+            // Without top-k, the prefix reaches the top-p mass or the min-p threshold.
+            let (candidates, probabilities) = Sampler.nucleusCandidates(values, topP: 0.9, minP: 0)
+            #expect(candidates.map(\.id) == Array(sorted.prefix(candidates.count)))
+            #expect(probabilities.reduce(0, +) >= 0.9 - 1e-4 || candidates.count == size)
+        }
+    }
+
     @Test func smolLM2GeneratesAndStops() throws {
         guard FileManager.default.fileExists(atPath: TestPaths.smolLM2) else {
             Issue.record("SmolLM2 missing at \(TestPaths.smolLM2); run scripts/fetch-models.sh")
@@ -79,5 +96,35 @@ import Testing
         let one = try loaded.generator.generate(prompt: prompt, sampling: seeded)
         let two = try loaded.generator.generate(prompt: prompt, sampling: seeded)
         #expect(one.text == two.text)
+    }
+
+    /// Requests decoded together give exactly the text each gives alone:
+    /// greedy and seeded sampling, a stop string, different prompt lengths
+    /// and token limits (sequences leave the batch at different steps).
+    @Test func aBatchDecodesEachRequestAsItWouldAlone() throws {
+        guard FileManager.default.fileExists(atPath: TestPaths.smolLM2) else {
+            Issue.record("SmolLM2 missing at \(TestPaths.smolLM2); run scripts/fetch-models.sh")
+            return
+        }
+        try BLAS.load()
+        let loaded = try LanguageModelLoader.load(path: TestPaths.smolLM2)
+        let questions = ["What is the capital of France?", "Write a haiku about the sea.", "Hi", "List three colours.",
+                         "Explain in one sentence why the sky is blue, please, for a child of five.", "Count to ten."]
+        var requests: [GenerationRequest] = []
+        for (i, question) in questions.enumerated() {
+            var sampling = i % 2 == 0 ? SamplingParameters.greedy : SamplingParameters()
+            sampling.seed = UInt64(i)
+            sampling.maxTokens = [40, 24, 3, 32, 48, 16][i]
+            if i == 3 { sampling.stop = ["\n"] }
+            requests.append(GenerationRequest(prompt: loaded.tokens(for: loaded.chatTemplate!.render([ChatMessage(role: "user", content: question)])),
+                                              sampling: sampling))
+        }
+        let together = try loaded.generator.generate(batch: requests)
+        for (request, outcome) in zip(requests, together) {
+            let alone = try loaded.generator.generate(prompt: request.prompt, sampling: request.sampling)
+            let batched = try outcome.get()
+            #expect(batched.tokens == alone.tokens && batched.text == alone.text && batched.finishReason == alone.finishReason,
+                    "batched \(batched.text.debugDescription) vs alone \(alone.text.debugDescription)")
+        }
     }
 }
