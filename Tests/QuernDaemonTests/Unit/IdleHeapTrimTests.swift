@@ -61,4 +61,9 @@ import Testing
         for block in blocks { block.deallocate() }
         #expect(Heap.trim())
     }
+
+    @Test func anArenaCapTheUserSetIsLeftAlone() {
+        #expect(!Heap.limitArenas(to: 1, unlessSetIn: ["MALLOC_ARENA_MAX": "4"]))
+        #expect(!Heap.limitArenas(to: 1, unlessSetIn: ["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0:glibc.malloc.arena_max=2"]))
+    }
 }
