@@ -10,6 +10,10 @@ public final class WeightBinder {
     public let file: String
     private var tensors: [String: StoredTensor]
     private var used: Set<String> = []
+    /// Mapped bytes copied into float tensors, released once more when
+    /// binding is done: a later tensor's page fault may map a released page
+    /// again (the kernel maps part of a large page-cache folio at once).
+    private var copiedRegions: [(file: MappedFile, bytes: UnsafeRawBufferPointer)] = []
 
     public init(file: String, tensors: [StoredTensor]) {
         self.file = file
@@ -35,9 +39,21 @@ public final class WeightBinder {
     }
 
     /// A float32 copy of tensor `name` (any float element type).
+    ///
+    /// The model reads the copy from then on, so the stored bytes' pages are
+    /// dropped from memory when they are a mapped checkpoint's: otherwise
+    /// the weights would stay resident twice (the copy, and the file pages
+    /// the copy was read from) for as long as the model keeps the file
+    /// mapped for its other weights. A later read of those bytes (a tensor
+    /// bound twice) simply pages them in again.
     public func tensor(_ name: String, shape: [Int]? = nil) throws(FormatError) -> Tensor {
         let stored = try stored(name, shape: shape)
-        return try stored.floats(file: file)
+        let copy = try stored.floats(file: file)
+        if let mapped = stored.owner as? MappedFile {
+            mapped.release(stored.bytes)
+            copiedRegions.append((mapped, stored.bytes))
+        }
+        return copy
     }
 
     /// Tensor `name` as a [rows, columns] weight matrix that keeps its stored
@@ -62,8 +78,12 @@ public final class WeightBinder {
         for name in tensors.keys where predicate(name) { used.insert(name) }
     }
 
-    /// Throws if any tensor was neither bound nor ignored.
+    /// Throws if any tensor was neither bound nor ignored. Drops the pages
+    /// of the tensors copied to float32 (see `tensor`) that loading the
+    /// others brought back.
     public func finish() throws(FormatError) {
+        for region in copiedRegions { region.file.release(region.bytes) }
+        copiedRegions = []
         let unused = tensors.keys.filter { !used.contains($0) }.sorted()
         guard unused.isEmpty else {
             let shown = unused.prefix(8).joined(separator: ", ")

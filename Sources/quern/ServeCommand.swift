@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import QuernDaemon
 import QuernHTTP
+import QuernTensor
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -105,6 +106,9 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any other thread allocates: one malloc arena, so that the
+        // heap trims after a batch and after an unload return everything.
+        Heap.limitArenas(to: 1, unlessSetIn: ProcessInfo.processInfo.environment)
         // Before anything slow: a SIGHUP while the models load must not kill the process.
         let signals = SignalHandling()
         // Every option is checked before anything is loaded.

@@ -65,6 +65,8 @@ public final class Daemon: Sendable {
     private let memory = Mutex<MemoryBudget?>(nil)
     /// Bytes reserved per claim id, released when the claim's outcome is known.
     private let reservations = Mutex<[String: Int]>([:])
+    /// Gives freed activations back to the kernel once every lane is idle.
+    private let heapTrim = IdleHeapTrim()
     private let stopRequest = DispatchSemaphore(value: 0)
     private let stopState = Mutex<(requested: Bool, exitCode: Int32, abandonAfter: UInt64?)>((false, 0, nil))
     /// Status file, metrics, systemd: told what happens (`DaemonEvent`).
@@ -353,8 +355,10 @@ public final class Daemon: Sendable {
         }
         lane.began(reports.enumerated().map { Lane.RunningItem(report: $1, startedAt: now, slot: $0) }, monitor: monitor)
         ComputeThreads.laneStarted()
+        heapTrim.laneStarted()
         defer {
             ComputeThreads.laneFinished()
+            heapTrim.laneFinished()
             lane.ended()
         }
         let hooks = ComputeLane.Hooks(

@@ -1,8 +1,6 @@
 import Foundation
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
+import QuernTensor
 
 /// What happened to a model's residency (the daemon turns these into
 /// `.modelLoaded`/`.modelUnloaded` events and log lines).
@@ -182,9 +180,9 @@ public final class ModelResidency: @unchecked Sendable {
     @discardableResult
     private func unload(_ slot: ModelSlot, reason: String) -> Bool {
         // Dropping the last references (the leases are gone) unmaps the
-        // weight files and frees the repacked weights; malloc_trim then
-        // hands the freed heap back to the kernel, so the resident size
-        // really falls.
+        // weight files and frees the repacked weights; trimming the heap
+        // then hands the freed memory back to the kernel, so the resident
+        // size really falls.
         let (unloaded, budget) = locked { () -> (Bool, MemoryBudget?) in
             guard slot.leases == 0, slot.pipeline != nil else { return (false, nil) }
             slot.pipeline = nil
@@ -192,7 +190,7 @@ public final class ModelResidency: @unchecked Sendable {
             return (true, self.budget)
         }
         guard unloaded else { return false }
-        Self.trimHeap()
+        Heap.trim()
         budget?.releaseModel(slot.weightBytes)
         logger.notice("model unloaded", metadata: ["model": "\(slot.identity.name)", "reason": "\(reason)"])
         emit(.unloaded(name: slot.identity.name, reason: reason))
@@ -230,17 +228,6 @@ public final class ModelResidency: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try body()
-    }
-
-    /// glibc's malloc_trim(0): freed heap pages go back to the kernel now
-    /// rather than at the allocator's whim. Looked up at run time, so a libc
-    /// without it (musl) simply skips the trim.
-    private static func trimHeap() {
-        #if canImport(Glibc)
-        typealias MallocTrim = @convention(c) (Int) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
-        #endif
     }
 
     static func seconds(_ duration: Duration) -> Double {
