@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import Synchronization
 
@@ -22,7 +23,13 @@ public final class BatchExecution: Sendable {
         let outcome = self.outcome
         let finished = self.finished
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        task = Task.detached(priority: .userInitiated) {
+        // On a thread of its own, not on Swift's cooperative pool: that pool
+        // has one thread per core, and a pipeline computes without awaiting,
+        // so with more busy lanes than cores the extra lanes' batches would
+        // wait for a pool thread instead of sharing the cores.
+        let executor = DedicatedThreadExecutor(name: "quern-batch")
+        task = Task.detached(executorPreference: executor, priority: .userInitiated) {
+            defer { executor.stop() }
             let results = await pipeline.run(batch, context: PipelineContext(deadline: deadline, monitor: monitor, slots: slots))
             outcome.results.withLock { $0 = results }
             finished.signal()
@@ -51,5 +58,50 @@ public final class BatchExecution: Sendable {
         let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if nanoseconds.overflow || seconds > Int64(Int.max / 1_000_000_000) { return .never }
         return .nanoseconds(Int(nanoseconds.partialValue + attoseconds / 1_000_000_000))
+    }
+}
+
+/// A task executor with one thread of its own, which ends once `stop` is
+/// called and the jobs already enqueued have run.
+final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var stopped = false
+
+    init(name: String) {
+        let thread = Thread { [self] in runJobs() }
+        thread.name = name
+        // As much stack as a main thread: models recurse little, but parsers of user files may.
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func runJobs() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopped { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
     }
 }
