@@ -91,7 +91,10 @@ public final class WhisperTranscriber: @unchecked Sendable {
     /// stops there and returns what it has.
     /// `afterWindow` is told, after each window, the segments so far and the
     /// seconds of audio done (for progress and partial results).
+    /// `betweenSteps` runs before each window and each decoding step, where
+    /// the daemon may pause a long transcription for shorter work.
     public func transcribe(features: Tensor, isCancelled: () -> Bool = { false },
+                           betweenSteps: () -> Void = {},
                            afterWindow: (_ segments: [WhisperSegment], _ doneSeconds: Double) -> Void = { _, _ in }) throws(ModelError) -> WhisperTranscript {
         let contentFrames = try self.contentFrames(of: features)
         var seek = 0
@@ -99,12 +102,13 @@ public final class WhisperTranscriber: @unchecked Sendable {
         var windows = 0, silentWindows = 0
         var embedding = WhisperEmbeddingAccumulator(width: model.config.width)
         while seek < contentFrames && !isCancelled() {
+            betweenSteps()
             let timeOffset = Double(seek) * Self.secondsPerFrame
             let (states, segmentSize) = try encodeWindow(of: features, seek: seek, contentFrames: contentFrames)
             windows += 1
             embedding.add(states, audioFrames: segmentSize)
 
-            let decoded = try decodeWindow(encoderStates: states)
+            let decoded = try decodeWindow(encoderStates: states, betweenSteps: betweenSteps)
             if decoded.noSpeechProbability > options.noSpeechThreshold && !(decoded.averageLogProbability > options.logProbabilityThreshold) {
                 silentWindows += 1
                 seek += segmentSize
@@ -175,7 +179,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
     /// the timestamp rules, takes the arg-max of the log-softmax and adds its
     /// log-probability (end-of-text included) to the score. At most half the
     /// decoder's positions are generated.
-    func decodeWindow(encoderStates: Tensor) throws(ModelError) -> WhisperWindowDecoding {
+    func decodeWindow(encoderStates: Tensor, betweenSteps: () -> Void = {}) throws(ModelError) -> WhisperWindowDecoding {
         let config = model.config, s = specials
         let prompt = s.prompt(withTimestamps: options.withTimestamps)
         let session = try model.makeDecoderSession(encoderStates: encoderStates)
@@ -193,6 +197,7 @@ public final class WhisperTranscriber: @unchecked Sendable {
         var sampled: [Int] = []
         var score: Float = 0
         for step in 0..<maxSteps {
+            betweenSteps()
             for id in suppressTokens { logits[id] = -.infinity }
             if step == 0 { for id in suppressAtBegin { logits[id] = -.infinity } }
             let computed = rules?.apply(to: &logits, sampled: sampled) { row in Self.logSoftmax(row) }

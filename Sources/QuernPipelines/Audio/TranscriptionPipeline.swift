@@ -65,7 +65,7 @@ public struct TranscriptionPipeline: Pipeline {
             let transcript: WhisperTranscript
             context.report(index, .audio(doneSeconds: 0, totalSeconds: item.durationSeconds))
             do {
-                transcript = try transcriber.transcribe(features: item.features, isCancelled: { Task.isCancelled }, afterWindow: { segments, done in
+                transcript = try transcriber.transcribe(features: item.features, isCancelled: { Task.isCancelled }, betweenSteps: { context.pace() }, afterWindow: { segments, done in
                     // The segments so far are what a timeout or a cancellation keeps.
                     context.report(index, .audio(doneSeconds: min(done, item.durationSeconds), totalSeconds: item.durationSeconds))
                     let partial = Self.segments(of: segments)

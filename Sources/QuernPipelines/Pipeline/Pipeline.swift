@@ -1,3 +1,4 @@
+import QuernTensor
 import Synchronization
 
 /// The model behind a result: its name and the SHA-256 of its weights file,
@@ -37,6 +38,9 @@ public struct PipelineContext: Sendable {
     /// alone reports into that input's slot of the original batch).
     public var slots: [Int]
 
+    /// When this batch started and its last checkpoint, for `LongJobPacing`.
+    let pacing = LongJobPacing()
+
     public init(deadline: ContinuousClock.Instant, monitor: JobMonitor = JobMonitor(), slots: [Int]? = nil) {
         self.deadline = deadline
         self.monitor = monitor
@@ -46,9 +50,16 @@ public struct PipelineContext: Sendable {
     /// Long loops (token generation, encoder layers) call this between steps:
     /// after a timeout or at shutdown the task is cancelled, and the compute
     /// lane is only free for the next file once the pipeline has returned.
+    /// A batch running for longer than `LongJobPacing.longJob` may also pause
+    /// here while other lanes' work fills every core.
     public func checkCancellation() throws(QuernError) {
         if Task.isCancelled { throw QuernError(.cancelled, "the job was cancelled") }
+        if pacing.pace() && Task.isCancelled { throw QuernError(.cancelled, "the job was cancelled") }
     }
+
+    /// Where a long loop that checks cancellation coarsely (a transcription,
+    /// window by window) lets shorter work have the cores (`LongJobPacing`).
+    public func pace() { pacing.pace() }
 
     /// How far input `index` of the batch has come (cheap: call it per token).
     public func report(_ index: Int, _ progress: JobProgress) {
@@ -62,6 +73,43 @@ public struct PipelineContext: Sendable {
     }
 
     private func slot(_ index: Int) -> Int { index < slots.count ? slots[index] : index }
+}
+
+/// Lets a long job (a 5-minute recording) give way to short ones: the
+/// daemon's promise is that one long transcription does not hold up a chat,
+/// an embedding or an image. Once a batch has run for `longJob`, at each
+/// checkpoint it stands aside (`ComputeThreads.standAside`) while other
+/// lanes' work already fills every core, for at most `yieldFactor` times
+/// the time it computed since its previous checkpoint: it keeps at least a
+/// fifth of its pace however busy the others are, and all of it when they
+/// are idle.
+final class LongJobPacing: Sendable {
+    static let longJob: Duration = .seconds(5)
+    static let yieldFactor = 4
+    static let longestPause: Duration = .milliseconds(500)
+
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+    private let lastCheckpoint: Mutex<ContinuousClock.Instant>
+
+    init() {
+        start = clock.now
+        lastCheckpoint = Mutex(start)
+    }
+
+    /// Whether it paused.
+    @discardableResult
+    func pace() -> Bool {
+        let now = clock.now
+        let computed = lastCheckpoint.withLock { last in
+            defer { last = now }
+            return now - last
+        }
+        guard now - start >= Self.longJob else { return false }
+        let paused = ComputeThreads.standAside(upTo: min(computed * Self.yieldFactor, Self.longestPause))
+        if paused { lastCheckpoint.withLock { $0 = clock.now } }
+        return paused
+    }
 }
 
 /// Progress and partial output of the inputs of one batch, written by the

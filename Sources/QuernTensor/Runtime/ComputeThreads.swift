@@ -65,12 +65,40 @@ public enum ComputeThreads {
     /// `busyLanes`, readable without the lock on every `parallelFor`.
     private static let busyLaneCount = Atomic<Int>(0)
 
+    /// Busy lanes that are standing aside right now (`standAside`).
+    private static let standingAsideCount = Atomic<Int>(0)
+
     /// Threads one call may use now: the whole budget, or its share while
-    /// several lanes are busy (at least 1).
+    /// several lanes are computing (at least 1).
     public static var perCallThreads: Int {
         let total = count
-        let lanes = busyLaneCount.load(ordering: .relaxed)
+        let lanes = busyLaneCount.load(ordering: .relaxed) - standingAsideCount.load(ordering: .relaxed)
         return lanes > 1 ? max(1, total / lanes) : total
+    }
+
+    /// For a lane deep in a long job (a long recording): while the other
+    /// busy lanes already have a thread for every core, wait instead of
+    /// computing, up to `maximum`, so short jobs get the cores first and the
+    /// long one fills the gaps. Returns at once when the cores are not all
+    /// taken. Waits in 2 ms steps; a standing-aside lane does not count in
+    /// the others' share of the threads.
+    @discardableResult
+    public static func standAside(upTo maximum: Duration) -> Bool {
+        func othersFillTheCores() -> Bool {
+            busyLaneCount.load(ordering: .relaxed) - standingAsideCount.load(ordering: .relaxed) - 1 >= count
+        }
+        guard maximum > .zero, othersFillTheCores() else { return false }
+        standingAsideCount.add(1, ordering: .relaxed)
+        defer { standingAsideCount.subtract(1, ordering: .relaxed) }
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: maximum)
+        while clock.now < end {
+            var pause = timespec(tv_sec: 0, tv_nsec: 2_000_000)
+            nanosleep(&pause, nil)
+            // Counted as standing aside while it sleeps: the check excludes itself.
+            if busyLaneCount.load(ordering: .relaxed) - standingAsideCount.load(ordering: .relaxed) < count { break }
+        }
+        return true
     }
 
     /// Lanes inside a batch now.
