@@ -70,13 +70,18 @@ import Testing
         }
     }
 
-    @Test func smolLM2GeneratesAndStops() throws {
+    /// The real SmolLM2, or nil (with an issue recorded) when it is not fetched.
+    static func smolLM2() throws -> LoadedLanguageModel? {
         guard FileManager.default.fileExists(atPath: TestPaths.smolLM2) else {
             Issue.record("SmolLM2 missing at \(TestPaths.smolLM2); run scripts/fetch-models.sh")
-            return
+            return nil
         }
         try BLAS.load()
-        let loaded = try LanguageModelLoader.load(path: TestPaths.smolLM2)
+        return try LanguageModelLoader.load(path: TestPaths.smolLM2)
+    }
+
+    @Test func smolLM2GeneratesAndStops() throws {
+        guard let loaded = try Self.smolLM2() else { return }
         let prompt = loaded.tokens(for: loaded.chatTemplate!.render([ChatMessage(role: "user", content: "What is the capital of France?")]))
         func greedy(_ maxTokens: Int, stop: [String] = []) -> SamplingParameters {
             var sampling = SamplingParameters.greedy
@@ -102,12 +107,7 @@ import Testing
     /// greedy and seeded sampling, a stop string, different prompt lengths
     /// and token limits (sequences leave the batch at different steps).
     @Test func aBatchDecodesEachRequestAsItWouldAlone() throws {
-        guard FileManager.default.fileExists(atPath: TestPaths.smolLM2) else {
-            Issue.record("SmolLM2 missing at \(TestPaths.smolLM2); run scripts/fetch-models.sh")
-            return
-        }
-        try BLAS.load()
-        let loaded = try LanguageModelLoader.load(path: TestPaths.smolLM2)
+        guard let loaded = try Self.smolLM2() else { return }
         let questions = ["What is the capital of France?", "Write a haiku about the sea.", "Hi", "List three colours.",
                          "Explain in one sentence why the sky is blue, please, for a child of five.", "Count to ten."]
         var requests: [GenerationRequest] = []
