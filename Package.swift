@@ -70,6 +70,12 @@ let package = Package(
             name: "CQuernPNG", cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("png16")]),
 
+        // JPEG decoding through libjpeg-turbo (libjpeg API, Debian's
+        // libjpeg62-turbo-dev) with its longjmp error path contained in C.
+        .target(
+            name: "CQuernJPEG", cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("jpeg")]),
+
         // The quantised matrix-vector inner loops (intrinsics, dispatched at run time).
         .target(name: "CQuernKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
@@ -112,10 +118,10 @@ let package = Package(
         // core), datasets' splits and the evaluation metrics and report.
         .target(name: "QuernLearning", dependencies: ["QuernJSON", "QuernTensor", "QuernFormats"], swiftSettings: kernelFlags),
 
-        // Layer 5: media decoding — PNG through libpng, audio through libsndfile —
+        // Layer 5: media decoding — PNG through libpng, JPEG through libjpeg-turbo, audio through libsndfile —
         // and the pixel/sample preprocessing the models' references do.
         // PNG/WAV probing (container structure, CRC-32 from zlib) lives here too.
-        .target(name: "QuernMedia", dependencies: ["CSndFile", "CQuernPNG", "CZlib", "QuernJSON", "QuernTensor"], swiftSettings: kernelFlags),
+        .target(name: "QuernMedia", dependencies: ["CSndFile", "CQuernPNG", "CQuernJPEG", "CZlib", "QuernJSON", "QuernTensor"], swiftSettings: kernelFlags),
 
         // What the daemon dispatches to: requests, kind detection, pipelines, results.
         .target(

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # systemd: `systemd-analyze verify` checks contrib/quern.service in the tests.
-packages=(libopenblas-dev libpng-dev libsndfile1-dev zlib1g-dev pkg-config python3-pip espeak-ng sox libsox-fmt-all systemd)
+packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev zlib1g-dev pkg-config python3-pip espeak-ng sox libsox-fmt-all systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

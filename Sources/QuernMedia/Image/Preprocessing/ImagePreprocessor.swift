@@ -59,8 +59,9 @@ extension ImagePreprocessing {
     /// Bytes decoding an image with `header` and preprocessing it hold at
     /// their peak: the decoded samples, the RGB copy, the resize's working
     /// memory (a block of rows, the output rows in flight), the resized
-    /// window and the float tensor. Computed from IHDR alone.
-    public func peakBytes(for header: PNGHeader) throws(MediaError) -> Int {
+    /// window and the float tensor. Computed from the header alone (a PNG's
+    /// IHDR, a JPEG's frame header).
+    public func peakBytes(for header: some ImageHeaderCost) throws(MediaError) -> Int {
         let target = resizedSize(width: header.width, height: header.height)
         let window = try cropWindow(width: target.width, height: target.height)
             ?? PillowResize.Window(columns: 0..<target.width, rows: 0..<target.height)
@@ -80,10 +81,10 @@ extension ImagePreprocessing {
 
     /// Refuses, before decoding, an image whose decoding and preprocessing
     /// would need more than `budget` bytes (`peakBytes(for:)`).
-    public func checkMemory(for header: PNGHeader, budget: Int = PNGDecoder.defaultMemoryBudget) throws(MediaError) {
+    public func checkMemory(for header: some ImageHeaderCost, budget: Int = PNGDecoder.defaultMemoryBudget) throws(MediaError) {
         let needed = try peakBytes(for: header)
         guard needed <= budget else {
-            throw MediaError(.tooLarge, "decoding and preprocessing the \(header.width)×\(header.height) \(header.bitDepth)-bit \(header.colorType.name) image for \(name) needs \(needed == Int.max ? "more than \(budget)" : String(needed)) bytes, more than the image memory budget of \(budget) bytes")
+            throw MediaError(.tooLarge, "decoding and preprocessing the \(header.width)×\(header.height) \(header.costDescription) image for \(name) needs \(needed == Int.max ? "more than \(budget)" : String(needed)) bytes, more than the image memory budget of \(budget) bytes")
         }
     }
 
