@@ -254,7 +254,7 @@ def photo_goldens():
         ("coffee-600x400-progressive.jpg", encode(coffee, quality=85, progressive=True), "600x400 progressive"),
         ("rocket-427x640-444.jpg", encode(rocket, quality=92, subsampling="4:4:4"), "427x640 portrait, 4:4:4"),
         ("chelsea-orientation-6.jpg", encode(portrait_stored, quality=88, exif=exif(6, True, with_make=True)),
-         "451x300 stored, EXIF orientation 6 (shown 300x451)"),
+         "300x451 stored, EXIF orientation 6 (shown 451x300, as chelsea is)"),
         ("astronaut-cmyk.jpg", encode(astronaut.resize((384, 384), Image.Resampling.LANCZOS).convert("CMYK"), quality=90),
          "384x384 CMYK (Adobe)"),
         ("coffee-gray.jpg", encode(coffee.convert("L"), quality=85), "600x400 grayscale"),

@@ -3,7 +3,7 @@
 public struct InputLimits: Sendable, Equatable {
     /// Largest file read at all.
     public var maxBytes: Int
-    /// Largest image, width × height, judged from the PNG header before any
+    /// Largest image, width × height, judged from the PNG or JPEG header before any
     /// pixel is inflated (a decompression bomb is a small file with a huge header).
     public var maxPixels: Int
     /// Longest audio, judged from the header before decoding.

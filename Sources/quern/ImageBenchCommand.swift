@@ -3,16 +3,16 @@ import Foundation
 import QuernPipelines
 import QuernTensor
 
-/// `quern bench images`: PNG files to results through the image pipeline,
+/// `quern bench images`: PNG and JPEG files to results through the image pipeline,
 /// as the daemon runs them — read the file, decode, preprocess (`prepare`),
 /// then the model on batches (`run`) — with the model loaded once beforehand
 /// and one untimed warm-up pass. Prints one JSON object (images/s and the
 /// share of time spent decoding and preprocessing).
 struct ImageBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "images", abstract: "Measures PNG file → classification result throughput (model load excluded).")
+        commandName: "images", abstract: "Measures PNG/JPEG file → classification result throughput (model load excluded).")
 
-    @Argument(help: ArgumentHelp("PNG files, or folders of them.", valueName: "path"))
+    @Argument(help: ArgumentHelp("PNG or JPEG files, or folders of them (.png, .jpg, .jpeg).", valueName: "path"))
     var paths: [String]
 
     @Option(help: ArgumentHelp("The image model (.onnx, torchvision .safetensors or a Hugging Face folder; default: the classify model in --models).", valueName: "path"))
@@ -35,8 +35,8 @@ struct ImageBenchCommand: ParsableCommand {
         _ = try compute.prepare()
         let modelsDirectory = try models.directory()
         let modelPath = try models.locate(.classify, explicitPath: model).declaration.loadPath
-        let files = try pngFiles()
-        guard !files.isEmpty else { throw ValidationError("no PNG files in \(paths)") }
+        let files = try imageFiles()
+        guard !files.isEmpty else { throw ValidationError("no PNG or JPEG files in \(paths)") }
         guard batch >= 1, repetitions >= 1 else { throw ValidationError("--batch and --repetitions must be at least 1") }
         let pipeline = AnyPipeline(try ImageClassificationPipeline(path: modelPath, modelsDirectory: modelsDirectory))
         let clock = ContinuousClock()
@@ -73,7 +73,7 @@ struct ImageBenchCommand: ParsableCommand {
                      pipeline.identity.name, ComputeThreads.count, batch, files.count, mean, deviation, share))
     }
 
-    private func pngFiles() throws -> [String] {
+    private func imageFiles() throws -> [String] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -81,7 +81,7 @@ struct ImageBenchCommand: ParsableCommand {
                 throw ValidationError("\(path): no such file or folder")
             }
             if isDirectory.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+                let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { name in [".png", ".jpg", ".jpeg"].contains { name.lowercased().hasSuffix($0) } }.sorted()
                 files += names.map { path + "/" + $0 }
             } else {
                 files.append(path)

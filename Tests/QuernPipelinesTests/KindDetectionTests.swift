@@ -1,3 +1,4 @@
+import Foundation
 import QuernMedia
 import QuernModels
 import QuernPipelines
@@ -22,6 +23,29 @@ import Testing
         guard case let .success(job) = inspection.outcome, case .classify = job.request else {
             Issue.record("a valid PNG did not become a classify job: \(inspection.outcome)"); return
         }
+    }
+
+    /// A JPEG is an image by its FF D8 FF, whatever its name; its markers are
+    /// walked at intake, and its frame header checked against --max-pixels.
+    @Test func jpegByMagicWhateverTheName() throws {
+        let photo = try JPEGDecoderFixtures.bytes("baseline-420.jpg")
+        for name in ["photo.jpg", "IMG_0001.JPEG", "holiday.png", "noextension"] {
+            let inspection = inspect(photo, name: name)
+            #expect(inspection.kind == .image)
+            guard case let .success(job) = inspection.outcome, case .classify = job.request else {
+                Issue.record("a valid JPEG named \(name) did not become a classify job: \(inspection.outcome)"); return
+            }
+        }
+        let bomb = inspect(try JPEGDecoderFixtures.bytes("bomb-65000x65000.jpg"))
+        #expect(bomb.kind == .image && code(bomb) == .inputTooLarge)
+        if case let .failure(error) = bomb.outcome { #expect(error.message.contains("--max-pixels")) }
+        #expect(code(inspect(try JPEGDecoderFixtures.bytes("truncated-header.jpg"))) == .inputCorrupt)
+        #expect(code(inspect(try JPEGDecoderFixtures.bytes("precision-12.jpg"))) == .unsupported)
+        // Base64 in a classify request, checked the same way.
+        let request = #"{"task": "classify", "input": "\#(Data(photo).base64EncodedString())"}"#
+        let inspected = inspect(Array(request.utf8), name: "request.json")
+        #expect(inspected.kind == .request)
+        guard case .success = inspected.outcome else { Issue.record("\(inspected.outcome)"); return }
     }
 
     @Test func brokenPNGs() throws {
@@ -158,5 +182,12 @@ extension Array where Element == UInt8 {
             index += 3
         }
         return String(decoding: output, as: UTF8.self)
+    }
+}
+
+/// The decoder corpus's files (scripts/make-jpeg-corpus.py).
+enum JPEGDecoderFixtures {
+    static func bytes(_ name: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: JPEGTestSupport.corpus + "/" + name)))
     }
 }

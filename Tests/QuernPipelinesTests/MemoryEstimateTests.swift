@@ -31,4 +31,19 @@ import Testing
         let estimate = MemoryEstimate.bytes(size: 1 << 20, prefix: prefix, limits: limits)
         #expect(estimate >= 8000 * 5000 * 8 + 8000 * 5000 * 3)
     }
+
+    /// A JPEG's frame header, found behind its APP segments within the
+    /// prefix, gives its cost; without it the file's size stands in.
+    @Test func aJPEGIsEstimatedFromItsFrameHeader() {
+        let exif: [UInt8] = [0xFF, 0xE1, 0x40, 0x00] + [UInt8](repeating: 0, count: 0x4000 - 2)  // a 16 kB APP1 first
+        // 6000 x 4000, 3 components, progressive (SOF2).
+        let frame: [UInt8] = [0xFF, 0xC2, 0, 17, 8, 0x0F, 0xA0, 0x17, 0x70, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]
+        let prefix = [0xFF, 0xD8] + exif + frame
+        let estimate = MemoryEstimate.bytes(size: 5 << 20, prefix: prefix, limits: limits)
+        #expect(estimate >= 6000 * 4000 * (3 + 6 + 3))
+        #expect(estimate < 6000 * 4000 * 16)
+        // The frame header beyond the prefix: 64 pixels a byte, up to --max-pixels.
+        let unknown = MemoryEstimate.bytes(size: 100_000, prefix: [0xFF, 0xD8] + exif, limits: limits)
+        #expect(unknown >= 6_400_000 * 15 && unknown < 6_400_000 * 15 + (20 << 20))
+    }
 }

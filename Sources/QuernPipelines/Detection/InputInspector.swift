@@ -38,7 +38,7 @@ public struct InputInspector: Sendable {
         if let route { return inspect(name: name, bytes: bytes, routedBy: route) }
         if bytes.isEmpty { return Inspection(kind: .unknown, outcome: .failure(QuernError(.inputEmpty, "the file is empty (0 bytes)"))) }
         if bytes.count > limits.maxBytes { return Inspection(kind: .unknown, outcome: .failure(tooManyBytes(bytes.count))) }
-        if PNGProbe.matches(bytes) {
+        if PNGProbe.matches(bytes) || JPEGProbe.matches(bytes) {
             return Inspection(kind: .image, outcome: Result { () throws(QuernError) in try imageJob(bytes, topK: nil, threshold: nil, model: nil) })
         }
         if WAVProbe.matches(bytes) {
@@ -60,7 +60,7 @@ public struct InputInspector: Sendable {
             if SoundFileProbe.inspect(bytes) != nil {
                 return Inspection(kind: .audio, outcome: Result { () throws(QuernError) in try audioJob(bytes, model: nil) })
             }
-            return Inspection(kind: .unknown, outcome: .failure(QuernError(.inputUnrecognized, "the file is not a PNG image, audio libsndfile can read, or UTF-8 text")))
+            return Inspection(kind: .unknown, outcome: .failure(QuernError(.inputUnrecognized, "the file is not a PNG or JPEG image, audio libsndfile can read, or UTF-8 text")))
         }
     }
 
@@ -172,7 +172,7 @@ public struct InputInspector: Sendable {
 
     private func imageJob(_ bytes: [UInt8], topK: Int?, threshold: Float?, model: String?) throws(QuernError) -> Job {
         guard bytes.count <= limits.maxBytes else { throw tooManyBytes(bytes.count) }
-        try MediaProbes.checkPNG(bytes, maxPixels: limits.maxPixels)
+        try MediaProbes.checkImage(bytes, maxPixels: limits.maxPixels)
         return Job(request: .classify(image: bytes, topK: topK, threshold: threshold), model: model)
     }
 

@@ -2,7 +2,7 @@
 public enum InputKind: String, Sendable, CaseIterable {
     /// UTF-8 text (`.txt`, `.md`, anything else that decodes).
     case text
-    /// A PNG image.
+    /// A PNG or JPEG image.
     case image
     /// Audio libsndfile can open (WAV, FLAC, OGG, AIFF, …).
     case audio

@@ -6,8 +6,14 @@ import QuernMedia
 /// a file that cannot be what it claims is refused later anyway, and the
 /// estimate is only released when its result is known.
 public enum MemoryEstimate {
-    /// Bytes of the file's head the estimate looks at (a PNG's IHDR ends at 33).
-    public static let prefixLength = 64
+    /// Bytes of the file's head the estimate looks at (a PNG's IHDR ends at
+    /// 33; a JPEG's frame header follows its tables, ~160–700 bytes in, or
+    /// behind a camera's APP1 EXIF and APP2 ICC blocks, up to 64 kB each).
+    public static let prefixLength = 128 << 10
+    /// Pixels per byte of a JPEG whose frame header lies beyond the prefix:
+    /// photos hold 2–20, flat graphics up to ~60; pathological files beyond
+    /// that are still refused by the pixel limit and the decoder's budget.
+    static let jpegPixelsPerByte = 64
     /// Fixed costs per input on top of what scales with it (buffers, model activations).
     static let overhead = 16 << 20
 
@@ -16,6 +22,14 @@ public enum MemoryEstimate {
         if let header = PNGHeader(prefix) {
             // The file, the decoded samples, the RGB copy; resize and model input are bounded.
             return add([size, header.decodedBytes, header.rgbBytes, overhead])
+        }
+        if JPEGProbe.matches(prefix) {
+            // The file, libjpeg's output (and coefficients when progressive), the RGB copy.
+            if let frame = JPEGProbe.frameHeader(inPrefix: prefix) {
+                return add([size, frame.decodedBytes, mul(frame.pixels, 3), overhead])
+            }
+            let pixels = min(limits.maxPixels, mul(size, jpegPixelsPerByte))
+            return add([size, mul(pixels, 4 + 8 + 3), overhead])
         }
         if !isAudio(prefix), isText(prefix) {
             // The bytes, the String, its scalars and tokens: a few copies of the text.

@@ -5,8 +5,10 @@ import QuernModels
 import QuernTensor
 import Synchronization
 
-/// Image classification (task `classify`; PNG files dropped in the inbox):
-/// PNG → Pillow-exact RGB → the model's own preprocessing → ResNet → top-k
+/// Image classification (task `classify`; PNG and JPEG files dropped in the
+/// inbox): PNG or JPEG → Pillow-exact RGB (for JPEG after the EXIF
+/// orientation, as `ImageOps.exif_transpose`) → the model's own
+/// preprocessing → ResNet → top-k
 /// labels, the pooled feature vector as the image's embedding, the image's
 /// facts and every preprocessing step taken.
 ///
@@ -33,6 +35,7 @@ public struct ImageClassificationPipeline: Pipeline {
     let labels: [String]
     public let preprocessing: ImagePreprocessing
     let decoder: PNGDecoder
+    let jpegDecoder: JPEGDecoder
 
     /// Loads the model at `path` (an .onnx file, torchvision .safetensors or a
     /// Hugging Face folder). Without an explicit `preprocessing` it is chosen
@@ -56,6 +59,7 @@ public struct ImageClassificationPipeline: Pipeline {
         }
         labels = try Self.labels(for: model, isOpenNSFW: isOpenNSFW, modelsDirectory: modelsDirectory)
         decoder = PNGDecoder(maximumPixels: maximumPixels)
+        jpegDecoder = JPEGDecoder(maximumPixels: maximumPixels)
         identity = ModelIdentity(name: name, weightsSHA256: try FileChecksum.sha256(of: Self.weightsFile(path)))
     }
 
@@ -119,6 +123,7 @@ public struct ImageClassificationPipeline: Pipeline {
         guard case let .classify(bytes, topK, threshold) = job.request else {
             throw QuernError(.internalError, "the image pipeline received a \(job.request.task.rawValue) job")
         }
+        if JPEGProbe.matches(bytes) { return try prepareJPEG(bytes, topK: topK, threshold: threshold) }
         do {
             // What the image will cost is known from IHDR: refuse it before
             // inflating a byte (pixels, decode + preprocessing memory).
@@ -130,7 +135,7 @@ public struct ImageClassificationPipeline: Pipeline {
             let conversion = decoded.convertedToRGB()
             let prepared = try preprocessing.apply(to: conversion.image)
             let facts = ClassificationOutput.ImageFacts(
-                width: decoded.width, height: decoded.height, colorType: decoded.colorType.name,
+                format: "png", width: decoded.width, height: decoded.height, colorType: decoded.colorType.name,
                 bitDepth: decoded.bitDepth, interlaced: decoded.interlaced, transparency: decoded.hasTransparency)
             let decodeSteps = ["decoded \(decoded.width)×\(decoded.height) \(decoded.bitDepth)-bit \(decoded.colorType.name)"
                 + (decoded.interlaced ? " (Adam7)" : "")]
@@ -138,6 +143,28 @@ public struct ImageClassificationPipeline: Pipeline {
                             topK: min(topK ?? defaultTopK, labels.count), threshold: threshold)
         } catch {
             throw QuernError(decoding: error, unrecognized: "not a PNG image")
+        }
+    }
+
+    /// A JPEG: its markers give the cost (frame header) and the turn (EXIF
+    /// orientation) before libjpeg decodes a block.
+    private func prepareJPEG(_ bytes: [UInt8], topK: Int?, threshold: Float?) throws(QuernError) -> Prepared {
+        do {
+            let header = try JPEGProbe.inspect(bytes)
+            try jpegDecoder.check(header)
+            try preprocessing.checkMemory(for: header, budget: jpegDecoder.memoryBudget)
+            let decoded = try jpegDecoder.decode(bytes)
+            let conversion = decoded.convertedToRGB()
+            let prepared = try preprocessing.apply(to: conversion.image)
+            let facts = ClassificationOutput.ImageFacts(
+                format: "jpeg", width: decoded.width, height: decoded.height, colorType: decoded.header.colorName,
+                bitDepth: decoded.header.precision, interlaced: decoded.header.progressive, transparency: false)
+            let decodeSteps = ["decoded \(decoded.width)×\(decoded.height) \(decoded.header.progressive ? "progressive" : "baseline") JPEG, "
+                + "\(decoded.channels) component\(decoded.channels == 1 ? "" : "s") (\(decoded.colorSpace.rawValue)), libjpeg-turbo ISLOW IDCT, fancy upsampling"]
+            return Prepared(pixels: prepared.pixels, image: facts, steps: decodeSteps + conversion.steps + prepared.steps,
+                            topK: min(topK ?? defaultTopK, labels.count), threshold: threshold)
+        } catch {
+            throw QuernError(decoding: error, unrecognized: "not a JPEG image")
         }
     }
 

@@ -68,7 +68,7 @@ public struct DatasetExample: Sendable, Equatable {
         /// removed, exactly as the daemon reads a dropped file) or a table's
         /// text cell.
         case text(String)
-        /// A PNG or audio file, read again when its features are computed
+        /// A PNG/JPEG image or audio file, read again when its features are computed
         /// (and checked against `sha256`, so a file changed in between is
         /// skipped rather than trained on under another digest).
         case file(String)
@@ -111,11 +111,11 @@ public struct SkippedExample: Error, Sendable, Equatable {
         case emptyText = "empty_text"
         /// Text-like bytes that are not UTF-8.
         case notUTF8 = "not_utf8"
-        /// Bytes that are no PNG, audio libsndfile reads, or UTF-8 text.
+        /// Bytes that are no PNG or JPEG, audio libsndfile reads, or UTF-8 text.
         case unrecognized
         /// A file of another kind than the dataset's (with the kind option).
         case otherKind = "other_kind"
-        /// A PNG or audio file that fails to decode (found by its probe, or
+        /// A PNG/JPEG image or audio file that fails to decode (found by its probe, or
         /// when its features are computed).
         case undecodable
         /// Over one of the daemon's input limits (bytes, pixels, seconds, characters).

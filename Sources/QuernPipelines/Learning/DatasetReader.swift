@@ -171,7 +171,7 @@ public enum DatasetReader {
     private static func noun(_ kind: InputKind) -> String {
         switch kind {
         case .text: return "text file"
-        case .image: return "PNG image"
+        case .image: return "PNG/JPEG image"
         case .audio: return "audio file"
         case .request, .unknown: return "\(kind.rawValue) file"
         }

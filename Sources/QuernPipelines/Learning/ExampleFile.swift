@@ -9,7 +9,7 @@ struct ExampleFile {
     enum Verdict: Equatable {
         /// UTF-8 text (byte-order mark removed), not blank.
         case text(String)
-        /// A PNG (`.image`) or audio (`.audio`) file whose structure and
+        /// A PNG or JPEG (`.image`) or audio (`.audio`) file whose structure and
         /// size passed the daemon's probes; it is decoded with its features.
         case media(InputKind)
         case skipped(SkippedExample.Reason, String)
@@ -61,7 +61,7 @@ struct ExampleFile {
         case let (kind, .failure(error)):
             return .skipped(Self.reason(for: error.code, kind: kind), error.message)
         case (.unknown, .success):
-            return .skipped(.unrecognized, "the file is not a PNG image, audio libsndfile can read, or UTF-8 text")
+            return .skipped(.unrecognized, "the file is not a PNG or JPEG image, audio libsndfile can read, or UTF-8 text")
         }
     }
 

@@ -180,16 +180,21 @@ public struct ClassificationOutput: Sendable, Equatable {
 
     /// What the decoded image was, before preprocessing.
     public struct ImageFacts: Sendable, Equatable {
+        /// The file format: `png` or `jpeg`.
+        public var format: String
+        /// As stored in the file (before an EXIF orientation turns it).
         public var width: Int
         public var height: Int
-        /// `gray`, `rgb`, `palette`, `gray_alpha` or `rgba`.
+        /// `gray`, `rgb`, `palette`, `gray_alpha` or `rgba` (PNG); `gray`, `rgb` or `cmyk` (JPEG).
         public var colorType: String
         public var bitDepth: Int
+        /// Adam7 (PNG) or progressive (JPEG).
         public var interlaced: Bool
-        /// An alpha channel or a tRNS chunk.
+        /// An alpha channel or a tRNS chunk (never for JPEG).
         public var transparency: Bool
 
-        public init(width: Int, height: Int, colorType: String, bitDepth: Int, interlaced: Bool, transparency: Bool) {
+        public init(format: String = "png", width: Int, height: Int, colorType: String, bitDepth: Int, interlaced: Bool, transparency: Bool) {
+            self.format = format
             self.width = width
             self.height = height
             self.colorType = colorType
@@ -230,7 +235,7 @@ public struct ClassificationOutput: Sendable, Equatable {
         var members: [(key: String, value: JSONValue)] = [("labels", .array(labels)), ("embedding", .array(features.map(JSONValue.float)))]
         if let image {
             members.append(("image", .object([
-                ("width", .int(image.width)), ("height", .int(image.height)), ("color_type", .string(image.colorType)),
+                ("format", .string(image.format)), ("width", .int(image.width)), ("height", .int(image.height)), ("color_type", .string(image.colorType)),
                 ("bit_depth", .int(image.bitDepth)), ("interlaced", .bool(image.interlaced)), ("transparency", .bool(image.transparency)),
             ])))
         }

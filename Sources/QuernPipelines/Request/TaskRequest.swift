@@ -16,7 +16,7 @@ public enum TaskRequest: Sendable, Equatable {
     /// exactly as sentence-transformers does, instead of the mean of windows
     /// covering all of it.
     case embed(inputs: [String], truncate: Bool = false)
-    /// PNG bytes, already checked by `PNGProbe` (structure and pixel limit);
+    /// PNG or JPEG bytes, already checked by `PNGProbe` or `JPEGProbe` (structure and pixel limit);
     /// labels scoring below `threshold` (0…1) are left out of the result.
     case classify(image: [UInt8], topK: Int?, threshold: Float?)
     /// Audio bytes in a format libsndfile reads, already probed for length;

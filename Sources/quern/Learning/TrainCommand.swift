@@ -15,7 +15,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Trains a classifier (or regression) head on Quern's text, image or audio embeddings, evaluates it and installs it.",
         discussion: """
-        DATA is a folder of <label>/<files> (text, PNG or audio; one kind) or a .jsonl/.csv/.tsv file with a text \
+        DATA is a folder of <label>/<files> (text, PNG/JPEG images or audio; one kind) or a .jsonl/.csv/.tsv file with a text \
         (or file path) column and a label (or numeric target) column. Features come from the daemon's own models and are \
         cached (keyed by input and model sha256), so retraining with other settings only trains. The head is written to \
         <models>/heads/NAME/ (head.safetensors, head.json, report.svg), where quern serve and quern run pick it up.

@@ -5,7 +5,8 @@ import Testing
 extension Integration {
     /// PNG files through `quern run` with the real open_nsfw model: results
     /// validate against the schema, carry labels, the embedding, the image's
-    /// facts and the preprocessing; broken files are error results.
+    /// facts and the preprocessing; broken files are error results. A JPEG
+    /// named .png is classified as the JPEG it is (content decides).
     @Suite struct ImageRun {
         static var models: String { TestPaths.models }
         static var corpus: String { ImageTestSupport.corpus }
@@ -38,7 +39,10 @@ extension Integration {
             let palette = (documents[1]["result"] as? [String: Any])?["image"] as? [String: Any]
             #expect(palette?["color_type"] as? String == "palette" && palette?["bit_depth"] as? Int == 4 && palette?["interlaced"] as? Bool == true)
             let codes = documents.suffix(3).map { ($0["error"] as? [String: Any])?["code"] as? String }
-            #expect(codes == ["input.corrupt", "input.corrupt", "input.unrecognized"])
+            #expect(codes == ["input.corrupt", "input.corrupt", nil])
+            let misnamed = (documents[5]["result"] as? [String: Any])?["image"] as? [String: Any]
+            #expect(documents[5]["status"] as? String == "ok" && misnamed?["format"] as? String == "jpeg", "\(documents[5])")
+            #expect(((documents[0]["result"] as? [String: Any])?["image"] as? [String: Any])?["format"] as? String == "png")
         }
     }
 }

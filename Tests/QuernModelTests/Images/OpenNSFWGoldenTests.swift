@@ -126,7 +126,9 @@ import Testing
         #expect(output.labels.map(\.label) == ["sfw"])
     }
 
-    @Test(arguments: ImageTestSupport.brokenFiles)
+    /// (jpeg-named-png.png is broken as a PNG — PNGDecoder refuses it — but
+    /// the pipeline decides by content and classifies it as the JPEG it is.)
+    @Test(arguments: ImageTestSupport.brokenFiles.filter { $0.file != "jpeg-named-png.png" })
     func brokenFileIsAnErrorResult(_ file: ImageTestSupport.BrokenFile) throws {
         let pipeline = try Self.requirePipeline()
         let expected: ErrorCode = switch file.code {

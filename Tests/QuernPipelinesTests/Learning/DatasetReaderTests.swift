@@ -8,6 +8,20 @@ import Testing
         Dictionary(dataset.skipped.map { (($0.origin as NSString).lastPathComponent, $0.reason) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// JPEGs are images by content, whatever their extension, beside PNGs in
+    /// one image dataset; a truncated JPEG is skipped as undecodable.
+    @Test func folderOfJPEGImages() throws {
+        let images = try DatasetFolder()
+        try images.copy(JPEGTestSupport.corpus + "/baseline-420.jpg", to: "cat/a.jpg")
+        try images.copy(JPEGTestSupport.corpus + "/progressive-420.jpg", to: "cat/b.JPEG")
+        try images.copy(JPEGTestSupport.corpus + "/gray.jpg", to: "dog/c.jpeg")
+        try images.copy(DatasetFolder.cifar("train/dog/0000.png"), to: "dog/d.png")
+        try images.copy(JPEGTestSupport.corpus + "/truncated-header.jpg", to: "dog/cut.jpg")
+        let imageSet = try DatasetReader.read(images.root)
+        #expect(imageSet.kind == .image && imageSet.classCounts == [2, 2])
+        #expect(Self.reasons(imageSet)["cut.jpg"] == .undecodable)
+    }
+
     @Test func folderOfTextFilesWithWhatItSkipsAndWhy() throws {
         let folder = try DatasetFolder()
         try folder.write("pos/a.txt", text: "A wonderful, moving film.")
@@ -74,7 +88,7 @@ import Testing
         try folder.copy(DatasetFolder.fsdd("0_george_1.wav"), to: "zero/0_george_1.wav")
         let error = thrownError(DatasetError.self) { _ = try DatasetReader.read(folder.root) }
         #expect(error?.code == "dataset.mixed_kinds")
-        #expect(error?.message.contains("2 PNG images (e.g. \(folder.root)/cat/0000.png)") == true)
+        #expect(error?.message.contains("2 PNG/JPEG images (e.g. \(folder.root)/cat/0000.png)") == true)
         #expect(error?.message.contains("2 audio files (e.g. \(folder.root)/zero/0_george_0.wav)") == true)
         #expect(error?.message.contains("--kind") == true)
         // Choosing a kind skips the others instead (and then one class is left).
