@@ -22,6 +22,7 @@ let pipelines: Target.Dependency = .product(name: "QuernPipelines", package: "Qu
 
 let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("fuzz-png", [media]),
+    ("fuzz-jpeg", [media]),
     ("fuzz-audio", [media]),
     ("fuzz-gguf", [formats, tokenizers, models]),
     ("fuzz-safetensors", [formats]),

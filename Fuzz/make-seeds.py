@@ -24,6 +24,23 @@ def save(target, name, data):
         f.write(data)
 
 
+# ---------------------------------------------------------------- JPEG
+# No JPEG encoder in the standard library: the seeds are copies of small
+# files from the decoder's committed corpus (scripts/make-jpeg-corpus.py makes
+# them with Pillow), one per feature, plus a few damaged ones.
+JPEG_CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "QuernMediaTests", "Goldens", "jpeg-corpus")
+JPEG_SEEDS = ["baseline-420.jpg", "baseline-422.jpg", "odd-size-420.jpg", "progressive-420.jpg", "restart-rows.jpg",
+              "gray-progressive.jpg", "cmyk-adobe.jpg", "cmyk-progressive.jpg", "rgb-keep.jpg", "orientation-6.jpg",
+              "orientation-xmp-6.jpg", "quality-10.jpg", "truncated-scan.jpg", "bad-huffman-table.jpg", "stray-marker.jpg",
+              "bomb-65000x65000.jpg"]
+
+
+def jpeg_seeds():
+    for name in JPEG_SEEDS:
+        with open(os.path.join(JPEG_CORPUS, name), "rb") as f:
+            save("jpeg", name, f.read())
+
+
 # ---------------------------------------------------------------- PNG
 def png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -513,6 +530,6 @@ def request_seeds():
 
 if __name__ == "__main__":
     shutil.rmtree(ROOT, ignore_errors=True)
-    png_seeds(); audio_seeds(); gguf_seeds(); safetensors_seeds(); onnx_seeds(); ct2_seeds(); tokenizer_seeds(); request_seeds(); json_seeds()
+    png_seeds(); jpeg_seeds(); audio_seeds(); gguf_seeds(); safetensors_seeds(); onnx_seeds(); ct2_seeds(); tokenizer_seeds(); request_seeds(); json_seeds()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print(f"wrote {sum(len(fs) for _, _, fs in os.walk(ROOT))} seeds, {total} bytes, under {ROOT}")

@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh --list                    the targets
 #   scripts/fuzz.sh --build                   build only
 #
-# Targets: png audio gguf safetensors onnx ctranslate2 tokenizer-json request json
+# Targets: png jpeg audio gguf safetensors onnx ctranslate2 tokenizer-json request json
 # (all when none is named). A campaign's working corpus lives outside the
 # repository, in $QUERN_FUZZ_HOME/corpus/<target> (default
 # ~/.cache/quern/fuzz), seeded from Fuzz/Corpus/<target>; crashes, leaks,
@@ -20,11 +20,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-all_targets=(png audio gguf safetensors onnx ctranslate2 tokenizer-json request json)
+all_targets=(png jpeg audio gguf safetensors onnx ctranslate2 tokenizer-json request json)
 # Largest input per target: enough for every seed and real headers, small
 # enough that the fuzzer mutates structure rather than bulk data.
 declare -A max_len=(
-    [png]=65536 [audio]=65536 [gguf]=65536 [safetensors]=16384
+    [png]=65536 [jpeg]=65536 [audio]=65536 [gguf]=65536 [safetensors]=16384
     [onnx]=16384 [ctranslate2]=16384 [tokenizer-json]=32768 [request]=32768 [json]=16384
 )
 
