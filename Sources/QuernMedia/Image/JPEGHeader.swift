@@ -33,6 +33,15 @@ public struct JPEGHeader: Sendable, Equatable {
     /// The turn Pillow's `exif_transpose` applies (values outside 1…8: none).
     public var orientation: ExifOrientation { orientationTag.flatMap(ExifOrientation.init(rawValue:)) ?? .upright }
 
+    /// The header of the picture as shown: width and height swapped when the
+    /// orientation turns it a quarter (what the preprocessing resizes, and
+    /// so what its memory check must see).
+    public var upright: JPEGHeader {
+        guard orientation.swapsSides else { return self }
+        return JPEGHeader(width: height, height: width, components: components, precision: precision, progressive: progressive,
+                          arithmetic: arithmetic, adobeTransform: adobeTransform, orientationTag: orientationTag)
+    }
+
     /// width × height (each side is below 2^16).
     public var pixels: Int { width * height }
 

@@ -152,7 +152,7 @@ public struct ImageClassificationPipeline: Pipeline {
         do {
             let header = try JPEGProbe.inspect(bytes)
             try jpegDecoder.check(header)
-            try preprocessing.checkMemory(for: header, budget: jpegDecoder.memoryBudget)
+            try preprocessing.checkMemory(for: header.upright, budget: jpegDecoder.memoryBudget)
             let decoded = try jpegDecoder.decode(bytes)
             let conversion = decoded.convertedToRGB()
             let prepared = try preprocessing.apply(to: conversion.image)

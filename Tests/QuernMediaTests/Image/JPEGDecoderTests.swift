@@ -40,6 +40,7 @@ import Testing
         #expect(rgb.colorSpace == .rgb && rgb.header.adobeTransform == 0)
         let turned = try decoder.decode(contentsOf: JPEGTestSupport.corpus + "/orientation-6.jpg")
         #expect(turned.width == 80 && turned.height == 48 && turned.header.orientation == .rotatedLeft)
+        #expect(turned.header.upright.width == 48 && turned.header.upright.height == 80 && turned.header.upright.pixels == 80 * 48)
         let conversion = turned.convertedToRGB()
         #expect(conversion.image.width == 48 && conversion.image.height == 80)
         #expect(conversion.steps == ["EXIF orientation 6: ROTATE_270"])
