@@ -9,8 +9,9 @@ import Testing
 /// scripts/install-deps.sh): every file parses, and its cues are
 /// faster-whisper's segments (Goldens/whisper_tiny_en.json) — the same
 /// text, and the same start and end to the millisecond.
-@Suite("SRT and WebVTT of the speech corpus against subtitle parsers", .serialized)
-struct SubtitleParserTests {
+/// The check runs inside `WhisperGoldenTests.transcriptsMatchFasterWhisper`,
+/// on the transcriptions it makes.
+enum SubtitleParserTests {
     static let checker = #"""
         import json, os, sys
         try:
@@ -40,40 +41,42 @@ struct SubtitleParserTests {
         sys.exit(1 if problems else 0)
         """#
 
-    @Test func corpusSubtitlesParseAndMatchFasterWhisper() throws {
-        let transcriber = try #require(WhisperGoldenTests.transcriber, "models/whisper-tiny-en is missing (scripts/fetch-models.sh)")
-        let corpus = try #require(WhisperTestCorpus.folder, "the speech corpus could not be generated (espeak-ng, sox)")
-        let golden = try WhisperGoldenTests.Golden()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("quern-subtitles-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+    /// Collects the SRT and WebVTT of the files a test transcribed, with
+    /// faster-whisper's segments for each, then checks them all with one
+    /// python3 run (WhisperGoldenTests feeds it the transcriptions it makes
+    /// anyway, so the corpus is transcribed once).
+    final class Collector {
+        let folder: URL
         var expected: [String: Any] = [:]
-        for file in golden.files {
-            guard let name = file["file"] as? String, file["exact_16k"] as? Bool == true,
-                  let samples = WhisperTestCorpus.exactSamples(corpus + "/" + name) else { continue }
-            let segments = file["segments"] as? [[String: Any]] ?? []
-            let transcript = try transcriber.transcribe(features: WhisperGoldenTests.features(samples))
-            // Files whose tokens differ from faster-whisper's (a few, see
-            // WhisperGoldenTests) cannot have its cues.
-            guard transcript.segments.map(\.tokens) == segments.map({ $0["tokens"] as? [Int] ?? [] }), !segments.isEmpty else { continue }
-            let ours = transcript.segments.map { TranscriptionOutput.Segment(start: $0.start, end: $0.end, text: $0.text) }
+
+        init() throws {
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent("quern-subtitles-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+
+        deinit { try? FileManager.default.removeItem(at: folder) }
+
+        /// `segments`: ours; `reference`: faster-whisper's segment objects of the golden.
+        func add(_ name: String, segments: [WhisperSegment], reference: [[String: Any]]) throws {
+            let ours = segments.map { TranscriptionOutput.Segment(start: $0.start, end: $0.end, text: $0.text) }
             try Data(SubtitleFormat.srt.render(ours).utf8).write(to: folder.appendingPathComponent(name + ".srt"))
             try Data(SubtitleFormat.vtt.render(ours).utf8).write(to: folder.appendingPathComponent(name + ".vtt"))
-            expected[name] = segments.map { ["start": $0["start"] ?? 0, "end": $0["end"] ?? 0, "text": $0["text"] ?? ""] }
+            expected[name] = reference.map { ["start": $0["start"] ?? 0, "end": $0["end"] ?? 0, "text": $0["text"] ?? ""] }
         }
-        #expect(expected.count >= 18)
-        try JSONSerialization.data(withJSONObject: expected).write(to: folder.appendingPathComponent("expected.json"))
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.checker, folder.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        print("subtitle parsers: \(report)")
-        #expect(process.terminationStatus == 0, "\(report)")
+        /// Runs the parsers: whether every file parsed and matched, and their report.
+        func check() throws -> (passed: Bool, report: String) {
+            try JSONSerialization.data(withJSONObject: expected).write(to: folder.appendingPathComponent("expected.json"))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", SubtitleParserTests.checker, folder.path]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus == 0, report)
+        }
     }
 }
