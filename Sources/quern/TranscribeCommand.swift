@@ -90,7 +90,7 @@ struct TranscribeCommand: ParsableCommand {
             if repetition > 0 { transcribeBest = min(transcribeBest, seconds(clock.now - start)) }
         }
         let report = JSONValue.object([
-            ("engine", .string("quern")), ("model", .string(speech.identity.name)), ("threads", .int(ComputeThreads.count)),
+            ("engine", .string(wordTimestamps ? "quern words" : "quern")), ("model", .string(speech.identity.name)), ("threads", .int(ComputeThreads.count)),
             ("files", .int(files.count)), ("audio_seconds", .double(audioSeconds)),
             ("encoder_30s_ms", .double(encoderBest * 1000)), ("transcribe_seconds", .double(transcribeBest)),
             ("real_time_factor", .double(transcribeBest / max(audioSeconds, 1e-9))), ("peak_rss_mb", .double(Self.peakResidentMegabytes())),
