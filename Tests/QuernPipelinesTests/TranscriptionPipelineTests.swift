@@ -125,4 +125,24 @@ struct TranscriptionPipelineTests {
         #expect(json.contains(#""start":0.3"#) && json.contains(#""end":2.8"#) && json.contains(#""start":2.14"#) && json.contains(#""duration_s":2.8"#), "\(json)")
         #expect(json.contains(#""words":[{"word":" you?""#), "\(json)")
     }
+
+    @Test func wordTimestampsNeedTheModelsAlignmentHeads() throws {
+        let source = TestPaths.models + "/whisper-tiny-en"
+        try #require(FileManager.default.fileExists(atPath: source + "/model.bin"), "models/whisper-tiny-en is missing (scripts/fetch-models.sh)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("quern-whisper-no-heads-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["model.bin", "tokenizer.json", "vocabulary.txt"] {
+            try FileManager.default.createSymbolicLink(atPath: folder.path + "/" + name, withDestinationPath: source + "/" + name)
+        }
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as? [String: Any])
+        config["alignment_heads"] = nil
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+        let pipeline = try TranscriptionPipeline(directory: folder.path)
+        #expect { _ = try pipeline.prepare(Job(request: .transcribe(audio: Fixtures.wav(), options: TranscriptionOptions(wordTimestamps: true)))) } throws: { error in
+            (error as? QuernError)?.code == .requestInvalidValue && (error as? QuernError)?.message.contains("alignment_heads") == true
+        }
+        // Without word timestamps the folder transcribes as before.
+        _ = try pipeline.prepare(Job(request: .transcribe(audio: Fixtures.wav())))
+    }
 }
