@@ -15,6 +15,10 @@ installs (models/whisper-tiny-en):
     --repetitions passes after a warm-up;
   - peak resident memory of each engine, each in its own process.
 
+With --word-timestamps both engines also time every word (Quern's
+`quern transcribe --bench --word-timestamps`, faster-whisper's
+word_timestamps=True): the cost of the second decoder pass and the alignment.
+
 Run from the reference environment on a release build:
 
   swift build -c release
@@ -36,7 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "models", "whisper-tiny-en")
 
 
-def faster_whisper_child(compute_type, threads, repetitions, files):
+def faster_whisper_child(compute_type, threads, repetitions, files, word_timestamps=False):
     """Runs in its own process; prints one JSON object."""
     import ctranslate2
     import numpy as np
@@ -59,7 +63,8 @@ def faster_whisper_child(compute_type, threads, repetitions, files):
         for path in files:
             audio = decode_audio(path, sampling_rate=16000)
             segments, info = model.transcribe(audio, language="en", beam_size=1, temperature=0,
-                                              condition_on_previous_text=False, vad_filter=False)
+                                              condition_on_previous_text=False, vad_filter=False,
+                                              word_timestamps=word_timestamps)
             list(segments)
             audio_seconds += info.duration
         return audio_seconds
@@ -73,7 +78,7 @@ def faster_whisper_child(compute_type, threads, repetitions, files):
             times.append(time.perf_counter() - start)
     best = min(times)
     print(json.dumps({
-        "engine": f"faster-whisper {compute_type}", "threads": threads, "files": len(files),
+        "engine": f"faster-whisper {compute_type}" + (" words" if word_timestamps else ""), "threads": threads, "files": len(files),
         "audio_seconds": audio_seconds, "encoder_30s_ms": encoder_best * 1000, "transcribe_seconds": best,
         "real_time_factor": best / audio_seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -90,12 +95,13 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repetitions", type=int, default=2)
     parser.add_argument("--corpus", help="an existing speech corpus folder (default: generate one in a temporary folder)")
+    parser.add_argument("--word-timestamps", action="store_true", help="time every word too (both engines)")
     parser.add_argument("--quern", default=os.path.join(ROOT, ".build", "release", "quern"), help="the quern binary")
     parser.add_argument("--child", nargs=1, help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        faster_whisper_child(args.child[0], args.threads, args.repetitions, args.files)
+        faster_whisper_child(args.child[0], args.threads, args.repetitions, args.files, args.word_timestamps)
         return
 
     temporary = None
@@ -108,12 +114,13 @@ def main():
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     results = []
     quern = subprocess.run([args.quern, "transcribe", "--bench", "--threads", str(args.threads), "--repetitions",
-                            str(args.repetitions), "--models", os.path.join(ROOT, "models")] + files,
+                            str(args.repetitions), "--models", os.path.join(ROOT, "models")]
+                           + (["--word-timestamps"] if args.word_timestamps else []) + files,
                            check=True, capture_output=True, text=True)
     results.append(json.loads(quern.stdout.strip().splitlines()[-1]))
     for compute_type in ("float32", "int8"):
         child = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", compute_type, "--threads", str(args.threads),
-                                "--repetitions", str(args.repetitions)] + files, check=True, capture_output=True, text=True)
+                                "--repetitions", str(args.repetitions)] + (["--word-timestamps"] if args.word_timestamps else []) + files, check=True, capture_output=True, text=True)
         results.append(json.loads(child.stdout.strip().splitlines()[-1]))
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
 

@@ -32,6 +32,13 @@ if ! python3 -c 'import prometheus_client' 2>/dev/null; then
     python3 -m pip install --quiet prometheus_client >&2 || python3 -m pip install --quiet --break-system-packages prometheus_client >&2
 fi
 
+# The transcript tests read Quern's SRT and WebVTT back with the subtitle
+# parsers people use: PyPI's srt and webvtt-py.
+if ! python3 -c 'import srt, webvtt' 2>/dev/null; then
+    echo "quern: installing the python3 modules srt and webvtt-py" >&2
+    python3 -m pip install --quiet srt webvtt-py >&2 || python3 -m pip install --quiet --break-system-packages srt webvtt-py >&2
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
     echo "quern: a Swift 6 toolchain is needed (https://www.swift.org/install/linux/); 'swift' is not on PATH" >&2
     exit 1

@@ -273,7 +273,11 @@ public final class WhisperDecoderSession: @unchecked Sendable {
     /// Feeds `tokens` after the ones already decoded and returns the logits
     /// [tokens.count, vocabulary] (or only the last row's [1, vocabulary]).
     /// `observe` sees "decoder.layers.i output" and "decoder.layer_norm output".
-    public func step(_ tokens: [Int], allLogits: Bool = false, observe: ((String, Tensor) -> Void)? = nil) throws(ModelError) -> Tensor {
+    /// `crossQueries` sees each layer's cross-attention queries [tokens,
+    /// width] (before scaling), from which word alignment recomputes the
+    /// attention of its heads over `crossKeys`.
+    public func step(_ tokens: [Int], allLogits: Bool = false, observe: ((String, Tensor) -> Void)? = nil,
+                     crossQueries: ((_ layer: Int, _ queries: Tensor) -> Void)? = nil) throws(ModelError) -> Tensor {
         let c = model.config, w = model.weights
         let start = count, length = tokens.count
         guard length >= 1 else { throw ModelError(.invalidConfig, "a decoder step needs at least one token") }
@@ -302,6 +306,7 @@ public final class WhisperDecoderSession: @unchecked Sendable {
 
             normed = layerNorm(hidden, gamma: block.crossNorm.gamma, beta: block.crossNorm.beta, epsilon: epsilon)
             let crossQuery = block.crossQuery(normed)
+            crossQueries?(index, crossQuery)
             let crossContext = Tensor(zeros: [length, c.width])
             for row in 0..<length {
                 let context = singleQueryAttention(query: crossQuery.row(row).reshaped([heads, dimension]),

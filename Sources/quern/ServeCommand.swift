@@ -90,6 +90,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.metricsListen.name), help: ArgumentHelp(O.metricsListen))
     var metricsListen: String?
 
+    @Option(name: .customLong(O.transcriptFiles.name), help: ArgumentHelp(O.transcriptFiles))
+    var transcriptFiles: String?
+
     @OptionGroup var processing: ProcessingOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -101,7 +104,7 @@ struct ServeCommand: ParsableCommand {
             O.preload.name: preload ? "true" : nil, O.modelIdleUnload.name: modelIdleUnload,
             O.keepInputs.name: keepInputs, O.keepInputsDays.name: keepInputsDays, O.keepInputsSize.name: keepInputsSize,
             O.keepResultsDays.name: keepResultsDays, O.keepResultsSize.name: keepResultsSize, O.retentionInterval.name: retentionInterval,
-            O.metricsListen.name: metricsListen,
+            O.metricsListen.name: metricsListen, O.transcriptFiles.name: transcriptFiles,
         ]
     }
 

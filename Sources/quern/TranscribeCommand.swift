@@ -6,13 +6,20 @@ import QuernPipelines
 import QuernTensor
 
 /// `quern transcribe`: audio files to transcripts through the transcription
-/// pipeline (JSON lines), or with `--bench` the measurements
+/// pipeline — plain text by default; `--format json` (one JSON line per
+/// file: the result's `result` object), `srt`, `vtt` or `text` — or with
+/// `--bench` the measurements
 /// scripts/bench-whisper.py puts next to faster-whisper's: the encoder's time
 /// for one 30 s window, the whole-corpus transcription time (decode, log-mel,
 /// encode, decode) as a real-time factor, and the peak resident memory.
 struct TranscribeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcribe", abstract: "Transcribes audio files (Whisper tiny.en by default), or measures transcription with --bench.")
+
+    /// What a transcript is printed as.
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json, srt, vtt
+    }
 
     @Argument(help: ArgumentHelp("Audio files.", valueName: "file"))
     var files: [String]
@@ -21,6 +28,12 @@ struct TranscribeCommand: ParsableCommand {
     var model: String?
 
     @OptionGroup var models: ModelsOption
+
+    @Option(help: ArgumentHelp("How to print each transcript: text (the transcript, one segment per line), json (a JSON line per file), srt or vtt (subtitles).", valueName: "format"))
+    var format: OutputFormat = .text
+
+    @Flag(help: "Time every word (as faster-whisper's word_timestamps=True); shown with --format json.")
+    var wordTimestamps = false
 
     @Flag(help: "Measure instead of printing transcripts.")
     var bench = false
@@ -41,17 +54,15 @@ struct TranscribeCommand: ParsableCommand {
         func transcribeAll(print: Bool) throws -> Double {
             var audioSeconds = 0.0
             for file in files {
-                let job = Job(request: .transcribe(audio: [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))))
+                let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+                let job = Job(request: .transcribe(audio: bytes, options: TranscriptionOptions(wordTimestamps: wordTimestamps)))
                 let prepared = try pipeline.prepareBatch([job]).map { try $0.result.get() }
                 let execution = BatchExecution(pipeline: pipeline, batch: prepared, timeout: .seconds(3600))
                 guard let results = execution.wait(timeout: .seconds(3600)) else { throw ValidationError("\(file) did not finish") }
                 for result in results {
                     guard case let .transcription(output) = try result.get() else { continue }
                     audioSeconds += output.durationSeconds ?? 0
-                    if print {
-                        let line = JSONValue.object([("file", .string(file)), ("result", TaskOutput.transcription(output).json)])
-                        Swift.print(JSONWriter.string(line, style: .compact))
-                    }
+                    if print { printTranscript(output, of: file) }
                 }
             }
             return audioSeconds
@@ -79,12 +90,29 @@ struct TranscribeCommand: ParsableCommand {
             if repetition > 0 { transcribeBest = min(transcribeBest, seconds(clock.now - start)) }
         }
         let report = JSONValue.object([
-            ("engine", .string("quern")), ("model", .string(speech.identity.name)), ("threads", .int(ComputeThreads.count)),
+            ("engine", .string(wordTimestamps ? "quern words" : "quern")), ("model", .string(speech.identity.name)), ("threads", .int(ComputeThreads.count)),
             ("files", .int(files.count)), ("audio_seconds", .double(audioSeconds)),
             ("encoder_30s_ms", .double(encoderBest * 1000)), ("transcribe_seconds", .double(transcribeBest)),
             ("real_time_factor", .double(transcribeBest / max(audioSeconds, 1e-9))), ("peak_rss_mb", .double(Self.peakResidentMegabytes())),
         ])
         print(JSONWriter.string(report, style: .compact))
+    }
+
+    /// One file's transcript in `format`. Several files' subtitles or texts
+    /// follow each other, each after a `==> file <==` line (as `head` does).
+    private func printTranscript(_ output: TranscriptionOutput, of file: String) {
+        let rendering: String
+        switch format {
+        case .json:
+            let line = JSONValue.object([("file", .string(file)), ("result", TaskOutput.transcription(output).json)])
+            print(JSONWriter.string(line, style: .compact))
+            return
+        case .text: rendering = SubtitleFormat.text.render(output.segments)
+        case .srt: rendering = SubtitleFormat.srt.render(output.segments)
+        case .vtt: rendering = SubtitleFormat.vtt.render(output.segments)
+        }
+        if files.count > 1 { print("==> \(file) <==") }
+        print(rendering, terminator: "")
     }
 
     /// VmHWM of /proc/self/status (0 where there is no procfs).

@@ -27,7 +27,7 @@ struct TranscriptionPipelineTests {
     @Test func speechGivesTextSegmentsEmbeddingAndSubtitles() async throws {
         let corpus = try #require(WhisperTestCorpus.folder, "the speech corpus could not be generated (espeak-ng, sox)")
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: corpus + "/speech20_gb_tiny.wav")))
-        let output = try await Self.transcribe(.transcribe(audio: bytes, subtitles: [.srt, .vtt]))
+        let output = try await Self.transcribe(.transcribe(audio: bytes, options: TranscriptionOptions(subtitles: [.srt, .vtt])))
         #expect(output.text.lowercased().contains("good morning"))
         #expect(output.language == "en")
         #expect(!output.segments.isEmpty)
@@ -76,9 +76,9 @@ struct TranscriptionPipelineTests {
     @Test func subtitlesFieldIsValidated() throws {
         let audio = Data([1, 2, 3]).base64EncodedString()
         let good = try RequestParser.parse(Array(#"{"task": "transcribe", "input": "\#(audio)", "subtitles": ["vtt", "srt"]}"#.utf8))
-        #expect(good.request == .transcribe(audio: [1, 2, 3], subtitles: [.vtt, .srt]))
+        #expect(good.request == .transcribe(audio: [1, 2, 3], options: TranscriptionOptions(subtitles: [.vtt, .srt])))
         let single = try RequestParser.parse(Array(#"{"task": "transcribe", "input": "\#(audio)", "subtitles": "srt"}"#.utf8))
-        #expect(single.request == .transcribe(audio: [1, 2, 3], subtitles: [.srt]))
+        #expect(single.request == .transcribe(audio: [1, 2, 3], options: TranscriptionOptions(subtitles: [.srt])))
         for bad in [#""subtitles": ["ass"]"#, #""subtitles": ["srt", "srt"]"#, #""subtitles": 3"#] {
             #expect(throws: QuernError.self) { try RequestParser.parse(Array("{\"task\": \"transcribe\", \"input\": \"\(audio)\", \(bad)}".utf8)) }
         }
@@ -89,5 +89,60 @@ struct TranscriptionPipelineTests {
         let segments = [TranscriptionOutput.Segment(start: 3661.2345, end: 3662.5, text: " Hello.")]
         #expect(SubtitleFormat.srt.render(segments) == "1\n01:01:01,235 --> 01:01:02,500\nHello.\n")
         #expect(SubtitleFormat.vtt.render(segments) == "WEBVTT\n\n01:01:01.235 --> 01:01:02.500\nHello.\n")
+    }
+
+    @Test func wordTimestampsAndTranscriptFilesAreRequestFields() throws {
+        let audio = Data([1, 2, 3]).base64EncodedString()
+        let job = try RequestParser.parse(Array(#"{"task": "transcribe", "input": "\#(audio)", "word_timestamps": true, "transcript_files": ["srt", "txt"], "subtitles": "text"}"#.utf8))
+        #expect(job.request == .transcribe(audio: [1, 2, 3], options: TranscriptionOptions(subtitles: [.text], wordTimestamps: true, files: [.srt, .text])))
+        let plain = try RequestParser.parse(Array(#"{"task": "transcribe", "input": "\#(audio)"}"#.utf8))
+        #expect(plain.request == .transcribe(audio: [1, 2, 3], options: TranscriptionOptions(files: nil)), "no transcript_files: the daemon's choice")
+        let none = try RequestParser.parse(Array(#"{"task": "transcribe", "input": "\#(audio)", "transcript_files": []}"#.utf8))
+        #expect(none.request == .transcribe(audio: [1, 2, 3], options: TranscriptionOptions(files: [])))
+        for bad in [#""word_timestamps": "yes""#, #""transcript_files": ["ass"]"#, #""transcript_files": ["srt", "srt"]"#] {
+            #expect(throws: QuernError.self) { try RequestParser.parse(Array("{\"task\": \"transcribe\", \"input\": \"\(audio)\", \(bad)}".utf8)) }
+        }
+        #expect(throws: QuernError.self) { try RequestParser.parse(Array(#"{"task": "chat", "messages": [{"role": "user", "content": "x"}], "word_timestamps": true}"#.utf8)) }
+        #expect(SubtitleFormat.list("srt, vtt,txt") == [.srt, .vtt, .text])
+        #expect(SubtitleFormat.list("none") == [] && SubtitleFormat.list("") == [])
+        #expect(SubtitleFormat.list("srt,srt") == nil && SubtitleFormat.list("ass") == nil)
+    }
+
+    @Test func textRenderingIsOneSegmentPerLine() {
+        let segments = [TranscriptionOutput.Segment(start: 0, end: 1.5, text: " Hello there."),
+                        TranscriptionOutput.Segment(start: 1.5, end: 2.8000000000000003, text: " How are you?")]
+        #expect(SubtitleFormat.text.render(segments) == "Hello there.\nHow are you?\n")
+        #expect(SubtitleFormat.text.rawValue == "txt" && SubtitleFormat(name: "text") == .text)
+    }
+
+    @Test func resultTimesAreRoundedToTheMillisecond() {
+        let word = TranscriptionOutput.Word(word: " you?", start: 2.1399999999999997, end: 2.8000000000000003, probability: 0.5)
+        let output = TranscriptionOutput(
+            text: "How are you?", segments: [TranscriptionOutput.Segment(start: 0.30000000000000004, end: 2.8000000000000003, text: " How are you?", words: [word])],
+            language: "en", durationSeconds: 2.8000000000000003)
+        let json = String(decoding: JSONWriter.bytes(TaskOutput.transcription(output).json, style: .compact), as: UTF8.self)
+        #expect(!json.contains("0000000"), "\(json)")
+        #expect(json.contains(#""start":0.3"#) && json.contains(#""end":2.8"#) && json.contains(#""start":2.14"#) && json.contains(#""duration_s":2.8"#), "\(json)")
+        #expect(json.contains(#""words":[{"word":" you?""#), "\(json)")
+    }
+
+    @Test func wordTimestampsNeedTheModelsAlignmentHeads() throws {
+        let source = TestPaths.models + "/whisper-tiny-en"
+        try #require(FileManager.default.fileExists(atPath: source + "/model.bin"), "models/whisper-tiny-en is missing (scripts/fetch-models.sh)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("quern-whisper-no-heads-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["model.bin", "tokenizer.json", "vocabulary.txt"] {
+            try FileManager.default.createSymbolicLink(atPath: folder.path + "/" + name, withDestinationPath: source + "/" + name)
+        }
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as? [String: Any])
+        config["alignment_heads"] = nil
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+        let pipeline = try TranscriptionPipeline(directory: folder.path)
+        #expect { _ = try pipeline.prepare(Job(request: .transcribe(audio: Fixtures.wav(), options: TranscriptionOptions(wordTimestamps: true)))) } throws: { error in
+            (error as? QuernError)?.code == .requestInvalidValue && (error as? QuernError)?.message.contains("alignment_heads") == true
+        }
+        // Without word timestamps the folder transcribes as before.
+        _ = try pipeline.prepare(Job(request: .transcribe(audio: Fixtures.wav())))
     }
 }

@@ -1,3 +1,5 @@
+import QuernPipelines
+
 /// Where the daemon keeps things. Defaults (see `DaemonOptions`):
 /// work = `<inbox>/.quern/work`, archive = `<inbox>/.quern/archive/{done,failed}`,
 /// the lock is on the inbox directory itself (see `InboxLock`). Inside the inbox because a claim and an
@@ -26,6 +28,15 @@ public struct DaemonLayout: Sendable, Equatable {
 
     /// The hidden name a result is written under before it is renamed into place.
     func temporaryResult(for claimID: String) -> [UInt8] { Paths.join(outbox, ".quern-\(claimID).tmp") }
+    /// A sidecar file's temp name (`.quern-<id>.srt.tmp`): written before
+    /// the result's, renamed just before it.
+    func temporarySidecar(for claimID: String, format: SubtitleFormat) -> [UInt8] {
+        Paths.join(outbox, ".quern-\(claimID).\(format.rawValue).tmp")
+    }
+    /// The sidecar temp files of a claim that exist.
+    func temporarySidecars(for claimID: String) -> [(format: SubtitleFormat, path: [UInt8])] {
+        SubtitleFormat.allCases.map { ($0, temporarySidecar(for: claimID, format: $0)) }.filter { FileOps.exists($0.1) }
+    }
 
     private static func trimmed(_ path: String) -> [UInt8] {
         var bytes = Array(path.utf8)

@@ -53,6 +53,7 @@ struct Recovery {
                 // input in, or after archiving began: nothing to finish.
                 for marker in markers { try FileOps.removeFile(Paths.join(directory, marker)) }
                 try FileOps.removeFile(temporary)
+                publisher.removeTemporarySidecars(of: id)
                 try FileOps.removeDirectory(directory)
             } else {
                 logger.error("a claim directory holds several inputs; leaving it alone", metadata: ["claim": "\(id)"])
@@ -72,6 +73,7 @@ struct Recovery {
             return nil
         }
         try FileOps.removeFile(temporary)
+        publisher.removeTemporarySidecars(of: id)
         let wasRunning = markers.contains(Claim.runningMarker)
         if wasRunning { try FileOps.removeFile(claim.marker(Claim.runningMarker)) }
         if markers.contains(Claim.handedBackMarker) {
@@ -93,7 +95,8 @@ struct Recovery {
 
     /// Temp results whose claim no longer exists (it was archived, or its
     /// directory removed by hand) are leftovers; a consumer never sees them
-    /// (they start with a dot) but they should not pile up.
+    /// (they start with a dot) but they should not pile up. (A sidecar's
+    /// `.quern-<id>.srt.tmp` reads as claim `<id>.srt`, which never exists.)
     private func removeOrphanedTemporaries() throws(SystemError) {
         var orphans: [[UInt8]] = []
         try FileOps.forEachEntry(layout.outbox) { entry in

@@ -27,6 +27,14 @@ public enum ResultNames {
         return Array(name.prefix(keep)) + tag + suffix
     }
 
+    /// The name of a sidecar beside result `resultName` (`talk.wav.json` →
+    /// `talk.wav.srt`): the result's name with its extension replaced, so a
+    /// second `talk.wav` (`talk.wav.1.json`) gets `talk.wav.1.srt`.
+    public static func sidecar(ofResult resultName: [UInt8], format: SubtitleFormat) -> [UInt8] {
+        let stem = resultName.count > 5 && resultName.suffix(5).elementsEqual(".json".utf8) ? Array(resultName.dropLast(5)) : resultName
+        return stem + Array(".\(format.rawValue)".utf8)
+    }
+
     /// A name for logs and messages: invalid UTF-8 shown as U+FFFD.
     public static func display(_ name: [UInt8]) -> String { String(decoding: name, as: UTF8.self) }
 }

@@ -1,3 +1,4 @@
+import QuernPipelines
 import Synchronization
 
 /// Makes a result durable and visible exactly once, then archives its input.
@@ -12,6 +13,12 @@ import Synchronization
 ///
 /// Step 3 is the single instant a result appears, and the marker made
 /// durable in step 2 is what tells the two sides of that instant apart.
+///
+/// Sidecar files (a transcript's `name.srt`, `name.vtt`, `name.txt`) go
+/// with the result: written and synced as `outbox/.quern-<id>.<ext>.tmp`
+/// in step 1, before the result's temp file, and renamed to their names in
+/// step 3 just before the result — so a result never exists without its
+/// sidecars. Without the marker recovery deletes them with the temp result.
 final class ResultPublisher: Sendable {
     let layout: DaemonLayout
     /// Choosing a free result name and renaming onto it must not interleave
@@ -24,15 +31,20 @@ final class ResultPublisher: Sendable {
     /// failed call already published it and only the archive move was left).
     /// Safe to call again after it threw (a full or read-only outbox): it
     /// resumes from the step that failed, so a retry never publishes twice.
-    func publish(_ claim: Claim, result: [UInt8], succeeded: Bool) throws(SystemError) -> [UInt8]? {
+    func publish(_ claim: Claim, result: [UInt8], sidecars: [(format: SubtitleFormat, bytes: [UInt8])] = [],
+                 succeeded: Bool) throws(SystemError) -> [UInt8]? {
         let temporary = layout.temporaryResult(for: claim.id)
         let marker = claim.marker(Claim.writtenMarker(succeeded: succeeded))
         if !FileOps.exists(marker) {
             do {
+                for sidecar in sidecars {
+                    try FileOps.writeDurably(layout.temporarySidecar(for: claim.id, format: sidecar.format), sidecar.bytes)
+                }
                 try FileOps.writeDurably(temporary, result)
             } catch {
                 // A half-written temp file (disk full) is worth nothing: no litter.
                 try? FileOps.removeFile(temporary)
+                removeTemporarySidecars(of: claim.id)
                 throw error
             }
             try FileOps.touch(marker)
@@ -44,9 +56,15 @@ final class ResultPublisher: Sendable {
         return name
     }
 
+    /// Removes a claim's sidecar temp files (no marker: the input runs again).
+    func removeTemporarySidecars(of claimID: String) {
+        for format in SubtitleFormat.allCases { try? FileOps.removeFile(layout.temporarySidecar(for: claimID, format: format)) }
+    }
+
     /// Steps 3–4: renames the synced temp file to the first free result name,
-    /// in `outbox/<task>/` for an input from a task folder. Returns the result's
-    /// path relative to the outbox.
+    /// in `outbox/<task>/` for an input from a task folder, its sidecars first
+    /// (a name is free when the result and every sidecar name are). Returns
+    /// the result's path relative to the outbox.
     func commit(_ claim: Claim) throws(SystemError) -> [UInt8] {
         let temporary = layout.temporaryResult(for: claim.id)
         let directory = claim.folder.map { TaskFolders.path($0, in: layout.outbox) } ?? layout.outbox
@@ -55,11 +73,18 @@ final class ResultPublisher: Sendable {
             try FileOps.makeDirectory(directory)
             try FileOps.syncDirectory(layout.outbox)
         }
+        let sidecars = layout.temporarySidecars(for: claim.id)
         let name = try naming.withLock { _ throws(SystemError) -> [UInt8] in
             var index = 0
             while true {
                 let candidate = ResultNames.candidate(for: claim.name, index: index)
-                if !FileOps.exists(Paths.join(directory, candidate)) {
+                let sidecarNames = sidecars.map { Paths.join(directory, ResultNames.sidecar(ofResult: candidate, format: $0.format)) }
+                if !FileOps.exists(Paths.join(directory, candidate)), !sidecarNames.contains(where: FileOps.exists) {
+                    for (sidecar, sidecarName) in zip(sidecars, sidecarNames) {
+                        guard try FileOps.rename(sidecar.path, sidecarName) else {
+                            throw SystemError("rename", sidecar.path, code: 2 /* ENOENT */)
+                        }
+                    }
                     guard try FileOps.rename(temporary, Paths.join(directory, candidate)) else {
                         throw SystemError("rename", temporary, code: 2 /* ENOENT */)
                     }

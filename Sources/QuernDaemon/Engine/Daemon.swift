@@ -430,7 +430,11 @@ public final class Daemon: Sendable {
             document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
             let bytes = JSONWriter.bytes(document.json, style: .pretty) + [0x0A]
             let writeStart = DispatchTime.now()
-            switch publishRetrying(claim, bytes: bytes, succeeded: document.isSuccess) {
+            var sidecars: [(format: SubtitleFormat, bytes: [UInt8])] = []
+            if case let .success(.transcription(transcription)) = document.outcome {
+                sidecars = transcription.files.map { ($0.format, Array($0.text.utf8)) }
+            }
+            switch publishRetrying(claim, bytes: bytes, sidecars: sidecars, succeeded: document.isSuccess) {
             case let .published(resultName):
                 logProcessed(document, folder: claim.folder, resultName: resultName, writeSeconds: FileProcessor.seconds(since: writeStart))
                 reportFinished(document, lane: finished.lane, writeSeconds: FileProcessor.seconds(since: writeStart))
@@ -458,12 +462,12 @@ public final class Daemon: Sendable {
     /// archive) cannot be written — full, read-only, over quota — so inputs
     /// go on as soon as space frees up, without a restart. At shutdown the
     /// claim is handed back instead (its result is written at the next start).
-    private func publishRetrying(_ claim: Claim, bytes: [UInt8], succeeded: Bool) -> Publication {
+    private func publishRetrying(_ claim: Claim, bytes: [UInt8], sidecars: [(format: SubtitleFormat, bytes: [UInt8])], succeeded: Bool) -> Publication {
         var delay = 0.5
         var failures = 0
         while true {
             do {
-                let name = try publisher.publish(claim, result: bytes, succeeded: succeeded)
+                let name = try publisher.publish(claim, result: bytes, sidecars: sidecars, succeeded: succeeded)
                 return name.map { .published(resultName: $0) } ?? .publishedByAnEarlierTry
             } catch {
                 failures += 1

@@ -102,6 +102,10 @@ public enum DaemonOptions {
     public static let textTask = DaemonOption<TaskName>(
         "text-task", variable: "QUERN_TEXT_TASK", valueName: "task", summary: "What plain text asks for: chat, complete or embed",
         default: .chat, shown: TaskName.chat.rawValue, commands: both, parser: .task(among: [.chat, .complete, .embed]))
+    public static let transcriptFiles = DaemonOption<[SubtitleFormat]>(
+        "transcript-files", variable: "QUERN_TRANSCRIPT_FILES", valueName: "formats",
+        summary: "Files written beside a transcription's JSON result in the outbox: srt, vtt, txt, separated by commas (talk.wav gives talk.wav.srt beside talk.wav.json); a request's transcript_files, or its folder's .quern-defaults.json, chooses for itself",
+        default: [], shown: "none", commands: [.serve], parser: .transcriptFormats)
     public static let threads = DaemonOption<Int?>(
         "threads", variable: "QUERN_THREADS", valueName: "n", summary: "Compute threads for BLAS and Quern's kernels",
         default: nil, shown: "every core", commands: both, parser: OptionValueParser.wholeNumber(1...maximumThreads).optional)
@@ -199,7 +203,7 @@ public enum DaemonOptions {
         AnyDaemonOption(retentionInterval), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
-        AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(logLevel),
+        AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(transcriptFiles), AnyDaemonOption(logLevel),
         AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(metricsListen), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]
@@ -294,6 +298,15 @@ extension OptionValueParser where Value == TaskName {
     static func task(among tasks: [TaskName]) -> Self {
         Self(expected: "one of " + tasks.map(\.rawValue).joined(separator: ", "), examples: tasks.map(\.rawValue)) { text in
             TaskName(rawValue: text).flatMap { tasks.contains($0) ? $0 : nil }
+        }
+    }
+}
+
+extension OptionValueParser where Value == [SubtitleFormat] {
+    /// Transcript file formats separated by commas; "none" for none.
+    static var transcriptFormats: Self {
+        Self(expected: "srt, vtt and/or txt separated by commas, or none", examples: ["srt", "vtt,txt", "srt,vtt,txt"], listSeparator: ",") {
+            SubtitleFormat.list($0)
         }
     }
 }

@@ -7,6 +7,8 @@ public struct ProcessingSettings: Sendable {
     public var modelsDirectory: String
     public var limits: InputLimits
     public var textTask: TaskName
+    /// Files beside a transcription's result (`--transcript-files`).
+    public var transcriptFiles: [SubtitleFormat]
     public var timeout: Duration
     public var logLevel: Logger.Level
     /// nil: every core.
@@ -29,6 +31,7 @@ public struct ProcessingSettings: Sendable {
             maxBytes: try O.maxBytes.resolve(sources), maxPixels: try O.maxPixels.resolve(sources),
             maxAudioSeconds: try O.maxAudioSeconds.resolve(sources), maxTextCharacters: try O.maxTextChars.resolve(sources))
         textTask = try O.textTask.resolve(sources)
+        transcriptFiles = try O.transcriptFiles.resolve(sources)
         timeout = Self.duration(seconds: try O.timeout.resolve(sources))
         logLevel = try O.logLevel.resolve(sources)
         threads = try O.threads.resolve(sources)
@@ -42,7 +45,7 @@ public struct ProcessingSettings: Sendable {
 
     /// How every file is looked at before a model runs.
     public var inspector: InputInspector {
-        InputInspector(limits: limits, textTask: textTask, trainingData: trainingData)
+        InputInspector(limits: limits, textTask: textTask, trainingData: trainingData, transcriptFiles: transcriptFiles)
     }
 
     /// What the pipelines are built from.

@@ -14,7 +14,9 @@ import Synchronization
 /// It only ever deletes what Quern itself put there, never following a
 /// symlink: in `done/` and `failed/`, claim folders (named by claim id, real
 /// directories); in the outbox and its task folders, regular files named
-/// `*.json` that begin as a Quern result does. Hidden files (the outbox's
+/// `*.json` that begin as a Quern result does, with their transcript
+/// sidecars (`talk.wav.json`'s `talk.wav.srt`, `.vtt`, `.txt`: deleted right
+/// after their result, counted in its bytes). Hidden files (the outbox's
 /// `.quern-<id>.tmp` results being written) and anything else are left alone.
 /// A result is visible only after it was fsynced and renamed into place, so
 /// every result it can see is already durable.
@@ -119,6 +121,8 @@ final class RetentionSweeper: Sendable {
         var name: [UInt8]
         var modified: Double
         var bytes: Int
+        /// Deleted after `name`: a result's sidecar files.
+        var companions: [[UInt8]] = []
     }
 
     private func sweepInputs(now: Double, report: inout Report) {
@@ -157,7 +161,14 @@ final class RetentionSweeper: Sendable {
             try? folder.forEachEntry { name in
                 guard Self.isResultName(name), let status = try? folder.status(name), status.type == .regular,
                       folder.readPrefix(name, count: Self.resultPrefix.count) == Self.resultPrefix else { return true }
-                entries.append(Entry(directory: folder, name: name, modified: Double(status.modifiedNanoseconds) / 1e9, bytes: status.size))
+                var entry = Entry(directory: folder, name: name, modified: Double(status.modifiedNanoseconds) / 1e9, bytes: status.size)
+                for format in SubtitleFormat.allCases {
+                    let sidecar = ResultNames.sidecar(ofResult: name, format: format)
+                    guard let sidecarStatus = try? folder.status(sidecar), sidecarStatus.type == .regular else { continue }
+                    entry.companions.append(sidecar)
+                    entry.bytes += sidecarStatus.size
+                }
+                entries.append(entry)
                 return true
             }
         }
@@ -188,6 +199,8 @@ final class RetentionSweeper: Sendable {
         for entry in doomed {
             do {
                 try entry.directory.removeTree(entry.name)
+                // The result first: it never exists without its sidecars.
+                for companion in entry.companions { try entry.directory.removeTree(companion) }
                 tally.deleted += 1
                 tally.deletedBytes += entry.bytes
             } catch {

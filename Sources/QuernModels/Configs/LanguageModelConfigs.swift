@@ -81,12 +81,15 @@ public struct GenerationConfigFile: Decodable, Sendable, Equatable {
     public var bosTokenID: Int?
     public var suppressTokens: [Int]?
     public var beginSuppressTokens: [Int]?
+    /// Whisper: [decoder layer, head] pairs for word timestamps.
+    public var alignmentHeads: [[Int]]?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case eosTokenID = "eos_token_id", bosTokenID = "bos_token_id"
         case suppressTokens = "suppress_tokens", beginSuppressTokens = "begin_suppress_tokens"
+        case alignmentHeads = "alignment_heads"
     }
 }
 

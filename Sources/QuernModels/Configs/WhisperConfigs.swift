@@ -35,8 +35,11 @@ public struct WhisperCTranslate2ConfigFile: Decodable, Sendable, Equatable {
     public var suppressIDs: [Int]?
     /// Not to generate as the first token.
     public var suppressIDsBegin: [Int]?
+    /// [decoder layer, head] pairs whose cross-attention follows the words'
+    /// timing (word timestamps).
+    public var alignmentHeads: [[Int]]?
 
     enum CodingKeys: String, CodingKey {
-        case suppressIDs = "suppress_ids", suppressIDsBegin = "suppress_ids_begin"
+        case suppressIDs = "suppress_ids", suppressIDsBegin = "suppress_ids_begin", alignmentHeads = "alignment_heads"
     }
 }

@@ -16,6 +16,9 @@ public struct WhisperSegment: Sendable, Equatable {
     public var averageLogProbability: Double
     public var noSpeechProbability: Double
     public var compressionRatio: Double
+    /// Its words with their times, when word timestamps were asked for
+    /// (nil otherwise; empty for a segment without text tokens).
+    public var words: [WhisperWord]? = nil
 }
 
 /// A whole file's transcription.
@@ -61,6 +64,9 @@ public final class WhisperTranscriber: @unchecked Sendable {
     public let suppressTokens: [Int]
     /// Suppressed at the first step (`suppress_blank`).
     public let suppressAtBegin: [Int]
+    /// The cross-attention heads word timestamps follow (empty: the model
+    /// folder names none, and word timestamps are refused).
+    public let alignmentHeads: [WhisperAlignmentHead]
     public var options = Options()
 
     /// 10 ms per mel frame, 20 ms per encoder frame and timestamp step.
@@ -68,8 +74,10 @@ public final class WhisperTranscriber: @unchecked Sendable {
     public static let secondsPerTimestamp = 0.02
     static let framesPerEncoderStep = 2
 
-    public init(model: WhisperModel, tokenizer: ByteLevelBPE, suppressTokens: [Int], suppressAtBegin: [Int]) throws(ModelError) {
+    public init(model: WhisperModel, tokenizer: ByteLevelBPE, suppressTokens: [Int], suppressAtBegin: [Int],
+                alignmentHeads: [WhisperAlignmentHead] = []) throws(ModelError) {
         self.model = model
+        self.alignmentHeads = alignmentHeads
         self.tokenizer = tokenizer
         specials = try WhisperSpecialTokens(tokenizer: tokenizer, vocabularySize: model.config.vocabularySize)
         let s = specials
@@ -93,10 +101,17 @@ public final class WhisperTranscriber: @unchecked Sendable {
     /// seconds of audio done (for progress and partial results).
     /// `betweenSteps` runs before each window and each decoding step, where
     /// the daemon may pause a long transcription for shorter work.
-    public func transcribe(features: Tensor, isCancelled: () -> Bool = { false },
+    /// `wordTimestamps` times every word as faster-whisper's
+    /// `word_timestamps=True` does, which also moves segment bounds and
+    /// where an unfinished window's successor starts (its last word's end).
+    public func transcribe(features: Tensor, wordTimestamps: Bool = false, isCancelled: () -> Bool = { false },
                            betweenSteps: () -> Void = {},
                            afterWindow: (_ segments: [WhisperSegment], _ doneSeconds: Double) -> Void = { _, _ in }) throws(ModelError) -> WhisperTranscript {
         let contentFrames = try self.contentFrames(of: features)
+        if wordTimestamps && alignmentHeads.isEmpty {
+            throw ModelError(.invalidConfig, "the speech model's folder names no alignment_heads (config.json or generation_config.json), which word timestamps need")
+        }
+        var lastSpeechTimestamp = 0.0
         var seek = 0
         var segments: [WhisperSegment] = []
         var windows = 0, silentWindows = 0
@@ -108,7 +123,8 @@ public final class WhisperTranscriber: @unchecked Sendable {
             windows += 1
             embedding.add(states, audioFrames: segmentSize)
 
-            let decoded = try decodeWindow(encoderStates: states, betweenSteps: betweenSteps)
+            let session = try model.makeDecoderSession(encoderStates: states)
+            let decoded = try decodeWindow(session: session, betweenSteps: betweenSteps)
             if decoded.noSpeechProbability > options.noSpeechThreshold && !(decoded.averageLogProbability > options.logProbabilityThreshold) {
                 silentWindows += 1
                 seek += segmentSize
@@ -120,13 +136,27 @@ public final class WhisperTranscriber: @unchecked Sendable {
             let ratio = whisperCompressionRatio(windowText)
             let split = splitSegments(decoded.tokens, timeOffset: timeOffset, segmentSize: segmentSize, seek: seek)
             seek = split.seek
-            for piece in split.segments {
+            var pieces = split.segments.map { WhisperTimedPiece(start: $0.start, end: $0.end, tokens: $0.tokens) }
+            if wordTimestamps {
+                betweenSteps()
+                try addWordTimestamps(to: &pieces, seek: previousSeek, frames: segmentSize, session: session,
+                                      lastSpeechTimestamp: lastSpeechTimestamp)
+                let tokens = decoded.tokens, begin = specials.timestampBegin
+                let singleTimestampEnding = tokens.count >= 2 && tokens[tokens.count - 2] < begin && tokens[tokens.count - 1] >= begin
+                // An unfinished window's successor starts at its last word's
+                // end rather than its last timestamp.
+                if !singleTimestampEnding, let lastWordEnd = Self.lastEnd(of: pieces), lastWordEnd > timeOffset {
+                    seek = Int((lastWordEnd * Self.framesPerSecond).rounded(.toNearestOrEven))
+                }
+                if let lastWordEnd = Self.lastEnd(of: pieces) { lastSpeechTimestamp = lastWordEnd }
+            }
+            for piece in pieces {
                 let text = text(of: piece.tokens)
                 if piece.start == piece.end || text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
                 segments.append(WhisperSegment(
                     seek: previousSeek, start: piece.start, end: piece.end, text: text, tokens: piece.tokens,
                     averageLogProbability: decoded.averageLogProbability, noSpeechProbability: decoded.noSpeechProbability,
-                    compressionRatio: ratio))
+                    compressionRatio: ratio, words: wordTimestamps ? piece.words : nil))
             }
             afterWindow(segments, Double(min(seek, contentFrames)) * Self.secondsPerFrame)
         }
@@ -179,10 +209,10 @@ public final class WhisperTranscriber: @unchecked Sendable {
     /// the timestamp rules, takes the arg-max of the log-softmax and adds its
     /// log-probability (end-of-text included) to the score. At most half the
     /// decoder's positions are generated.
-    func decodeWindow(encoderStates: Tensor, betweenSteps: () -> Void = {}) throws(ModelError) -> WhisperWindowDecoding {
+    func decodeWindow(session: WhisperDecoderSession, betweenSteps: () -> Void = {}) throws(ModelError) -> WhisperWindowDecoding {
         let config = model.config, s = specials
         let prompt = s.prompt(withTimestamps: options.withTimestamps)
-        let session = try model.makeDecoderSession(encoderStates: encoderStates)
+        session.reset()
         let promptLogits = try session.step(prompt, allLogits: true)
         let vocabulary = config.vocabularySize
         let startIndex = prompt.firstIndex(of: s.startOfTranscript) ?? 0

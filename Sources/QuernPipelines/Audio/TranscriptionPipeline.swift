@@ -7,7 +7,9 @@ import QuernTensor
 /// inbox): libsndfile decoding to 16 kHz mono → Whisper's log-mel → the
 /// Whisper encoder and greedy decoder as faster-whisper runs them → text,
 /// timestamped segments, the audio's embedding (encoder states averaged over
-/// the frames holding audio), the decoder's notes and, when asked, SRT/VTT.
+/// the frames holding audio), the decoder's notes and, when asked, word
+/// timestamps and SRT/VTT/text renderings (in the result, or as files
+/// beside it).
 ///
 /// `prepare` decodes and computes the log-mel (decode time); `run` encodes
 /// and decodes the 30 s windows (inference).
@@ -16,7 +18,7 @@ public struct TranscriptionPipeline: Pipeline {
         let features: Tensor
         let durationSeconds: Double
         let notes: [String]
-        let subtitles: [SubtitleFormat]
+        let options: TranscriptionOptions
     }
 
     public let identity: ModelIdentity
@@ -43,7 +45,7 @@ public struct TranscriptionPipeline: Pipeline {
         if let requested = job.model, requested != identity.name {
             throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon transcribes speech with \"\(identity.name)\")")
         }
-        guard case let .transcribe(bytes, subtitles) = job.request else {
+        guard case let .transcribe(bytes, options) = job.request else {
             throw QuernError(.internalError, "the speech pipeline received a \(job.request.task.rawValue) job")
         }
         let audio: DecodedAudio
@@ -55,7 +57,10 @@ public struct TranscriptionPipeline: Pipeline {
         // faster-whisper's FeatureExtractor pads the signal with one hop (160
         // samples), so the last frame is not content.
         let features = logMel.compute(audio.samples, paddingSamples: logMel.hopLength)
-        return Prepared(features: features, durationSeconds: audio.durationSeconds, notes: audio.notes, subtitles: subtitles)
+        if options.wordTimestamps && transcriber.alignmentHeads.isEmpty {
+            throw QuernError(.requestInvalidValue, "field \"word_timestamps\": the speech model \"\(identity.name)\" names no alignment_heads in its config.json or generation_config.json, which word timestamps need")
+        }
+        return Prepared(features: features, durationSeconds: audio.durationSeconds, notes: audio.notes, options: options)
     }
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
@@ -65,7 +70,7 @@ public struct TranscriptionPipeline: Pipeline {
             let transcript: WhisperTranscript
             context.report(index, .audio(doneSeconds: 0, totalSeconds: item.durationSeconds))
             do {
-                transcript = try transcriber.transcribe(features: item.features, isCancelled: { Task.isCancelled }, betweenSteps: { context.pace() }, afterWindow: { segments, done in
+                transcript = try transcriber.transcribe(features: item.features, wordTimestamps: item.options.wordTimestamps, isCancelled: { Task.isCancelled }, betweenSteps: { context.pace() }, afterWindow: { segments, done in
                     // The segments so far are what a timeout or a cancellation keeps.
                     context.report(index, .audio(doneSeconds: min(done, item.durationSeconds), totalSeconds: item.durationSeconds))
                     let partial = Self.segments(of: segments)
@@ -83,10 +88,12 @@ public struct TranscriptionPipeline: Pipeline {
             if transcript.silentWindows > 0 {
                 notes.append("\(transcript.silentWindows) of \(transcript.windows) 30 s windows skipped as silence (no-speech probability > 0.6, average log-probability ≤ −1)")
             }
-            let subtitles = item.subtitles.map { format in (format: format.rawValue, text: format.render(segments)) }
-            results.append(.success(.transcription(TranscriptionOutput(
+            let subtitles = item.options.subtitles.map { format in (format: format.rawValue, text: format.render(segments)) }
+            var output = TranscriptionOutput(
                 text: transcript.text, segments: segments, language: "en", durationSeconds: item.durationSeconds,
-                embedding: transcript.embedding, notes: notes, subtitles: subtitles))))
+                embedding: transcript.embedding, notes: notes, subtitles: subtitles)
+            output.files = (item.options.files ?? []).map { format in (format: format, text: format.render(segments)) }
+            results.append(.success(.transcription(output)))
         }
         return results
     }
@@ -96,7 +103,8 @@ public struct TranscriptionPipeline: Pipeline {
             TranscriptionOutput.Segment(
                 start: segment.start, end: segment.end, text: segment.text,
                 averageLogProbability: segment.averageLogProbability, noSpeechProbability: segment.noSpeechProbability,
-                compressionRatio: segment.compressionRatio)
+                compressionRatio: segment.compressionRatio,
+                words: segment.words?.map { TranscriptionOutput.Word(word: $0.word, start: $0.start, end: $0.end, probability: $0.probability) })
         }
     }
 }

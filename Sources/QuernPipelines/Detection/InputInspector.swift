@@ -24,11 +24,16 @@ public struct InputInspector: Sendable {
     public var textTask: TaskName
     /// Where `train` requests may read datasets (none: they are refused).
     public var trainingData: TrainingDataFolders
+    /// Files written beside a transcription's result when its request (or
+    /// folder defaults) does not choose (`--transcript-files`).
+    public var transcriptFiles: [SubtitleFormat]
 
-    public init(limits: InputLimits, textTask: TaskName = .chat, trainingData: TrainingDataFolders = TrainingDataFolders()) {
+    public init(limits: InputLimits, textTask: TaskName = .chat, trainingData: TrainingDataFolders = TrainingDataFolders(),
+                transcriptFiles: [SubtitleFormat] = []) {
         self.limits = limits
         self.textTask = textTask
         self.trainingData = trainingData
+        self.transcriptFiles = transcriptFiles
     }
 
     /// `route`: the task folder the file was dropped in (`inbox/embed/`), nil
@@ -100,9 +105,9 @@ public struct InputInspector: Sendable {
                     let heads = job.heads
                     job = try imageJob(bytes, topK: topK, threshold: threshold, model: job.model)
                     job.heads = heads
-                case let .transcribe(_, subtitles):
+                case let .transcribe(_, options):
                     let heads = job.heads
-                    job = try audioJob(bytes, subtitles: subtitles, model: job.model)
+                    job = try audioJob(bytes, options: options, model: job.model)
                     job.heads = heads
                 default: break
                 }
@@ -159,8 +164,8 @@ public struct InputInspector: Sendable {
             var checked = try imageJob(image, topK: topK, threshold: threshold, model: job.model)
             checked.heads = job.heads
             return checked
-        case let .transcribe(audio, subtitles):
-            var checked = try audioJob(audio, subtitles: subtitles, model: job.model)
+        case let .transcribe(audio, options):
+            var checked = try audioJob(audio, options: options, model: job.model)
             checked.heads = job.heads
             return checked
         case let .train(request):
@@ -176,7 +181,7 @@ public struct InputInspector: Sendable {
         return Job(request: .classify(image: bytes, topK: topK, threshold: threshold), model: model)
     }
 
-    private func audioJob(_ bytes: [UInt8], subtitles: [SubtitleFormat] = [], model: String?) throws(QuernError) -> Job {
+    private func audioJob(_ bytes: [UInt8], options: TranscriptionOptions = TranscriptionOptions(), model: String?) throws(QuernError) -> Job {
         guard bytes.count <= limits.maxBytes else { throw tooManyBytes(bytes.count) }
         var seconds: Double?
         if WAVProbe.matches(bytes) { seconds = try MediaProbes.wavSeconds(bytes) }
@@ -189,7 +194,10 @@ public struct InputInspector: Sendable {
         guard duration <= limits.maxAudioSeconds else {
             throw QuernError(.inputTooLarge, "the audio lasts \(Int(duration.rounded())) s, more than the limit of \(Int(limits.maxAudioSeconds)) s (raise --max-audio-seconds)")
         }
-        return Job(request: .transcribe(audio: bytes, subtitles: subtitles), model: model)
+        // Files beside the result: the request's (or its folder's) choice, else the daemon's.
+        var options = options
+        if options.files == nil { options.files = transcriptFiles }
+        return Job(request: .transcribe(audio: bytes, options: options), model: model)
     }
 
     private func checkTextLength(_ texts: [String]) throws(QuernError) {

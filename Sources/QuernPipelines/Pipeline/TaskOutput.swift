@@ -259,16 +259,42 @@ public struct TranscriptionOutput: Sendable, Equatable {
         public var noSpeechProbability: Double?
         /// zlib ratio of the window's text; above 2.4 suggests a repetition loop.
         public var compressionRatio: Double?
+        /// Its words, when the request asked for word timestamps.
+        public var words: [Word]?
 
         public init(start: Double, end: Double, text: String, averageLogProbability: Double? = nil,
-                    noSpeechProbability: Double? = nil, compressionRatio: Double? = nil) {
+                    noSpeechProbability: Double? = nil, compressionRatio: Double? = nil, words: [Word]? = nil) {
             self.start = start
             self.end = end
             self.text = text
             self.averageLogProbability = averageLogProbability
             self.noSpeechProbability = noSpeechProbability
             self.compressionRatio = compressionRatio
+            self.words = words
         }
+    }
+
+    /// A word with its times in seconds from the start of the file and the
+    /// mean probability of its tokens (faster-whisper's `Word`).
+    public struct Word: Sendable, Equatable {
+        public var word: String
+        public var start: Double
+        public var end: Double
+        public var probability: Double
+
+        public init(word: String, start: Double, end: Double, probability: Double) {
+            self.word = word
+            self.start = start
+            self.end = end
+            self.probability = probability
+        }
+    }
+
+    /// Seconds to the millisecond, for the JSON result: the computation keeps
+    /// its exact sums (`2.8000000000000003`), readers get `2.8`.
+    public static func milliseconds(_ seconds: Double) -> Double {
+        guard seconds.isFinite else { return seconds }
+        return (seconds * 1000).rounded() / 1000
     }
 
     public var text: String
@@ -279,8 +305,11 @@ public struct TranscriptionOutput: Sendable, Equatable {
     public var embedding: [Float]?
     /// What decoding did or recovered (downmix, resampling, a truncated file).
     public var notes: [String]
-    /// Subtitle files the request asked for, by format (`srt`, `vtt`).
+    /// Subtitle files the request asked for, by format (`srt`, `vtt`, `txt`).
     public var subtitles: [(format: String, text: String)]
+    /// Files to write beside the result in the outbox, by extension (not
+    /// part of the JSON).
+    public var files: [(format: SubtitleFormat, text: String)] = []
     /// The audio heads' verdicts on `embedding`.
     public var heads: HeadOutputs?
 
@@ -300,23 +329,30 @@ public struct TranscriptionOutput: Sendable, Equatable {
         a.text == b.text && a.segments == b.segments && a.language == b.language && a.durationSeconds == b.durationSeconds
             && a.embedding == b.embedding && a.notes == b.notes
             && a.subtitles.map(\.format) == b.subtitles.map(\.format) && a.subtitles.map(\.text) == b.subtitles.map(\.text)
+            && a.files.map(\.format) == b.files.map(\.format) && a.files.map(\.text) == b.files.map(\.text)
             && a.heads == b.heads
     }
 
     var json: JSONValue {
         let segments = segments.map { segment in
             var members: [(key: String, value: JSONValue)] = [
-                ("start", .double(segment.start)), ("end", .double(segment.end)), ("text", .string(segment.text)),
+                ("start", .double(Self.milliseconds(segment.start))), ("end", .double(Self.milliseconds(segment.end))), ("text", .string(segment.text)),
             ]
             if let value = segment.averageLogProbability { members.append(("avg_logprob", .double(value))) }
             if let value = segment.noSpeechProbability { members.append(("no_speech_prob", .double(value))) }
             if let value = segment.compressionRatio { members.append(("compression_ratio", .double(value))) }
+            if let words = segment.words {
+                members.append(("words", .array(words.map { word in
+                    .object([("word", .string(word.word)), ("start", .double(Self.milliseconds(word.start))),
+                             ("end", .double(Self.milliseconds(word.end))), ("probability", .double(word.probability))])
+                })))
+            }
             return JSONValue.object(members)
         }
         var members: [(key: String, value: JSONValue)] = [
             ("text", .string(text)), ("language", .string(language)), ("segments", .array(segments)),
         ]
-        if let durationSeconds { members.append(("duration_s", .double(durationSeconds))) }
+        if let durationSeconds { members.append(("duration_s", .double(Self.milliseconds(durationSeconds)))) }
         if let embedding { members.append(("embedding", .array(embedding.map(JSONValue.float)))) }
         if !notes.isEmpty { members.append(("notes", .array(notes.map(JSONValue.string)))) }
         if !subtitles.isEmpty { members.append(("subtitles", .object(subtitles.map { ($0.format, JSONValue.string($0.text)) }))) }

@@ -12,7 +12,7 @@ enum RequestFields {
         case .complete: return common.union(sampling).union(["prompt"])
         case .embed: return common.union(["input", "truncate", "heads"])
         case .classify: return common.union(["input", "top_k", "threshold", "heads"])
-        case .transcribe: return common.union(["input", "subtitles", "heads"])
+        case .transcribe: return common.union(["input", "subtitles", "word_timestamps", "transcript_files", "heads"])
         // No `model`: training reads the loaded feature models.
         case .train: return Set(["task", "data", "test", "name"] + TrainingParameters.keys)
         }

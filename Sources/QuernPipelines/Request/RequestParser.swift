@@ -46,7 +46,7 @@ public enum RequestParser {
             let threshold = try fields.optionalNumber("threshold", range: 0...1).map { Float($0) }
             return Job(request: .classify(image: try base64Media(fields), topK: topK, threshold: threshold), model: model, heads: try headNames(fields))
         case .transcribe:
-            return Job(request: .transcribe(audio: try base64Media(fields), subtitles: try SubtitleFormat.parse(fields)), model: model,
+            return Job(request: .transcribe(audio: try base64Media(fields), options: try TranscriptionOptions.parse(fields)), model: model,
                        heads: try headNames(fields))
         case .train:
             return Job(request: .train(try TrainingRequest.parse(fields)))

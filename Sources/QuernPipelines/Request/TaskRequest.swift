@@ -20,8 +20,8 @@ public enum TaskRequest: Sendable, Equatable {
     /// labels scoring below `threshold` (0…1) are left out of the result.
     case classify(image: [UInt8], topK: Int?, threshold: Float?)
     /// Audio bytes in a format libsndfile reads, already probed for length;
-    /// the subtitle formats to produce beside the transcript.
-    case transcribe(audio: [UInt8], subtitles: [SubtitleFormat] = [])
+    /// the renderings, word timestamps and files asked for beside the transcript.
+    case transcribe(audio: [UInt8], options: TranscriptionOptions = TranscriptionOptions())
     /// Train a head on a dataset inside an allowed folder (its paths are
     /// resolved and checked by `InputInspector`).
     case train(TrainingRequest)

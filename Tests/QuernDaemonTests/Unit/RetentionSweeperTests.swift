@@ -160,4 +160,27 @@ import Testing
         #expect(!RetentionPolicy().isActive)
         #expect(sweeper { _ in }.sweep(now: now) == .init())
     }
+
+    @Test func aResultsTranscriptSidecarsGoWithIt() throws {
+        try result("talk.wav.json", age: 3 * Self.day)
+        let oldSidecars = try ["talk.wav.srt", "talk.wav.vtt", "talk.wav.txt"].map { name in
+            let file = scratch.outbox.appendingPathComponent(name)
+            try Data(repeating: 0x61, count: 50).write(to: file)
+            try setAge(file, 3 * Self.day)
+            return file
+        }
+        try result("talk.wav.1.json", age: 60)
+        let youngSidecar = scratch.outbox.appendingPathComponent("talk.wav.1.srt")
+        try Data("1\n".utf8).write(to: youngSidecar)
+        // An old .srt with no result of its name is not Quern's to delete.
+        let stray = scratch.outbox.appendingPathComponent("other.srt")
+        try Data("x".utf8).write(to: stray)
+        try setAge(stray, 3 * Self.day)
+
+        let report = sweeper { $0.resultsMaxAge = Self.day }.sweep(now: now)
+        #expect(report.results.deleted == 1 && report.results.deletedBytes == 250, "\(report)")
+        #expect(!exists(scratch.outbox.appendingPathComponent("talk.wav.json")))
+        #expect(oldSidecars.allSatisfy { !exists($0) })
+        #expect(exists(scratch.outbox.appendingPathComponent("talk.wav.1.json")) && exists(youngSidecar) && exists(stray))
+    }
 }

@@ -7,7 +7,8 @@ import Testing
 
 /// Whisper tiny.en (CTranslate2 model.bin) against faster-whisper 1.2.1 /
 /// CTranslate2 4.8.5 goldens (tools/goldens/make_whisper_goldens.py) over the
-/// generated speech corpus.
+/// generated speech corpus; the SRT and WebVTT of the transcripts are read
+/// back by subtitle parsers (SubtitleParserTests).
 @Suite("Whisper tiny.en goldens against faster-whisper", .serialized)
 struct WhisperGoldenTests {
     static var modelFolder: String { TestPaths.models + "/whisper-tiny-en" }
@@ -61,6 +62,7 @@ struct WhisperGoldenTests {
         let corpus = try #require(WhisperTestCorpus.folder, "the speech corpus could not be generated (espeak-ng, sox)")
         var exactFiles = 0, identical = 0
         var referenceEdits = 0, ourEdits = 0, words = 0
+        let subtitles = try SubtitleParserTests.Collector()
         for file in try Golden().files {
             guard let name = file["file"] as? String else { continue }
             let isExact = file["exact_16k"] as? Bool == true
@@ -91,6 +93,7 @@ struct WhisperGoldenTests {
             exactFiles += 1
             if ourTokens == expectedTokens {
                 identical += 1
+                if !expectedSegments.isEmpty { try subtitles.add(name, segments: transcript.segments, reference: expectedSegments) }
                 for (segment, expected) in zip(transcript.segments, expectedSegments) {
                     #expect(abs(segment.start - (expected["start"] as! Double)) < 1e-6 && abs(segment.end - (expected["end"] as! Double)) < 1e-6, "\(name) times")
                     #expect(abs(segment.averageLogProbability - (expected["avg_logprob"] as! Double)) < 2e-3, "\(name) avg_logprob")
@@ -112,6 +115,12 @@ struct WhisperGoldenTests {
         print("whisper goldens: \(identical)/\(exactFiles) 16 kHz files with identical token ids; WER over every file with speech \(ourWER) vs faster-whisper \(referenceWER)")
         #expect(exactFiles >= 20)
         #expect(Double(identical) >= 0.9 * Double(exactFiles))
+        // Their SRT and WebVTT parse with PyPI's srt and webvtt-py, and the
+        // cues are faster-whisper's segments to the millisecond.
+        let parsed = try subtitles.check()
+        print("subtitle parsers: \(parsed.report)")
+        #expect(parsed.passed, "\(parsed.report)")
+        #expect(subtitles.expected.count >= 18)
         #expect(ourWER <= referenceWER + 0.01)
     }
 }
