@@ -312,7 +312,13 @@ public final class Daemon: Sendable {
         while true {
             var batch = lane.queue.takeBatch(
                 limit: { $0.work.pipeline.maxBatchSize },
-                belongsWith: { $0.work.pipeline.identity == $1.work.pipeline.identity })
+                belongsWith: { batch, next in
+                    // Same model; and never two turns of one conversation in a
+                    // batch: a turn is rendered after the previous turn's reply,
+                    // so it waits for the next batch (arrival order is kept).
+                    next.work.pipeline.identity == batch[0].work.pipeline.identity
+                        && (next.work.job.conversation == nil || !batch.contains { $0.work.job.conversation == next.work.job.conversation })
+                })
             if batch.isEmpty { return }
             let truncated = ModelFiles.truncated()
             if !truncated.isEmpty {
