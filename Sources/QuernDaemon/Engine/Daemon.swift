@@ -282,7 +282,10 @@ public final class Daemon: Sendable {
             let result = intake.inspect(path: claim.inputPath, name: claim.name, seen: seen, route: route)
             workArea.clearRunning(claim)
             switch result.next {
-            case let .needsModel(job, pipeline):
+            case .needsModel(var job, let pipeline):
+                // A conversation turn re-run after a crash replaces what its
+                // first run stored (the claim id survives the crash).
+                job.turnKey = claim.id
                 guard let lane = lanes[pipeline.lane] else {
                     releaseMemory(of: claim)
                     let error = QuernError(.internalError, "no lane runs \(pipeline.identity.name) (lane \(pipeline.lane))")

@@ -51,18 +51,22 @@ public final class ConversationStore: Sendable {
     public func path(of id: String) -> String { directory + "/" + id + ".json" }
 
     /// The stored messages of `id`, oldest first; none for a conversation
-    /// never seen (or forgotten).
-    public func messages(of id: String) throws(QuernError) -> [ChatMessage] {
-        try lock.withLock { _ throws(QuernError) in try read(id) }
+    /// never seen (or forgotten). Without the newest turn when it was stored
+    /// under `excludingTurn` (the same input, run again after a crash).
+    public func messages(of id: String, excludingTurn key: String? = nil) throws(QuernError) -> [ChatMessage] {
+        try lock.withLock { _ throws(QuernError) in try read(id).without(turn: key) }
     }
 
     /// Appends one turn — the request's new messages and the model's reply —
     /// and writes the file again, dropping the oldest turns beyond the bounds.
+    /// A turn with the `key` of the newest stored turn replaces it: the input
+    /// that stored it ran again (a crash came between storing the turn and
+    /// publishing its result), and must not be in the conversation twice.
     @discardableResult
-    public func append(_ turn: [ChatMessage], to id: String) throws(QuernError) -> Appended {
+    public func append(_ turn: [ChatMessage], to id: String, key: String? = nil) throws(QuernError) -> Appended {
         try lock.withLock { _ throws(QuernError) -> Appended in
-            let (kept, dropped) = bounded(try read(id) + turn)
-            try write(kept, id: id)
+            let (kept, dropped) = bounded(try read(id).without(turn: key) + turn)
+            try write(kept, id: id, lastTurn: key.map { LastTurn(key: $0, messages: min(turn.count, kept.count)) })
             return Appended(messages: kept.count, dropped: dropped)
         }
     }
@@ -74,7 +78,7 @@ public final class ConversationStore: Sendable {
             let file = path(of: id)
             guard try isPresent(file) else { return nil }
             // Counted for the result; a file that cannot be read is still deleted.
-            let count = (try? read(id))?.count ?? 0
+            let count = (try? read(id))?.messages.count ?? 0
             guard unlink(file) == 0 || errno == ENOENT else {
                 throw QuernError(.pipelineFailed, "cannot delete the conversation file \(file): \(String(cString: strerror(errno)))")
             }
@@ -112,12 +116,30 @@ public final class ConversationStore: Sendable {
     /// Far above what the bounds let a file reach.
     private var fileLimit: Int { 4 * maximumBytes + 64 * maximumMessages + 4096 }
 
-    private func read(_ id: String) throws(QuernError) -> [ChatMessage] {
+    /// The newest stored turn: the input that stored it, and its messages.
+    struct LastTurn {
+        var key: String
+        var messages: Int
+    }
+
+    /// A conversation as read from its file.
+    struct Stored {
+        var messages: [ChatMessage]
+        var lastTurn: LastTurn?
+
+        /// The messages, less the newest turn when it was stored under `key`.
+        func without(turn key: String?) -> [ChatMessage] {
+            guard let key, let lastTurn, lastTurn.key == key else { return messages }
+            return Array(messages.dropLast(lastTurn.messages))
+        }
+    }
+
+    private func read(_ id: String) throws(QuernError) -> Stored {
         let file = path(of: id)
-        guard try isPresent(file) else { return [] }
+        guard try isPresent(file) else { return Stored(messages: []) }
         let bytes: [UInt8]
         do throws(FormatError) {
-            guard let read = try RegularFile.readIfPresent(file, limit: fileLimit) else { return [] }
+            guard let read = try RegularFile.readIfPresent(file, limit: fileLimit) else { return Stored(messages: []) }
             bytes = read
         } catch {
             throw unreadable(file, error.message)
@@ -143,14 +165,23 @@ public final class ConversationStore: Sendable {
             }
             messages.append(ChatMessage(role: role, content: content))
         }
-        return messages
+        var lastTurn: LastTurn?
+        if let turn = members.first(where: { $0.key == "last_turn" })?.value.objectValue,
+           let key = turn.first(where: { $0.key == "key" })?.value.stringValue,
+           case let .number(count)? = turn.first(where: { $0.key == "messages" })?.value, let messageCount = Int(count),
+           (0...messages.count).contains(messageCount) {
+            lastTurn = LastTurn(key: key, messages: messageCount)
+        }
+        return Stored(messages: messages, lastTurn: lastTurn)
     }
 
-    private func write(_ messages: [ChatMessage], id: String) throws(QuernError) {
-        let document = JSONValue.object([
+    private func write(_ messages: [ChatMessage], id: String, lastTurn: LastTurn?) throws(QuernError) {
+        var members: [(key: String, value: JSONValue)] = [
             ("format", .string(Self.format)), ("format_version", .int(Self.formatVersion)), ("id", .string(id)),
             ("messages", .array(messages.map { .object([("role", .string($0.role)), ("content", .string($0.content))]) })),
-        ])
+        ]
+        if let lastTurn { members.append(("last_turn", .object([("key", .string(lastTurn.key)), ("messages", .int(lastTurn.messages))]))) }
+        let document = JSONValue.object(members)
         do throws(FormatError) {
             try AtomicFile.write(JSONWriter.bytes(document, style: .compact), to: path(of: id))
         } catch {

@@ -6,6 +6,8 @@ import QuernModels
 /// the reply once the reply exists).
 struct ConversationTurn: Sendable {
     let id: String
+    /// `Job.turnKey`: the stored turn it replaces when it runs again.
+    let key: String?
     let history: [ChatMessage]
     let newMessages: [ChatMessage]
 }
@@ -45,7 +47,8 @@ extension LanguageModelPipeline {
         guard let conversations else {
             throw QuernError(.unsupported, "this quern keeps no conversations (field \"conversation\"): quern serve keeps them in <inbox>/.quern/conversations; give quern run --conversations DIR")
         }
-        return ConversationTurn(id: id, history: try conversations.store.messages(of: id), newMessages: messages)
+        return ConversationTurn(id: id, key: job.turnKey, history: try conversations.store.messages(of: id, excludingTurn: job.turnKey),
+                                newMessages: messages)
     }
 
     /// The cached keys and values of the conversation's earlier turns that
@@ -60,7 +63,7 @@ extension LanguageModelPipeline {
     /// a failed, timed-out or cancelled turn leaves the conversation as it was.
     func finish(_ turn: ConversationTurn, item: Prepared, output: GenerationOutput) throws(QuernError) -> ConversationDetails {
         guard let conversations else { throw QuernError(.internalError, "a conversation turn without a conversation store") }
-        let appended = try conversations.store.append(turn.newMessages + [ChatMessage(role: .assistant, content: output.text)], to: turn.id)
+        let appended = try conversations.store.append(turn.newMessages + [ChatMessage(role: .assistant, content: output.text)], to: turn.id, key: turn.key)
         if let state = output.state { conversations.cache.put(turn.id, tokens: item.tokens + output.tokens, state: state) }
         return ConversationDetails(id: turn.id, historyMessages: turn.history.count, storedMessages: appended.messages,
                                    cachedTokens: output.reusedPromptTokens)

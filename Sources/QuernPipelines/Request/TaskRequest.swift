@@ -57,6 +57,10 @@ public struct Job: Sendable, Equatable {
     /// The `conversation` field of a chat request (validated): the stored
     /// conversation this request's messages continue (`Conversations`).
     public var conversation: String?
+    /// What identifies this input across a crash and its re-run (the
+    /// daemon's claim id): a conversation turn stored under this key is
+    /// replaced, not stored twice, when the input runs again.
+    public var turnKey: String?
 
     public init(request: TaskRequest, model: String? = nil, embedsText: Bool = false, heads: [String]? = nil, conversation: String? = nil) {
         self.request = request

@@ -38,6 +38,22 @@ import Testing
         #expect(try reopened.messages(of: "c1").isEmpty)
     }
 
+    /// An input run again after a crash (the same claim) replaces the turn
+    /// its first run stored, and its prompt is built without it.
+    @Test func aTurnRunAgainReplacesWhatItsFirstRunStored() throws {
+        let directory = try folder()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try ConversationStore(directory: directory)
+        try store.append([user("u1"), assistant("a1")], to: "c", key: "claim-1")
+        try store.append([user("u2"), assistant("first run")], to: "c", key: "claim-2")
+        #expect(try store.messages(of: "c", excludingTurn: "claim-2").map(\.content) == ["u1", "a1"])
+        #expect(try store.messages(of: "c", excludingTurn: "claim-1").count == 4)  // only the newest turn is replaceable
+        #expect(try store.append([user("u2"), assistant("second run")], to: "c", key: "claim-2").messages == 4)
+        #expect(try store.messages(of: "c").map(\.content) == ["u1", "a1", "u2", "second run"])
+        try store.append([user("u3"), assistant("a3")], to: "c", key: "claim-3")
+        #expect(try store.messages(of: "c").count == 6)
+    }
+
     @Test func theOldestTurnsGoBeyondTheBoundsAndTheSystemMessageStays() throws {
         let directory = try folder()
         defer { try? FileManager.default.removeItem(atPath: directory) }
