@@ -676,6 +676,7 @@ public final class Daemon: Sendable {
         let resident = max(0, MemoryLimits.residentBytes() - models)
         let budget = MemoryBudget(capacity: max(limit - resident, 0))
         processor.registry.residency?.share(budget)
+        processor.registry.conversations?.cache.share(budget)
         var metadata: Logger.Metadata = [
             "max_memory_mb": "\(Self.megabytes(limit))", "resident_mb": "\(Self.megabytes(resident))",
             "models_and_inputs_mb": "\(Self.megabytes(budget.capacity))", "models_loaded_mb": "\(Self.megabytes(models))",

@@ -27,10 +27,23 @@ public final class ConversationPrefixCache: Sendable {
         var entries: [String: Entry] = [:]
         var bytes = 0
         var clock: UInt64 = 0
+        /// The daemon's `--max-memory` budget, charged with `bytes`.
+        var budget: MemoryBudget?
     }
 
     public let limitBytes: Int
     private let contents = Mutex(Contents())
+
+    /// Charges what the cache holds to `budget` from now on: a state is only
+    /// kept when it fits beside the models and the inputs in flight (else the
+    /// least recently used go first, or it is not kept), so the cache never
+    /// takes the daemon past `--max-memory`.
+    public func share(_ budget: MemoryBudget) {
+        contents.withLock { contents in
+            contents.budget = budget
+            budget.reserveModel(contents.bytes)
+        }
+    }
 
     public init(limitBytes: Int) {
         self.limitBytes = max(0, limitBytes)
@@ -45,7 +58,7 @@ public final class ConversationPrefixCache: Sendable {
     public func take(_ id: String, for prompt: [Int]) -> DecoderState? {
         guard let entry = contents.withLock({ contents -> Entry? in
             guard let entry = contents.entries.removeValue(forKey: id) else { return nil }
-            contents.bytes -= entry.bytes
+            contents.release(entry.bytes)
             return entry
         }) else { return nil }
         let shared = Self.commonPrefixLength(entry.tokens, prompt, limit: min(entry.state.count, prompt.count - 1))
@@ -59,30 +72,35 @@ public final class ConversationPrefixCache: Sendable {
     public func put(_ id: String, tokens: [Int], state: DecoderState) {
         let bytes = state.allocatedBytes
         contents.withLock { contents in
-            if let old = contents.entries.removeValue(forKey: id) { contents.bytes -= old.bytes }
+            if let old = contents.entries.removeValue(forKey: id) { contents.release(old.bytes) }
             guard bytes <= limitBytes, state.count > 0 else { return }
-            while contents.bytes + bytes > limitBytes,
+            while contents.bytes + bytes > limitBytes || !(contents.budget?.fits(bytes) ?? true),
                   let oldest = contents.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
                 contents.entries[oldest.key] = nil
-                contents.bytes -= oldest.value.bytes
+                contents.release(oldest.value.bytes)
             }
+            guard contents.budget?.fits(bytes) ?? true else { return }
             contents.clock += 1
             contents.entries[id] = Entry(tokens: Array(tokens.prefix(state.count)), state: state, bytes: bytes, lastUse: contents.clock)
             contents.bytes += bytes
+            contents.budget?.reserveModel(bytes)
         }
     }
 
     /// Drops conversation `id`'s state (it was forgotten).
     public func remove(_ id: String) {
         contents.withLock { contents in
-            if let old = contents.entries.removeValue(forKey: id) { contents.bytes -= old.bytes }
+            if let old = contents.entries.removeValue(forKey: id) { contents.release(old.bytes) }
         }
     }
 
     /// Drops every state (the model that computed them was unloaded: a
     /// model loaded later, perhaps from other weights, must not reuse them).
     public func removeAll() {
-        contents.withLock { $0 = Contents() }
+        contents.withLock { contents in
+            contents.release(contents.bytes)
+            contents.entries = [:]
+        }
     }
 
     static func commonPrefixLength(_ a: [Int], _ b: [Int], limit: Int) -> Int {
@@ -90,5 +108,13 @@ public final class ConversationPrefixCache: Sendable {
         let end = min(a.count, b.count, max(0, limit))
         while length < end && a[length] == b[length] { length += 1 }
         return length
+    }
+}
+
+extension ConversationPrefixCache.Contents {
+    /// Forgets `bytes` of states (and gives them back to the budget).
+    mutating func release(_ bytes: Int) {
+        self.bytes -= bytes
+        budget?.releaseModel(bytes)
     }
 }

@@ -52,6 +52,7 @@ public enum PipelineCatalog {
     /// load gives its tasks' files that error. The other kinds keep working.
     public static func makeRegistry(_ options: Options) throws(QuernError) -> PipelineRegistry {
         var registry = PipelineRegistry()
+        registry.conversations = options.conversations
         if options.diagnostic {
             registry.register(DiagnosticPipeline(delay: options.diagnosticDelay))
             // One lane per default model folder, as the real models get.

@@ -113,4 +113,30 @@ import Testing
         #expect(cache.take("b", for: [1, 2, 3])?.count == 2)
         #expect(cache.take("x", for: [7]) == nil)
     }
+
+    /// The cache charges what it holds to the daemon's memory budget and
+    /// keeps a state only when it fits there.
+    @Test func theCacheStaysWithinTheMemoryBudget() throws {
+        let state = { DecoderState(layers: 2, capacity: 8, heads: 1, headDimension: 4) }
+        let bytes = state().allocatedBytes
+        let budget = MemoryBudget(capacity: 3 * bytes)
+        let cache = ConversationPrefixCache(limitBytes: 10 * bytes)
+        cache.share(budget)
+        budget.reserveModel(bytes)  // a model holds a third
+        func filled() -> DecoderState {
+            let s = state()
+            for cache in s.caches { try? cache.append(keys: Tensor(zeros: [2, 1, 4]), values: Tensor(zeros: [2, 1, 4])) }
+            return s
+        }
+        cache.put("a", tokens: [1, 2], state: filled())
+        cache.put("b", tokens: [1, 2], state: filled())
+        #expect(budget.reserved == 3 * bytes && cache.usage.conversations == 2)
+        cache.put("c", tokens: [1, 2], state: filled())  // evicts a to fit
+        #expect(budget.reserved == 3 * bytes && cache.usage.conversations == 2)
+        #expect(cache.take("a", for: [1, 2, 3]) == nil)
+        _ = cache.take("b", for: [1, 2, 3])
+        #expect(budget.reserved == 2 * bytes)
+        cache.removeAll()
+        #expect(budget.reserved == bytes)
+    }
 }
