@@ -6,8 +6,9 @@ public final class Conversations: Sendable {
     /// `--conversation-cache`'s default: 256 MiB keeps about 5,800 tokens of
     /// SmolLM2-135M (45 KiB per token: 30 layers × 3 key/value heads × 64 ×
     /// keys and values × 4 bytes) — a few long conversations or a few dozen
-    /// short ones — while costing under half of what the model's own
-    /// weights and working memory take beside it.
+    /// short ones, whose prompt passes would take tens of seconds to run
+    /// again on two cores — and it is charged to the `--max-memory` budget,
+    /// so it keeps less when memory is short.
     public static let defaultCacheBytes = 256 << 20
 
     public let store: ConversationStore
