@@ -34,6 +34,20 @@ public final class DecoderState: @unchecked Sendable {
         caches = (0..<layers).map { _ in KVCache(capacity: capacity, heads: heads, headDimension: headDimension) }
     }
 
+    private init(caches: [KVCache], capacity: Int) {
+        self.caches = caches
+        self.capacity = capacity
+    }
+
+    /// A copy with room for `capacity` positions (at least `count`).
+    public func copy(capacity newCapacity: Int) -> DecoderState {
+        let capacity = max(newCapacity, count)
+        return DecoderState(caches: caches.map { $0.copy(capacity: capacity) }, capacity: capacity)
+    }
+
+    /// Bytes the keys and values of every layer occupy.
+    public var allocatedBytes: Int { caches.reduce(0) { $0 + $1.allocatedBytes } }
+
     /// Positions already processed.
     public var count: Int { caches.first?.count ?? 0 }
 

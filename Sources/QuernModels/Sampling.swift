@@ -25,8 +25,17 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
     public var repetitionPenalty: Float = 1.0
     /// How many recent tokens the repetition penalty looks at.
     public var repetitionWindow: Int = 64
-    /// The same seed, prompt and parameters give the same text.
-    public var seed: UInt64 = 0
+    /// OpenAI's `presence_penalty` (−2…2): subtracted once from the logit of
+    /// every token already generated. Counts the generated tokens only (see
+    /// `SamplerPenalties`).
+    public var presencePenalty: Float = 0
+    /// OpenAI's `frequency_penalty` (−2…2): subtracted from a token's logit
+    /// once per time it was generated.
+    public var frequencyPenalty: Float = 0
+    /// The same seed, prompt and parameters give the same text. nil: the
+    /// sampler draws one from the system's random source (callers that must
+    /// report it, such as the daemon, settle it first with `withSeed()`).
+    public var seed: UInt64?
 
     public init() {}
 
@@ -35,19 +44,42 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
         parameters.temperature = 0
         return parameters
     }
+
+    /// These parameters with a seed: the given one, or a fresh draw from
+    /// the system's random source (getrandom), so two requests without a
+    /// seed get different texts and each can be replayed with the seed it got.
+    public func withSeed() -> SamplingParameters {
+        var settled = self
+        if settled.seed == nil {
+            var system = SystemRandomNumberGenerator()
+            settled.seed = system.next()
+        }
+        return settled
+    }
 }
 
 public struct Sampler {
     public let parameters: SamplingParameters
     private var generator: SeededGenerator
+    /// How often each token was generated so far (drawn by this sampler),
+    /// for the presence and frequency penalties.
+    private(set) var generatedCounts: [Int: Int] = [:]
 
     public init(_ parameters: SamplingParameters) {
-        self.parameters = parameters
-        generator = SeededGenerator(seed: parameters.seed)
+        self.parameters = parameters.withSeed()
+        generator = SeededGenerator(seed: self.parameters.seed ?? 0)
     }
 
-    /// The next token from `logits` (one row), given the tokens so far.
+    /// The next token from `logits` (one row), given the tokens so far
+    /// (prompt and generated: the repetition penalty's window reaches into
+    /// the prompt, as llama.cpp's does).
     public mutating func next(logits: Tensor, history: [Int]) -> Int {
+        let token = choose(logits: logits, history: history)
+        generatedCounts[token, default: 0] += 1
+        return token
+    }
+
+    private mutating func choose(logits: Tensor, history: [Int]) -> Int {
         var values = logits.scalars
         let p = parameters
         if p.repetitionPenalty != 1 {
@@ -56,6 +88,7 @@ public struct Sampler {
                 values[token] = values[token] > 0 ? values[token] / p.repetitionPenalty : values[token] * p.repetitionPenalty
             }
         }
+        SamplerPenalties.apply(to: &values, counts: generatedCounts, presence: p.presencePenalty, frequency: p.frequencyPenalty)
         if p.temperature <= 0 {
             var best = 0
             for i in values.indices where values[i] > values[best] { best = i }
@@ -161,5 +194,24 @@ public struct Sampler {
         let exps = logits.map { expf(($0 - peak) / temperature) }
         let total = exps.reduce(0, +)
         return exps.map { $0 / total }
+    }
+}
+
+/// OpenAI's presence and frequency penalties: the logit of token j becomes
+/// `logit[j] − count[j] · frequency − (count[j] > 0 ? presence : 0)`, where
+/// `count[j]` is how often j was generated so far in this reply.
+///
+/// Unlike the repetition penalty (llama.cpp's `penalty_last_n` window of
+/// recent tokens, prompt included), these count the generated tokens only,
+/// the whole reply: the fields are OpenAI's, so they mean what OpenAI's
+/// documentation says, and a chat prompt is mostly the template's markers
+/// and the user's own words, which the reply should be free to use.
+/// Costs one pass over the distinct generated tokens per step.
+public enum SamplerPenalties {
+    public static func apply(to values: inout [Float], counts: [Int: Int], presence: Float, frequency: Float) {
+        guard presence != 0 || frequency != 0 else { return }
+        for (token, count) in counts where token >= 0 && token < values.count && count > 0 {
+            values[token] -= Float(count) * frequency + presence
+        }
     }
 }

@@ -17,6 +17,14 @@ public struct GenerationOutput: Sendable {
     public var promptTokens: Int
     public var promptSeconds: Double
     public var generationSeconds: Double
+    /// Prompt tokens taken from `GenerationRequest.cached` instead of being
+    /// run (0 without one).
+    public var reusedPromptTokens: Int = 0
+    /// The keys and values of every position run (the prompt and the
+    /// generated tokens fed back), for a later request that continues this
+    /// text (`GenerationRequest.cached`). Its first `count` tokens are
+    /// `prompt + tokens` cut to that length.
+    public var state: DecoderState?
 
     public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
     public var generationTokensPerSecond: Double { generationSeconds > 0 ? Double(tokens.count) / generationSeconds : 0 }
@@ -26,10 +34,17 @@ public struct GenerationOutput: Sendable {
 public struct GenerationRequest: Sendable {
     public var prompt: [Int]
     public var sampling: SamplingParameters
+    /// A state whose positions hold the keys and values of the first
+    /// `cached.count` tokens of `prompt` (the caller compared the token
+    /// ids): only the rest of the prompt is run. It is used (and extended)
+    /// in place when it has room, else copied into a larger one. Ignored
+    /// unless it leaves at least one prompt token to run.
+    public var cached: DecoderState?
 
-    public init(prompt: [Int], sampling: SamplingParameters) {
+    public init(prompt: [Int], sampling: SamplingParameters, cached: DecoderState? = nil) {
         self.prompt = prompt
         self.sampling = sampling
+        self.cached = cached
     }
 }
 
@@ -74,12 +89,15 @@ public struct TextGenerator {
         var results: [Result<GenerationOutput, any Error>?] = Array(repeating: nil, count: requests.count)
         for (index, request) in requests.enumerated() {
             let maxTokens = request.sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
-            let state = model.makeState(capacity: min(model.contextLength, request.prompt.count + max(maxTokens, 0)))
+            let capacity = min(model.contextLength, request.prompt.count + max(maxTokens, 0))
             let promptStart = clock.now
+            let (state, reused) = Self.startingState(for: request, capacity: capacity, model: model)
             do {
-                let logits = try model.forward(request.prompt, state: state, allLogits: false)
-                sequences.append(Sequence(index: index, request: request, maxTokens: maxTokens, state: state, logits: logits,
-                                          promptSeconds: (clock.now - promptStart).seconds))
+                let logits = try model.forward(Array(request.prompt[reused...]), state: state, allLogits: false)
+                var sequence = Sequence(index: index, request: request, maxTokens: maxTokens, state: state, logits: logits,
+                                        promptSeconds: (clock.now - promptStart).seconds)
+                sequence.reusedPromptTokens = reused
+                sequences.append(sequence)
             } catch {
                 results[index] = .failure(error)
             }
@@ -110,9 +128,21 @@ public struct TextGenerator {
             if sequence.finish == .length { sequence.text += sequence.decoder.finish() }
             results[sequence.index] = .success(GenerationOutput(
                 text: sequence.text, tokens: sequence.generated, finishReason: sequence.finish, promptTokens: sequence.request.prompt.count,
-                promptSeconds: sequence.promptSeconds, generationSeconds: ((sequence.generationEnd ?? clock.now) - generationStart).seconds))
+                promptSeconds: sequence.promptSeconds, generationSeconds: ((sequence.generationEnd ?? clock.now) - generationStart).seconds,
+                reusedPromptTokens: sequence.reusedPromptTokens, state: sequence.state))
         }
         return results.map { $0! }
+    }
+
+    /// The state a request's prompt pass starts from, and how many of its
+    /// prompt tokens it already holds: the request's cached state (in place
+    /// when it has room, else a larger copy) when it holds fewer tokens than
+    /// the prompt, else a fresh one.
+    static func startingState(for request: GenerationRequest, capacity: Int, model: any CausalLanguageModel) -> (DecoderState, Int) {
+        guard let cached = request.cached, cached.count > 0, cached.count < request.prompt.count else {
+            return (model.makeState(capacity: capacity), 0)
+        }
+        return (cached.capacity >= capacity ? cached : cached.copy(capacity: capacity), cached.count)
     }
 
     /// One request of a batch as it is decoded.
@@ -124,6 +154,7 @@ public struct TextGenerator {
         /// The logits for the next token.
         var logits: Tensor
         let promptSeconds: Double
+        var reusedPromptTokens = 0
         var sampler: Sampler
         var generated: [Int] = []
         var history: [Int]

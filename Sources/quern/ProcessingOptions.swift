@@ -80,12 +80,19 @@ struct ProcessingOptions: ParsableArguments {
     @Option(name: .customLong(O.trainDataDir.name), help: ArgumentHelp(O.trainDataDir))
     var trainDataDir: [String] = []
 
+    @Option(name: .customLong(O.conversations.name), help: ArgumentHelp(O.conversations))
+    var conversations: String?
+
+    @Option(name: .customLong(O.conversationCache.name), help: ArgumentHelp(O.conversationCache))
+    var conversationCache: String?
+
     var commandLine: [String: String?] {
         models.commandLine.merging([
             O.maxBytes.name: maxBytes, O.maxPixels.name: maxPixels, O.maxAudioSeconds.name: maxAudioSeconds,
             O.maxTextChars.name: maxTextChars, O.textTask.name: textTask, O.timeout.name: timeout, O.config.name: config,
             O.logLevel.name: logLevel, O.logFormat.name: logFormat, O.logFile.name: logFile,
             O.diagnosticPipeline.name: diagnosticPipeline ? "true" : nil, O.diagnosticDelayMs.name: diagnosticDelayMs,
+            O.conversations.name: conversations, O.conversationCache.name: conversationCache,
             // A repeated flag becomes one list, as the variable writes it.
             O.trainDataDir.name: trainDataDir.isEmpty ? nil : trainDataDir.joined(separator: ":"),
         ]) { _, new in new }
@@ -107,7 +114,9 @@ struct ProcessingOptions: ParsableArguments {
         }
         let registry: PipelineRegistry
         do {
-            registry = try PipelineCatalog.makeRegistry(settings.catalogOptions)
+            var options = settings.catalogOptions
+            options.conversations = try settings.conversations()
+            registry = try PipelineCatalog.makeRegistry(options)
         } catch {
             throw ValidationError("cannot load the models: \(error)")
         }

@@ -118,8 +118,11 @@ struct ServeCommand: ParsableCommand {
         let commandLine = OptionSources.merged([self.commandLine, processing.commandLine, compute.commandLine])
         let environment = ProcessInfo.processInfo.environment
         let sources = try ConfigurationLoader.sources(commandLine: commandLine, environment: environment)
-        let settings = try ProcessingSettings(sources)
+        var settings = try ProcessingSettings(sources)
         let configuration = try DaemonConfiguration(sources, timeout: settings.timeout)
+        if settings.conversationsDirectory == nil {
+            settings.conversationsDirectory = ProcessingSettings.defaultConversationsDirectory(inbox: try O.inbox.resolve(sources))
+        }
         let metricsAddress = try O.metricsListen.resolve(sources)
         let logSettings = try LogSetup.settings(sources)
         let logger = LogSetup.bootstrap(logSettings)

@@ -43,15 +43,16 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Waits for one element, then also takes the following ones that
-    /// `belongsWith` accepts, up to `limit` in all (batching same-model jobs).
-    func takeBatch(limit: (Element) -> Int, belongsWith: (Element, Element) -> Bool) -> [Element] {
+    /// `belongsWith` accepts beside the batch so far, up to `limit` in all
+    /// (batching same-model jobs); the first one it refuses starts the next batch.
+    func takeBatch(limit: (Element) -> Int, belongsWith: ([Element], Element) -> Bool) -> [Element] {
         condition.lock()
         defer { condition.unlock() }
         while count == 0, !closed { condition.wait() }
         guard let first = removeFirst() else { return [] }
         var batch = [first]
         let limit = limit(first)
-        while batch.count < limit, count > 0, let next = items[head], belongsWith(first, next), let taken = removeFirst() {
+        while batch.count < limit, count > 0, let next = items[head], belongsWith(batch, next), let taken = removeFirst() {
             batch.append(taken)
         }
         return batch

@@ -282,7 +282,10 @@ public final class Daemon: Sendable {
             let result = intake.inspect(path: claim.inputPath, name: claim.name, seen: seen, route: route)
             workArea.clearRunning(claim)
             switch result.next {
-            case let .needsModel(job, pipeline):
+            case .needsModel(var job, let pipeline):
+                // A conversation turn re-run after a crash replaces what its
+                // first run stored (the claim id survives the crash).
+                job.turnKey = claim.id
                 guard let lane = lanes[pipeline.lane] else {
                     releaseMemory(of: claim)
                     let error = QuernError(.internalError, "no lane runs \(pipeline.identity.name) (lane \(pipeline.lane))")
@@ -312,7 +315,13 @@ public final class Daemon: Sendable {
         while true {
             var batch = lane.queue.takeBatch(
                 limit: { $0.work.pipeline.maxBatchSize },
-                belongsWith: { $0.work.pipeline.identity == $1.work.pipeline.identity })
+                belongsWith: { batch, next in
+                    // Same model; and never two turns of one conversation in a
+                    // batch: a turn is rendered after the previous turn's reply,
+                    // so it waits for the next batch (arrival order is kept).
+                    next.work.pipeline.identity == batch[0].work.pipeline.identity
+                        && (next.work.job.conversation == nil || !batch.contains { $0.work.job.conversation == next.work.job.conversation })
+                })
             if batch.isEmpty { return }
             let truncated = ModelFiles.truncated()
             if !truncated.isEmpty {
@@ -671,6 +680,7 @@ public final class Daemon: Sendable {
         let resident = max(0, MemoryLimits.residentBytes() - models)
         let budget = MemoryBudget(capacity: max(limit - resident, 0))
         processor.registry.residency?.share(budget)
+        processor.registry.conversations?.cache.share(budget)
         var metadata: Logger.Metadata = [
             "max_memory_mb": "\(Self.megabytes(limit))", "resident_mb": "\(Self.megabytes(resident))",
             "models_and_inputs_mb": "\(Self.megabytes(budget.capacity))", "models_loaded_mb": "\(Self.megabytes(models))",

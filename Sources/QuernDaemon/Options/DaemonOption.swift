@@ -266,6 +266,14 @@ extension OptionValueParser where Value == Int {
         }
     }
 
+    /// A size that may be 0 (turning a cache off).
+    static var sizeOrZero: Self {
+        Self(expected: "a size: bytes, or a number with K, M, G or T (e.g. 256M); 0 for none", examples: ["0", "64M", "1G"]) { text in
+            if text == "0" { return 0 }
+            return byteCount(text)
+        }
+    }
+
     static func byteCount(_ text: String) -> Int? {
         let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
         var digits = Substring(text.trimmingCharacters(in: .whitespaces))

@@ -163,6 +163,17 @@ public enum DaemonOptions {
         default: ProcessingSettings.defaultModelIdleUnloadSeconds, shown: seconds(ProcessingSettings.defaultModelIdleUnloadSeconds),
         commands: [.serve], parser: .seconds(allowingZero: true))
 
+    // MARK: Conversations
+
+    public static let conversations = DaemonOption<String?>(
+        "conversations", variable: "QUERN_CONVERSATIONS", valueName: "dir",
+        summary: "Folder where the conversations chat requests name are kept (\"conversation\": \"ID\"); quern run refuses them without one",
+        default: nil, shown: "serve: <inbox>/.quern/conversations; run: none", commands: both, parser: OptionValueParser.path.optional)
+    public static let conversationCache = DaemonOption<Int>(
+        "conversation-cache", variable: "QUERN_CONVERSATION_CACHE", valueName: "size",
+        summary: "Memory kept for the keys and values of recent conversations, so a follow-up turn runs only its new tokens (LRU; 0: off)",
+        default: Conversations.defaultCacheBytes, shown: "256M", commands: both, parser: .sizeOrZero)
+
     // MARK: Monitoring
 
     public static let metricsListen = DaemonOption<ListenAddress?>(
@@ -204,7 +215,8 @@ public enum DaemonOptions {
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
         AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(transcriptFiles), AnyDaemonOption(logLevel),
-        AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(metricsListen), AnyDaemonOption(trainDataDir), AnyDaemonOption(pretty),
+        AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(metricsListen), AnyDaemonOption(trainDataDir),
+        AnyDaemonOption(conversations), AnyDaemonOption(conversationCache), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]
 

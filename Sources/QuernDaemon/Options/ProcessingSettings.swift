@@ -21,6 +21,11 @@ public struct ProcessingSettings: Sendable {
     public var preload: Bool
     /// Unload a model idle this long (`--model-idle-unload`); nil: never.
     public var modelIdleUnload: Duration?
+    /// Where conversations are kept (`--conversations`); `quern serve`
+    /// fills in `<inbox>/.quern/conversations` when it is not given.
+    public var conversationsDirectory: String?
+    /// `--conversation-cache`, in bytes.
+    public var conversationCacheBytes: Int
 
     public static let defaultModelIdleUnloadSeconds = 600.0
 
@@ -41,6 +46,21 @@ public struct ProcessingSettings: Sendable {
         preload = try O.preload.resolve(sources)
         let idle = try O.modelIdleUnload.resolve(sources)
         modelIdleUnload = idle > 0 ? Self.duration(seconds: idle) : nil
+        conversationsDirectory = try O.conversations.resolve(sources)
+        conversationCacheBytes = try O.conversationCache.resolve(sources)
+    }
+
+    /// `quern serve`'s conversations folder when none was given: in the
+    /// inbox's state folder, beside the work area.
+    public static func defaultConversationsDirectory(inbox: String) -> String {
+        (inbox.hasSuffix("/") ? String(inbox.dropLast()) : inbox) + "/.quern/conversations"
+    }
+
+    /// The conversation store and cache, the folder created when missing;
+    /// nil without a folder.
+    public func conversations() throws(QuernError) -> Conversations? {
+        guard let conversationsDirectory else { return nil }
+        return Conversations(store: try ConversationStore(directory: conversationsDirectory), cacheBytes: conversationCacheBytes)
     }
 
     /// How every file is looked at before a model runs.

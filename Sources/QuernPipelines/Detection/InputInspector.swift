@@ -88,7 +88,7 @@ public struct InputInspector: Sendable {
                 case .chat: content = ("messages", .array([.object([("role", .string("user")), ("content", .string(text))])]))
                 case .complete: content = ("prompt", .string(text))
                 case .embed: content = ("input", .string(text))
-                case .classify, .transcribe, .train: throw kindMismatch("text", route)
+                case .classify, .transcribe, .train, .forget: throw kindMismatch("text", route)
                 }
                 var job = try RequestParser.parse(route.merged(with: [content]))
                 // As for plain text in the inbox itself: its embedding joins a chat or completion.
@@ -142,7 +142,7 @@ public struct InputInspector: Sendable {
         case .chat: return Job(request: .chat(messages: [ChatMessage(role: .user, content: text)], sampling: SamplingParameters()), embedsText: true)
         case .complete: return Job(request: .complete(prompt: text, sampling: SamplingParameters()), embedsText: true)
         case .embed: return Job(request: .embed(inputs: [text]))
-        case .classify, .transcribe, .train:
+        case .classify, .transcribe, .train, .forget:
             throw QuernError(.unsupported, "text cannot be given to task \(textTask.rawValue)")
         }
     }
@@ -171,6 +171,7 @@ public struct InputInspector: Sendable {
         case let .train(request):
             // Never a path as the request wrote it: the real one, inside an allowed folder.
             return Job(request: .train(try trainingData.resolve(request)))
+        case .forget: break
         }
         return job
     }

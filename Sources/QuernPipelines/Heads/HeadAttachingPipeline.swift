@@ -102,7 +102,7 @@ extension TaskOutput {
         case let .embedding(output): return output.vectors
         case let .chat(output): return output.textEmbedding?.output.vectors.first.map { [$0] }
         case let .completion(output): return output.textEmbedding?.output.vectors.first.map { [$0] }
-        case .diagnostic, .training: return nil
+        case .diagnostic, .training, .forgotten: return nil
         }
     }
 
@@ -124,7 +124,7 @@ extension TaskOutput {
         case var .completion(output):
             output.heads = verdicts.first
             return .completion(output)
-        case .diagnostic, .training:
+        case .diagnostic, .training, .forgotten:
             return self
         }
     }

@@ -18,7 +18,7 @@ public enum ModelRegistry {
             declaredTypes: LanguageModelLoader.architectures.map(ModelDeclaration.DeclaredType.ggufArchitecture)
                 + ["llama", "mistral", "gpt2"].map(ModelDeclaration.DeclaredType.configModelType),
             tasks: [.chat, .complete], maxBatchSize: LanguageModelPipeline.batchLimit,
-            load: { model, _ in try LanguageModelPipeline(path: model.loadPath) }),
+            load: { model, context in try LanguageModelPipeline(path: model.loadPath, conversations: context.conversations) }),
         ModelArchitecture(
             name: "sentence embedder",
             // A sentence-transformers folder around a BERT checkpoint.
@@ -63,10 +63,13 @@ public struct ModelLoadContext: Sendable {
     /// The daemon's input limits; pipelines hold decoding to them again,
     /// because headers can lie.
     public var limits: InputLimits
+    /// Where a chat model keeps conversations and caches their prefixes.
+    public var conversations: Conversations?
 
-    public init(modelsDirectory: String, limits: InputLimits = InputLimits()) {
+    public init(modelsDirectory: String, limits: InputLimits = InputLimits(), conversations: Conversations? = nil) {
         self.modelsDirectory = modelsDirectory
         self.limits = limits
+        self.conversations = conversations
     }
 }
 

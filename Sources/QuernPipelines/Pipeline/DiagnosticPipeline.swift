@@ -78,6 +78,7 @@ public struct DiagnosticPipeline: Pipeline {
         case let .complete(prompt, _): return prompt
         case let .embed(inputs, _): return inputs.joined(separator: "\n")
         case .classify, .transcribe, .train: return nil
+        case let .forget(id): return id
         }
     }
 

@@ -20,10 +20,15 @@ public enum PipelineCatalog {
         public var preload: Bool
         /// Unload a model idle this long (`--model-idle-unload`); nil: never.
         public var idleUnload: Duration?
+        /// Where chat requests' conversations are kept, and their prefix
+        /// cache; nil: `conversation` and `forget` are refused.
+        public var conversations: Conversations?
 
         public init(modelsDirectory: String, diagnostic: Bool = false, diagnosticDelay: Duration = .zero,
                     limits: InputLimits = InputLimits(), logger: Logger = Logger(label: "quern"),
-                    trainingData: TrainingDataFolders = TrainingDataFolders(), preload: Bool = false, idleUnload: Duration? = nil) {
+                    trainingData: TrainingDataFolders = TrainingDataFolders(), preload: Bool = false, idleUnload: Duration? = nil,
+                    conversations: Conversations? = nil) {
+            self.conversations = conversations
             self.preload = preload
             self.idleUnload = idleUnload
             self.modelsDirectory = modelsDirectory
@@ -47,15 +52,19 @@ public enum PipelineCatalog {
     /// load gives its tasks' files that error. The other kinds keep working.
     public static func makeRegistry(_ options: Options) throws(QuernError) -> PipelineRegistry {
         var registry = PipelineRegistry()
+        registry.conversations = options.conversations
         if options.diagnostic {
             registry.register(DiagnosticPipeline(delay: options.diagnosticDelay))
             // One lane per default model folder, as the real models get.
             for tasks in tasksByDefaultFolder() {
                 registry.register(DiagnosticPipeline(delay: options.diagnosticDelay, lane: "quern-diagnostic-" + tasks[0].rawValue), for: Set(tasks))
             }
+            if let conversations = options.conversations {
+                registry.register(ForgetConversationPipeline(conversations: conversations, lane: "quern-diagnostic-" + TaskName.chat.rawValue))
+            }
             return registry
         }
-        let context = ModelLoadContext(modelsDirectory: options.modelsDirectory, limits: options.limits)
+        let context = ModelLoadContext(modelsDirectory: options.modelsDirectory, limits: options.limits, conversations: options.conversations)
         let residency = ModelResidency(idleUnload: options.idleUnload, logger: options.logger)
         registry.residency = residency
         var found: [(pipeline: LazyPipeline, tasks: Set<TaskName>)] = []
@@ -91,6 +100,7 @@ public enum PipelineCatalog {
             if let headKind { served = attachingHeads(library, kind: headKind, to: served) }
             registry.register(served, for: tasks)
         }
+        registerForget(&registry, conversations: options.conversations, chatLane: found.first { $0.tasks.contains(.chat) }?.pipeline.lane)
         if options.trainingData.isEmpty {
             registry.markUnavailable([.train], reason: "no folder is allowed for training data (start quern with --train-data-dir DIR, or set QUERN_TRAIN_DATA_DIR)")
         } else {
@@ -105,6 +115,16 @@ public enum PipelineCatalog {
         }
         if options.preload { residency.preloadAll() }
         return registry
+    }
+
+    /// `forget` runs on the chat model's lane (without loading the model),
+    /// so it is ordered with the conversation's turns.
+    static func registerForget(_ registry: inout PipelineRegistry, conversations: Conversations?, chatLane: String?) {
+        guard let conversations else {
+            registry.markUnavailable([.forget], reason: "this quern keeps no conversations (quern serve keeps them in <inbox>/.quern/conversations; give quern run --conversations DIR)")
+            return
+        }
+        registry.register(ForgetConversationPipeline(conversations: conversations, lane: chatLane ?? "quern-conversations"))
     }
 
     /// A feature extractor that gives the vectors heads train on for `kind`,
@@ -149,7 +169,7 @@ public enum PipelineCatalog {
         case .classify: return .image
         case .transcribe: return .audio
         case .embed: return .text
-        case .chat, .complete, .train: return nil
+        case .chat, .complete, .train, .forget: return nil
         }
     }
 

@@ -8,6 +8,8 @@ public struct PipelineRegistry: Sendable {
     /// The models behind the pipelines, loaded on first use and unloaded
     /// when idle (nil with the diagnostic pipeline).
     public var residency: ModelResidency?
+    /// Where chat conversations are kept and cached (nil: none).
+    public var conversations: Conversations?
 
     public init() {}
 

@@ -20,6 +20,8 @@ public struct GenerationDetails: Sendable, Equatable {
     public var generationTokensPerSecond: Double
     public var contextLimit: Int
     public var droppedMessages: Int
+    /// The stored conversation the request continued, if it named one.
+    public var conversation: ConversationDetails?
 
     public init(parameters: JSONValue, promptTokensPerSecond: Double, generationTokensPerSecond: Double, contextLimit: Int, droppedMessages: Int) {
         self.parameters = parameters
@@ -35,6 +37,7 @@ public struct GenerationDetails: Sendable, Equatable {
                             ("generation_tokens_per_second", .double(generationTokensPerSecond))])),
          ("context", .object([("limit", .int(contextLimit)), ("prompt_tokens", .int(promptTokens)),
                               ("dropped_messages", .int(droppedMessages)), ("policy", .string("drop_oldest_turns"))]))]
+            + (conversation.map { [("conversation", $0.json)] } ?? [])
     }
 }
 
@@ -383,6 +386,7 @@ public enum TaskOutput: Sendable, Equatable {
     case transcription(TranscriptionOutput)
     case diagnostic(DiagnosticOutput)
     case training(TrainingOutput)
+    case forgotten(ForgetOutput)
 
     public var json: JSONValue {
         switch self {
@@ -443,6 +447,9 @@ public enum TaskOutput: Sendable, Equatable {
             return .object([("diagnostic", .object(members))])
         case let .training(output):
             return output.json
+        case let .forgotten(output):
+            return .object([("conversation", .string(output.conversation)), ("existed", .bool(output.existed)),
+                            ("messages", .int(output.messages))])
         }
     }
 

@@ -82,7 +82,7 @@ public struct FolderRoute: Sendable {
         case .complete: return [("prompt", .string("-"))]
         case .embed: return [("input", .string("-"))]
         case .classify, .transcribe: return [("input", .string("AA=="))]
-        case .train: return []
+        case .train, .forget: return []
         }
     }
 

@@ -35,7 +35,8 @@ public enum RequestParser {
 
         switch task {
         case .chat:
-            return Job(request: .chat(messages: try messages(fields), sampling: try sampling(fields)), model: model)
+            return Job(request: .chat(messages: try messages(fields), sampling: try sampling(fields)), model: model,
+                       conversation: try conversationID(fields, required: false))
         case .complete:
             return Job(request: .complete(prompt: try fields.requiredString("prompt"), sampling: try sampling(fields)), model: model)
         case .embed:
@@ -50,7 +51,19 @@ public enum RequestParser {
                        heads: try headNames(fields))
         case .train:
             return Job(request: .train(try TrainingRequest.parse(fields)))
+        case .forget:
+            return Job(request: .forget(conversation: try conversationID(fields, required: true) ?? ""))
         }
+    }
+
+    /// The `conversation` field: a safe id (`ConversationID`).
+    private static func conversationID(_ fields: Fields, required: Bool) throws(QuernError) -> String? {
+        guard let id = try fields.optionalString("conversation") else {
+            if required { throw QuernError(.requestMissingField, "missing field \"conversation\" (the id of the conversation to forget)") }
+            return nil
+        }
+        if let problem = ConversationID.problem(with: id) { throw QuernError(.requestInvalidValue, "field \"conversation\": \(problem)") }
+        return id
     }
 
     /// The `heads` field: a list of distinct head names (possibly empty: no
@@ -112,7 +125,8 @@ public enum RequestParser {
         return result
     }
 
-    /// The request's values over the defaults (llama.cpp's sampling chain, seed 0).
+    /// The request's values over the defaults (llama.cpp's sampling chain;
+    /// no seed: the pipeline draws a fresh one and reports it).
     private static func sampling(_ fields: Fields) throws(QuernError) -> SamplingParameters {
         var parameters = SamplingParameters()
         parameters.maxTokens = try fields.optionalInteger("max_tokens", range: 1...1_000_000)
@@ -121,6 +135,8 @@ public enum RequestParser {
         if let value = try fields.optionalNumber("top_p", range: 0...1) { parameters.topP = Float(value) }
         if let value = try fields.optionalNumber("min_p", range: 0...1) { parameters.minP = Float(value) }
         if let value = try fields.optionalNumber("repetition_penalty", range: 0.01...100) { parameters.repetitionPenalty = Float(value) }
+        if let value = try fields.optionalNumber("presence_penalty", range: -2...2) { parameters.presencePenalty = Float(value) }
+        if let value = try fields.optionalNumber("frequency_penalty", range: -2...2) { parameters.frequencyPenalty = Float(value) }
         if let value = try fields.optionalSeed("seed") { parameters.seed = value }
         parameters.stop = try fields.optionalStringOrList("stop", maximumCount: 16)
         return parameters

@@ -4,6 +4,8 @@ import QuernModels
 /// embeddings APIs so requests look the way people already write them.
 public enum TaskName: String, Sendable, CaseIterable {
     case chat, complete, embed, classify, transcribe, train
+    /// Deletes a stored conversation (`{"task": "forget", "conversation": "ID"}`).
+    case forget
 }
 
 /// One unit of work, already validated: pipelines never see malformed input.
@@ -25,6 +27,8 @@ public enum TaskRequest: Sendable, Equatable {
     /// Train a head on a dataset inside an allowed folder (its paths are
     /// resolved and checked by `InputInspector`).
     case train(TrainingRequest)
+    /// Delete the stored conversation with this (validated) id.
+    case forget(conversation: String)
 
     public var task: TaskName {
         switch self {
@@ -34,6 +38,7 @@ public enum TaskRequest: Sendable, Equatable {
         case .classify: return .classify
         case .transcribe: return .transcribe
         case .train: return .train
+        case .forget: return .forget
         }
     }
 }
@@ -49,11 +54,19 @@ public struct Job: Sendable, Equatable {
     /// The `heads` field of a request: the installed heads to run on the
     /// input, by name (empty: none). nil runs every head of the input's kind.
     public var heads: [String]?
+    /// The `conversation` field of a chat request (validated): the stored
+    /// conversation this request's messages continue (`Conversations`).
+    public var conversation: String?
+    /// What identifies this input across a crash and its re-run (the
+    /// daemon's claim id): a conversation turn stored under this key is
+    /// replaced, not stored twice, when the input runs again.
+    public var turnKey: String?
 
-    public init(request: TaskRequest, model: String? = nil, embedsText: Bool = false, heads: [String]? = nil) {
+    public init(request: TaskRequest, model: String? = nil, embedsText: Bool = false, heads: [String]? = nil, conversation: String? = nil) {
         self.request = request
         self.model = model
         self.embedsText = embedsText
         self.heads = heads
+        self.conversation = conversation
     }
 }

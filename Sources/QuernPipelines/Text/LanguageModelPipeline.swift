@@ -25,6 +25,8 @@ public struct LanguageModelPipeline: Pipeline {
         /// The request's, with `maxTokens` resolved and fitted to the context.
         let sampling: SamplingParameters
         let droppedMessages: Int
+        /// Set when the request continues a stored conversation.
+        var turn: ConversationTurn? = nil
     }
 
     /// Longest context Quern allocates, below the model's trained length
@@ -33,8 +35,14 @@ public struct LanguageModelPipeline: Pipeline {
     public let identity: ModelIdentity
     public let tasks: Set<TaskName> = [.chat, .complete]
     let model: LoadedLanguageModel
+    /// Where conversations are kept; nil: requests naming one are refused.
+    let conversations: Conversations?
+    /// Drops the conversation cache's states when this model is released.
+    let conversationLease: Conversations.ModelLease?
 
-    public init(path: String, contextLimit: Int = 8192) throws(QuernError) {
+    public init(path: String, contextLimit: Int = 8192, conversations: Conversations? = nil) throws(QuernError) {
+        self.conversations = conversations
+        conversationLease = conversations.map(Conversations.ModelLease.init)
         do {
             model = try LanguageModelLoader.load(path: path)
         } catch {
@@ -55,9 +63,10 @@ public struct LanguageModelPipeline: Pipeline {
             }
             let maxTokens = sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
             let fitting = ChatPromptFitting(model: model, template: template, budget: contextLimit - min(maxTokens, 1), contextLimit: contextLimit)
-            let prompt = try fitting.fit(messages)
+            let turn = try conversationTurn(job, messages: messages)
+            let prompt = try fitting.fit((turn?.history ?? []) + messages)
             return Prepared(tokens: prompt.tokens, isChat: true, sampling: Self.fitted(sampling, maxTokens: min(maxTokens, contextLimit - prompt.tokens.count)),
-                            droppedMessages: prompt.droppedMessages)
+                            droppedMessages: prompt.droppedMessages, turn: turn)
         case let .complete(prompt, sampling):
             // Every token covers at most `longestTokenBytes` bytes: a prompt
             // that long cannot fit, and is refused without tokenizing it.
@@ -79,9 +88,11 @@ public struct LanguageModelPipeline: Pipeline {
         }
     }
 
-    /// The request's sampling with the number of tokens to generate settled.
+    /// The request's sampling with the number of tokens to generate and the
+    /// seed settled (a fresh one when the request gave none: the result
+    /// reports it, so the request can be replayed exactly).
     static func fitted(_ sampling: SamplingParameters, maxTokens: Int) -> SamplingParameters {
-        var fitted = sampling
+        var fitted = sampling.withSeed()
         fitted.maxTokens = maxTokens
         return fitted
     }
@@ -102,7 +113,7 @@ public struct LanguageModelPipeline: Pipeline {
         let outputs: [Result<GenerationOutput, any Error>]
         do {
             outputs = try model.generator.generate(
-                batch: batch.map { GenerationRequest(prompt: $0.tokens, sampling: $0.sampling) },
+                batch: batch.map { GenerationRequest(prompt: $0.tokens, sampling: $0.sampling, cached: cachedState(for: $0)) },
                 checkpoint: { index in
                     try context.checkCancellation()
                     // Called before each token: the first call follows the prompt pass.
@@ -133,9 +144,16 @@ public struct LanguageModelPipeline: Pipeline {
                 return .failure(QuernError(.pipelineFailed, "generation failed: \(error)"))
             case let .success(output):
                 let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: output.tokens.count)
-                let details = GenerationDetails(
+                var details = GenerationDetails(
                     parameters: parametersJSON(item), promptTokensPerSecond: output.promptTokensPerSecond,
                     generationTokensPerSecond: output.generationTokensPerSecond, contextLimit: contextLimit, droppedMessages: item.droppedMessages)
+                if let turn = item.turn {
+                    do throws(QuernError) {
+                        details.conversation = try finish(turn, item: item, output: output)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
                 return .success(item.isChat
                     ? .chat(ChatOutput(content: output.text, finishReason: output.finishReason, usage: usage, details: details))
                     : .completion(CompletionOutput(text: output.text, finishReason: output.finishReason, usage: usage, details: details)))
@@ -148,7 +166,8 @@ public struct LanguageModelPipeline: Pipeline {
         return .object([
             ("max_tokens", .int(s.maxTokens ?? SamplingParameters.defaultMaxTokens)), ("temperature", .float(s.temperature)), ("top_k", .int(s.topK)),
             ("top_p", .float(s.topP)), ("min_p", .float(s.minP)),
-            ("repetition_penalty", .float(s.repetitionPenalty)), ("seed", .int(s.seed)),
+            ("repetition_penalty", .float(s.repetitionPenalty)), ("presence_penalty", .float(s.presencePenalty)),
+            ("frequency_penalty", .float(s.frequencyPenalty)), ("seed", .int(s.seed ?? 0)),
             ("stop", .array(s.stop.map(JSONValue.string))),
         ])
     }

@@ -41,6 +41,22 @@ public final class KVCache: @unchecked Sendable {
 
     public var cachedKeys: Tensor { keys.rows(0..<count) }
     public var cachedValues: Tensor { values.rows(0..<count) }
+
+    /// A new cache of `newCapacity` positions (at least `count`) holding a
+    /// copy of this one's keys and values: a kept conversation prefix
+    /// continued by a turn that needs more room than it was allocated with.
+    public func copy(capacity newCapacity: Int) -> KVCache {
+        let copy = KVCache(capacity: max(newCapacity, count), heads: heads, headDimension: headDimension)
+        if count > 0 {
+            copy.keys.rows(0..<count).assign(cachedKeys)
+            copy.values.rows(0..<count).assign(cachedValues)
+        }
+        copy.count = count
+        return copy
+    }
+
+    /// Bytes its keys and values occupy (allocated for `capacity` positions).
+    public var allocatedBytes: Int { 2 * capacity * heads * headDimension * MemoryLayout<Float>.stride }
 }
 
 /// softmax(Q Kᵀ · scale + mask) V for every head.
