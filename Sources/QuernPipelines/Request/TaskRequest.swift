@@ -38,6 +38,10 @@ public enum TaskRequest: Sendable, Equatable {
     }
 }
 
+public enum EmbeddingEncoding: String, Sendable {
+    case float, base64
+}
+
 /// A request plus the optional model name the caller asked for.
 public struct Job: Sendable, Equatable {
     public var request: TaskRequest
@@ -49,6 +53,20 @@ public struct Job: Sendable, Equatable {
     /// The `heads` field of a request: the installed heads to run on the
     /// input, by name (empty: none). nil runs every head of the input's kind.
     public var heads: [String]?
+    /// `n` of a chat or completion: how many replies to generate (choice i
+    /// samples with seed + i).
+    public var choices = 1
+    /// `stream` of a chat or completion: the HTTP API streams the reply as
+    /// server-sent events; a file's result is written whole (with a note).
+    public var stream = false
+    /// `stream_options.include_usage`: a last event carries the token counts.
+    public var streamIncludesUsage = false
+    /// `encoding_format` of an embedding: vectors as JSON numbers or as
+    /// base64 of little-endian float32, as the OpenAI API sends them.
+    public var embeddingEncoding = EmbeddingEncoding.float
+
+    /// The most choices one request may ask for (each is a sequence of the batch).
+    public static let maximumChoices = 8
 
     public init(request: TaskRequest, model: String? = nil, embedsText: Bool = false, heads: [String]? = nil) {
         self.request = request
