@@ -1,19 +1,21 @@
 import Synchronization
 
 /// One request as the routes see it: the method, the path without the query,
-/// the query text and the headers. Bodies are not read yet (the monitoring
-/// routes take none); routes that need one will add it here.
+/// the query text, the headers and the body (read whole, within the route's
+/// body limit; empty for routes that take none).
 public struct HTTPRequest: Sendable {
     public var method: String
     public var path: String
     public var query: String?
     public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
 
-    public init(method: String, path: String, query: String? = nil, headers: [(name: String, value: String)] = []) {
+    public init(method: String, path: String, query: String? = nil, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
+        self.body = body
     }
 
     /// Splits a request target ("/metrics?x=1") into path and query.
@@ -56,34 +58,82 @@ public struct HTTPResponse: Sendable {
 /// return quickly (take a lock, format some text), never block on I/O.
 public typealias HTTPRouteHandler = @Sendable (HTTPRequest) -> HTTPResponse
 
+/// Answers one request later, from any thread, through `responder`: a whole
+/// response, or a stream (server-sent events). Called on the event-loop
+/// thread like `HTTPRouteHandler`, so real work goes to another thread.
+public typealias HTTPDeferredRouteHandler = @Sendable (HTTPRequest, HTTPResponder) -> Void
+
+/// A route's handler and the largest body it reads.
+public struct HTTPRoute: Sendable {
+    public enum Handler: Sendable {
+        case immediate(HTTPRouteHandler)
+        case deferred(HTTPDeferredRouteHandler)
+    }
+
+    public var handler: Handler
+    /// Bodies over this many bytes get 413 without being stored (0: the
+    /// route takes no body; any body sent is discarded unread).
+    public var maxBodyBytes: Int
+    /// The response to a body over `maxBodyBytes` (routes that speak an API
+    /// answer with that API's error shape).
+    public var tooLarge: (@Sendable (Int) -> HTTPResponse)?
+
+    public init(handler: Handler, maxBodyBytes: Int, tooLarge: (@Sendable (Int) -> HTTPResponse)? = nil) {
+        self.handler = handler
+        self.maxBodyBytes = maxBodyBytes
+        self.tooLarge = tooLarge
+    }
+}
+
 /// The server's routes, registered by whoever runs it (the monitoring
-/// endpoints today; an API later), so the server knows no route itself.
+/// endpoints, the OpenAI-compatible API), so the server knows no route itself.
 /// Routes are matched on the exact path. A GET route answers HEAD too.
 public final class HTTPRouter: Sendable {
-    private let routes = Mutex<[String: [String: HTTPRouteHandler]]>([:])
+    private let routes = Mutex<[String: [String: HTTPRoute]]>([:])
 
     public init() {}
 
     /// Adds (or replaces) the handler for `method` (upper case) on `path`.
     public func register(_ method: String, _ path: String, _ handler: @escaping HTTPRouteHandler) {
-        routes.withLock { $0[path, default: [:]][method.uppercased()] = handler }
+        register(method, path, HTTPRoute(handler: .immediate(handler), maxBodyBytes: 0))
+    }
+
+    public func register(_ method: String, _ path: String, _ route: HTTPRoute) {
+        routes.withLock { $0[path, default: [:]][method.uppercased()] = route }
     }
 
     public func get(_ path: String, _ handler: @escaping HTTPRouteHandler) { register("GET", path, handler) }
 
-    /// The response to `request`: its route's, else 404 for an unknown path
-    /// or 405 (with Allow) for a method the path does not take.
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
-        let methods = routes.withLock { $0[request.path] }
-        guard let methods else { return .text(404, "not found: \(request.path)") }
-        let method = request.method.uppercased()
-        if let handler = methods[method] ?? (method == "HEAD" ? methods["GET"] : nil) {
-            return handler(request)
+    /// What answers `method` on `path`: a route, or the 404/405 response.
+    public func route(method: String, path: String) -> Result<HTTPRoute, HTTPRoutingFailure> {
+        let methods = routes.withLock { $0[path] }
+        guard let methods else { return .failure(HTTPRoutingFailure(response: .text(404, "not found: \(path)"))) }
+        let method = method.uppercased()
+        if let route = methods[method] ?? (method == "HEAD" ? methods["GET"] : nil) {
+            return .success(route)
         }
         var allowed = Set(methods.keys)
         if allowed.contains("GET") { allowed.insert("HEAD") }
-        var response = HTTPResponse.text(405, "method \(request.method) not allowed on \(request.path)")
+        var response = HTTPResponse.text(405, "method \(method) not allowed on \(path)")
         response.headers.append(("Allow", allowed.sorted().joined(separator: ", ")))
-        return response
+        return .failure(HTTPRoutingFailure(response: response))
     }
+
+    /// The response to `request` for an immediate route; else 404 for an
+    /// unknown path or 405 (with Allow) for a method the path does not take.
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        switch route(method: request.method, path: request.path) {
+        case let .failure(failure): return failure.response
+        case let .success(route):
+            switch route.handler {
+            case let .immediate(handler): return handler(request)
+            case .deferred: return .text(500, "\(request.path) answers asynchronously")
+            }
+        }
+    }
+}
+
+/// No route takes the request; `response` says why (404 or 405).
+public struct HTTPRoutingFailure: Error, Sendable {
+    public var response: HTTPResponse
 }

@@ -47,6 +47,23 @@ import Testing
         #expect(try parse(#"{"task": "embed", "input": "one", "truncate": null}"#).request == .embed(inputs: ["one"]))
     }
 
+    /// An OpenAI request body is a request as it is: the task comes from
+    /// its fields, and its non-sampling fields land on the job.
+    @Test func openAIBodiesNeedNoTask() throws {
+        let chat = try parse(#"{"model": "SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "Hi"}], "n": 3, "stream": true, "stream_options": {"include_usage": true}, "user": "u1", "max_completion_tokens": 7}"#)
+        guard case let .chat(_, sampling) = chat.request else { Issue.record("not chat"); return }
+        #expect(sampling.maxTokens == 7)
+        #expect(chat.choices == 3)
+        #expect(chat.stream)
+        #expect(chat.streamIncludesUsage)
+        #expect(try parse(#"{"prompt": "Once"}"#).request.task == .complete)
+        let embed = try parse(#"{"input": ["a", "b"], "encoding_format": "base64", "model": "all-MiniLM-L6-v2", "user": "u"}"#)
+        #expect(embed.request == .embed(inputs: ["a", "b"]))
+        #expect(embed.embeddingEncoding == .base64)
+        // An explicit task still wins over the inference.
+        #expect(try parse(#"{"task": "embed", "input": "x"}"#).request.task == .embed)
+    }
+
     @Test func nullMeansAbsent() throws {
         guard case let .complete(_, sampling) = try parse(#"{"task": "complete", "prompt": "x", "temperature": null}"#).request else {
             Issue.record("not complete"); return
@@ -77,7 +94,13 @@ import Testing
         (#"{"task": "complete", "prompt": "x", "seed": -1}"#, .requestInvalidValue, "\"seed\""),
         (#"{"task": "dance"}"#, .requestInvalidValue, "unknown task \"dance\""),
         (#"{"task": 3}"#, .requestWrongType, "\"task\""),
-        (#"{"prompt": "x"}"#, .requestMissingField, "\"task\""),
+        (#"{"stop": "x"}"#, .requestMissingField, "\"task\""),
+        (#"{"input": "x", "dimensions": 64}"#, .requestFieldNotApplicable, "\"dimensions\""),
+        (#"{"input": "x", "encoding_format": "int8"}"#, .requestInvalidValue, "\"encoding_format\""),
+        (#"{"prompt": "x", "n": 9}"#, .requestInvalidValue, "\"n\""),
+        (#"{"prompt": "x", "stream_options": {"include_obfuscation": true}}"#, .requestUnknownField, "stream_options.include_obfuscation"),
+        (#"{"prompt": "x", "max_tokens": 5, "max_completion_tokens": 6}"#, .requestInvalidValue, "disagree"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "n": 2, "conversation": "c1"}"#, .requestInvalidValue, "\"n\""),
         (#"[1, 2]"#, .requestNotObject, "got array"),
         (#"{"task": "chat", "#, .requestInvalidJSON, "line 1"),
         (#"{"task": "classify", "input": "***"}"#, .requestInvalidValue, "base64"),

@@ -42,7 +42,7 @@ public struct TranscriptionPipeline: Pipeline {
     }
 
     public func prepare(_ job: Job) throws(QuernError) -> Prepared {
-        if let requested = job.model, requested != identity.name {
+        if let requested = job.model, !identity.answers(to: requested) {
             throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon transcribes speech with \"\(identity.name)\")")
         }
         guard case let .transcribe(bytes, options) = job.request else {

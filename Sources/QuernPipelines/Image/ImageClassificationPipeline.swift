@@ -117,7 +117,7 @@ public struct ImageClassificationPipeline: Pipeline {
     }
 
     public func prepare(_ job: Job) throws(QuernError) -> Prepared {
-        if let requested = job.model, requested != identity.name {
+        if let requested = job.model, !identity.answers(to: requested) {
             throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon classifies images with \"\(identity.name)\")")
         }
         guard case let .classify(bytes, topK, threshold) = job.request else {

@@ -1,7 +1,9 @@
+import Foundation
 import QuernJSON
 import QuernModels
 
-/// Token counts, as the common chat-completion APIs report them.
+/// Token counts, as the common chat-completion APIs report them
+/// (`completionTokens` counts every choice's tokens).
 public struct TokenUsage: Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
@@ -9,6 +11,19 @@ public struct TokenUsage: Sendable, Equatable {
     public init(promptTokens: Int, completionTokens: Int) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+    }
+
+    public var totalTokens: Int { promptTokens + completionTokens }
+}
+
+/// One reply of a chat or completion asked for several (`n`).
+public struct GeneratedChoice: Sendable, Equatable {
+    public var text: String
+    public var finishReason: FinishReason
+
+    public init(text: String, finishReason: FinishReason) {
+        self.text = text
+        self.finishReason = finishReason
     }
 }
 
@@ -22,6 +37,9 @@ public struct GenerationDetails: Sendable, Equatable {
     public var droppedMessages: Int
     /// The stored conversation the request continued, if it named one.
     public var conversation: ConversationDetails?
+    /// What the request asked for that this answer does not do, and why
+    /// (a file's `stream`: its result is written whole).
+    public var notes: [String] = []
 
     public init(parameters: JSONValue, promptTokensPerSecond: Double, generationTokensPerSecond: Double, contextLimit: Int, droppedMessages: Int) {
         self.parameters = parameters
@@ -38,12 +56,16 @@ public struct GenerationDetails: Sendable, Equatable {
          ("context", .object([("limit", .int(contextLimit)), ("prompt_tokens", .int(promptTokens)),
                               ("dropped_messages", .int(droppedMessages)), ("policy", .string("drop_oldest_turns"))]))]
             + (conversation.map { [("conversation", $0.json)] } ?? [])
+            + (notes.isEmpty ? [] : [("notes", .array(notes.map(JSONValue.string)))])
     }
 }
 
 public struct ChatOutput: Sendable, Equatable {
+    /// The first choice's text and finish reason.
     public var content: String
     public var finishReason: FinishReason
+    /// The choices after the first, when the request asked for several (`n`).
+    public var moreChoices: [GeneratedChoice]
     public var usage: TokenUsage
     public var details: GenerationDetails?
     /// A plain-text file's own sentence embedding, beside the answer.
@@ -51,8 +73,12 @@ public struct ChatOutput: Sendable, Equatable {
     /// The text heads' verdicts on that embedding.
     public var heads: HeadOutputs?
 
+    /// Every choice, the first included, in order.
+    public var choices: [GeneratedChoice] { [GeneratedChoice(text: content, finishReason: finishReason)] + moreChoices }
+
     public init(content: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil, textEmbedding: AttachedEmbedding? = nil,
-                heads: HeadOutputs? = nil) {
+                heads: HeadOutputs? = nil, moreChoices: [GeneratedChoice] = []) {
+        self.moreChoices = moreChoices
         self.content = content
         self.finishReason = finishReason
         self.usage = usage
@@ -63,8 +89,11 @@ public struct ChatOutput: Sendable, Equatable {
 }
 
 public struct CompletionOutput: Sendable, Equatable {
+    /// The first choice's text and finish reason.
     public var text: String
     public var finishReason: FinishReason
+    /// The choices after the first, when the request asked for several (`n`).
+    public var moreChoices: [GeneratedChoice]
     public var usage: TokenUsage
     public var details: GenerationDetails?
     /// A plain-text file's own sentence embedding, beside the answer.
@@ -72,8 +101,12 @@ public struct CompletionOutput: Sendable, Equatable {
     /// The text heads' verdicts on that embedding.
     public var heads: HeadOutputs?
 
+    /// Every choice, the first included, in order.
+    public var choices: [GeneratedChoice] { [GeneratedChoice(text: text, finishReason: finishReason)] + moreChoices }
+
     public init(text: String, finishReason: FinishReason, usage: TokenUsage, details: GenerationDetails? = nil, textEmbedding: AttachedEmbedding? = nil,
-                heads: HeadOutputs? = nil) {
+                heads: HeadOutputs? = nil, moreChoices: [GeneratedChoice] = []) {
+        self.moreChoices = moreChoices
         self.text = text
         self.finishReason = finishReason
         self.usage = usage
@@ -158,8 +191,12 @@ public struct EmbeddingOutput: Sendable, Equatable {
     public var maxTokens: Int?
     /// The text heads' verdicts, one per input in input order (nil: no heads ran).
     public var heads: [HeadOutputs]?
+    /// How `embedding` is written: JSON numbers, or base64 (the request's `encoding_format`).
+    public var encoding: EmbeddingEncoding
 
-    public init(vectors: [[Float]], promptTokens: Int, inputs: [Input] = [], maxTokens: Int? = nil, heads: [HeadOutputs]? = nil) {
+    public init(vectors: [[Float]], promptTokens: Int, inputs: [Input] = [], maxTokens: Int? = nil, heads: [HeadOutputs]? = nil,
+                encoding: EmbeddingEncoding = .float) {
+        self.encoding = encoding
         self.vectors = vectors
         self.promptTokens = promptTokens
         self.inputs = inputs
@@ -377,6 +414,25 @@ public struct DiagnosticOutput: Sendable, Equatable {
     }
 }
 
+extension EmbeddingEncoding {
+    /// A vector as this encoding writes it: numbers, or the base64 of its
+    /// float32 values in little-endian order (what OpenAI clients decode).
+    public func json(_ vector: [Float]) -> JSONValue {
+        switch self {
+        case .float:
+            return .array(vector.map(JSONValue.float))
+        case .base64:
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(vector.count * 4)
+            for value in vector {
+                let bits = value.bitPattern.littleEndian
+                withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
+            }
+            return .string(Data(bytes).base64EncodedString())
+        }
+    }
+}
+
 /// A task's answer. Its JSON shape per task is fixed by the result schema.
 public enum TaskOutput: Sendable, Equatable {
     case chat(ChatOutput)
@@ -391,24 +447,38 @@ public enum TaskOutput: Sendable, Equatable {
     public var json: JSONValue {
         switch self {
         case let .chat(output):
+            // `message` and `finish_reason` are the first choice's (as before
+            // `choices` existed); `choices` is the OpenAI shape, every choice.
+            let choices = output.choices.enumerated().map { index, choice in
+                JSONValue.object([
+                    ("index", .int(index)),
+                    ("message", .object([("role", .string("assistant")), ("content", .string(choice.text))])),
+                    ("finish_reason", .string(choice.finishReason.rawValue)),
+                ])
+            }
             return .object([
                 ("message", .object([("role", .string("assistant")), ("content", .string(output.content))])),
                 ("finish_reason", .string(output.finishReason.rawValue)),
+                ("choices", .array(choices)),
                 ("usage", Self.usage(output.usage)),
             ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? [])
               + (output.textEmbedding.map { [("embedding", $0.json)] } ?? [])
               + (output.heads.map { [("heads", $0.json)] } ?? []))
         case let .completion(output):
+            let choices = output.choices.enumerated().map { index, choice in
+                JSONValue.object([("index", .int(index)), ("text", .string(choice.text)), ("finish_reason", .string(choice.finishReason.rawValue))])
+            }
             return .object([
                 ("text", .string(output.text)),
                 ("finish_reason", .string(output.finishReason.rawValue)),
+                ("choices", .array(choices)),
                 ("usage", Self.usage(output.usage)),
             ] + (output.details?.members(promptTokens: output.usage.promptTokens) ?? [])
               + (output.textEmbedding.map { [("embedding", $0.json)] } ?? [])
               + (output.heads.map { [("heads", $0.json)] } ?? []))
         case let .embedding(output):
             let data = output.vectors.enumerated().map { index, vector in
-                var members: [(key: String, value: JSONValue)] = [("index", .int(index)), ("embedding", .array(vector.map(JSONValue.float)))]
+                var members: [(key: String, value: JSONValue)] = [("index", .int(index)), ("embedding", output.encoding.json(vector))]
                 if index < output.inputs.count {
                     let input = output.inputs[index]
                     members.append(("tokens", .int(input.tokens)))
@@ -454,6 +524,6 @@ public enum TaskOutput: Sendable, Equatable {
     }
 
     private static func usage(_ usage: TokenUsage) -> JSONValue {
-        .object([("prompt_tokens", .int(usage.promptTokens)), ("completion_tokens", .int(usage.completionTokens))])
+        .object([("prompt_tokens", .int(usage.promptTokens)), ("completion_tokens", .int(usage.completionTokens)), ("total_tokens", .int(usage.totalTokens))])
     }
 }

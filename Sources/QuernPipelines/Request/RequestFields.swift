@@ -3,14 +3,16 @@
 enum RequestFields {
     static let common: Set<String> = ["task", "model"]
     static let sampling: Set<String> = [
-        "max_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty", "seed", "stop",
+        "max_tokens", "max_completion_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty", "seed", "stop",
     ]
+    /// OpenAI request fields for chat and completions beyond sampling.
+    static let openAIGeneration: Set<String> = ["n", "stream", "stream_options", "user"]
 
     static func allowed(for task: TaskName) -> Set<String> {
         switch task {
-        case .chat: return common.union(sampling).union(["messages", "conversation"])
-        case .complete: return common.union(sampling).union(["prompt"])
-        case .embed: return common.union(["input", "truncate", "heads"])
+        case .chat: return common.union(sampling).union(openAIGeneration).union(["messages", "conversation"])
+        case .complete: return common.union(sampling).union(openAIGeneration).union(["prompt"])
+        case .embed: return common.union(["input", "truncate", "heads", "encoding_format", "dimensions", "user"])
         case .classify: return common.union(["input", "top_k", "threshold", "heads"])
         case .transcribe: return common.union(["input", "subtitles", "word_timestamps", "transcript_files", "heads"])
         // No `model`: training reads the loaded feature models.

@@ -21,27 +21,33 @@ public enum RequestParser {
             throw QuernError(.requestNotObject, "a request must be a JSON object, got \(document.typeName)")
         }
         let fields = Fields(members)
-        guard let taskValue = fields["task"] else {
-            throw QuernError(.requestMissingField, "missing field \"task\" (one of: \(taskList))")
-        }
-        guard case let .string(taskText) = taskValue else {
-            throw wrongType("task", expected: "a string", got: taskValue)
-        }
-        guard let task = TaskName(rawValue: taskText) else {
-            throw QuernError(.requestInvalidValue, "field \"task\": unknown task \"\(taskText)\" (one of: \(taskList))")
-        }
+        let task = try taskName(fields)
         try checkFieldNames(members, task: task)
         let model = try fields.optionalString("model")
 
         switch task {
         case .chat:
-            return Job(request: .chat(messages: try messages(fields), sampling: try sampling(fields)), model: model,
-                       conversation: try conversationID(fields, required: false))
+            var job = try generationJob(.chat(messages: try messages(fields), sampling: try sampling(fields)), model: model, fields: fields)
+            job.conversation = try conversationID(fields, required: false)
+            if job.conversation != nil, job.choices > 1 {
+                throw QuernError(.requestInvalidValue, "field \"n\": a conversation continues with one reply; give \"n\": 1 or leave \"conversation\" out")
+            }
+            return job
         case .complete:
-            return Job(request: .complete(prompt: try fields.requiredString("prompt"), sampling: try sampling(fields)), model: model)
+            return try generationJob(.complete(prompt: try fields.requiredString("prompt"), sampling: try sampling(fields)), model: model, fields: fields)
         case .embed:
-            return Job(request: .embed(inputs: try embedInputs(fields), truncate: try fields.optionalBool("truncate") ?? false), model: model,
-                       heads: try headNames(fields))
+            if fields["dimensions"] != nil {
+                throw QuernError(.requestFieldNotApplicable, "field \"dimensions\": the embedding model's vectors have a fixed size (shortening them is not supported); leave \"dimensions\" out")
+            }
+            var job = Job(request: .embed(inputs: try embedInputs(fields), truncate: try fields.optionalBool("truncate") ?? false), model: model,
+                          heads: try headNames(fields))
+            if let format = try fields.optionalString("encoding_format") {
+                guard let encoding = EmbeddingEncoding(rawValue: format) else {
+                    throw QuernError(.requestInvalidValue, "field \"encoding_format\": \"\(format)\" is not one of: float, base64")
+                }
+                job.embeddingEncoding = encoding
+            }
+            return job
         case .classify:
             let topK = try fields.optionalInteger("top_k", range: 1...1000)
             let threshold = try fields.optionalNumber("threshold", range: 0...1).map { Float($0) }
@@ -64,6 +70,43 @@ public enum RequestParser {
         }
         if let problem = ConversationID.problem(with: id) { throw QuernError(.requestInvalidValue, "field \"conversation\": \(problem)") }
         return id
+    }
+
+    /// The `task` field, or, when it is absent, the task an OpenAI request
+    /// body's fields name: `messages` → chat, `prompt` → complete, `input`
+    /// (text) → embed.
+    private static func taskName(_ fields: Fields) throws(QuernError) -> TaskName {
+        guard let taskValue = fields["task"] else {
+            if fields["messages"] != nil { return .chat }
+            if fields["prompt"] != nil { return .complete }
+            if fields["input"] != nil { return .embed }
+            throw QuernError(.requestMissingField, "missing field \"task\" (one of: \(taskList)); it may be left out of an OpenAI-style body with \"messages\" (chat), \"prompt\" (complete) or \"input\" (embed)")
+        }
+        guard case let .string(taskText) = taskValue else {
+            throw wrongType("task", expected: "a string", got: taskValue)
+        }
+        guard let task = TaskName(rawValue: taskText) else {
+            throw QuernError(.requestInvalidValue, "field \"task\": unknown task \"\(taskText)\" (one of: \(taskList))")
+        }
+        return task
+    }
+
+    /// A chat or completion job with the OpenAI fields that are not sampling:
+    /// `n` (choices), `stream`, `user` (accepted, not used).
+    private static func generationJob(_ request: TaskRequest, model: String?, fields: Fields) throws(QuernError) -> Job {
+        var job = Job(request: request, model: model)
+        job.choices = try fields.optionalInteger("n", range: 1...Job.maximumChoices) ?? 1
+        job.stream = try fields.optionalBool("stream") ?? false
+        if let options = fields["stream_options"], options != .null {
+            guard case let .object(members) = options else { throw wrongType("stream_options", expected: "an object", got: options) }
+            let streamOptions = Fields(members, path: "stream_options.")
+            for (key, _) in members where key != "include_usage" {
+                throw QuernError(.requestUnknownField, "unknown field \"stream_options.\(key)\" (it takes \"include_usage\")")
+            }
+            job.streamIncludesUsage = try streamOptions.optionalBool("include_usage") ?? false
+        }
+        _ = try fields.optionalString("user")
+        return job
     }
 
     /// The `heads` field: a list of distinct head names (possibly empty: no
@@ -129,7 +172,13 @@ public enum RequestParser {
     /// no seed: the pipeline draws a fresh one and reports it).
     private static func sampling(_ fields: Fields) throws(QuernError) -> SamplingParameters {
         var parameters = SamplingParameters()
-        parameters.maxTokens = try fields.optionalInteger("max_tokens", range: 1...1_000_000)
+        // `max_completion_tokens` is the newer OpenAI name of `max_tokens`.
+        let maxTokens = try fields.optionalInteger("max_tokens", range: 1...1_000_000)
+        let maxCompletionTokens = try fields.optionalInteger("max_completion_tokens", range: 1...1_000_000)
+        if maxTokens != nil, maxCompletionTokens != nil, maxTokens != maxCompletionTokens {
+            throw QuernError(.requestInvalidValue, "fields \"max_tokens\" and \"max_completion_tokens\" disagree; give one of them")
+        }
+        parameters.maxTokens = maxTokens ?? maxCompletionTokens
         if let value = try fields.optionalNumber("temperature", range: 0...100) { parameters.temperature = Float(value) }
         if let value = try fields.optionalInteger("top_k", range: 0...1_000_000) { parameters.topK = value }
         if let value = try fields.optionalNumber("top_p", range: 0...1) { parameters.topP = Float(value) }

@@ -43,6 +43,10 @@ public enum TaskRequest: Sendable, Equatable {
     }
 }
 
+public enum EmbeddingEncoding: String, Sendable {
+    case float, base64
+}
+
 /// A request plus the optional model name the caller asked for.
 public struct Job: Sendable, Equatable {
     public var request: TaskRequest
@@ -61,6 +65,20 @@ public struct Job: Sendable, Equatable {
     /// daemon's claim id): a conversation turn stored under this key is
     /// replaced, not stored twice, when the input runs again.
     public var turnKey: String?
+    /// `n` of a chat or completion: how many replies to generate (choice i
+    /// samples with seed + i).
+    public var choices = 1
+    /// `stream` of a chat or completion: the HTTP API streams the reply as
+    /// server-sent events; a file's result is written whole (with a note).
+    public var stream = false
+    /// `stream_options.include_usage`: a last event carries the token counts.
+    public var streamIncludesUsage = false
+    /// `encoding_format` of an embedding: vectors as JSON numbers or as
+    /// base64 of little-endian float32, as the OpenAI API sends them.
+    public var embeddingEncoding = EmbeddingEncoding.float
+
+    /// The most choices one request may ask for (each is a sequence of the batch).
+    public static let maximumChoices = 8
 
     public init(request: TaskRequest, model: String? = nil, embedsText: Bool = false, heads: [String]? = nil, conversation: String? = nil) {
         self.request = request

@@ -13,6 +13,7 @@ import QuernTokenizers
 public struct EmbeddingPipeline: Pipeline {
     public struct Prepared: Sendable {
         let texts: [WindowedText]
+        var encoding = EmbeddingEncoding.float
     }
 
     public let identity: ModelIdentity
@@ -33,7 +34,7 @@ public struct EmbeddingPipeline: Pipeline {
     }
 
     public func prepare(_ job: Job) throws(QuernError) -> Prepared {
-        if let requested = job.model, requested != identity.name {
+        if let requested = job.model, !identity.answers(to: requested) {
             throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon embeds with \"\(identity.name)\")")
         }
         guard case let .embed(inputs, truncate) = job.request else {
@@ -45,7 +46,7 @@ public struct EmbeddingPipeline: Pipeline {
                 throw QuernError(.pipelineFailed, "cannot tokenize the text: \(error)")
             }
         }
-        return Prepared(texts: texts)
+        return Prepared(texts: texts, encoding: job.embeddingEncoding)
     }
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
@@ -62,7 +63,9 @@ public struct EmbeddingPipeline: Pipeline {
         for item in batch {
             let mine = embeddings[next..<next + item.texts.count]
             next += item.texts.count
-            results.append(.success(.embedding(output(texts: item.texts, embeddings: Array(mine)))))
+            var output = output(texts: item.texts, embeddings: Array(mine))
+            output.encoding = item.encoding
+            results.append(.success(.embedding(output)))
         }
         return results
     }

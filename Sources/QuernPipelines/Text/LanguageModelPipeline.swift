@@ -27,6 +27,11 @@ public struct LanguageModelPipeline: Pipeline {
         let droppedMessages: Int
         /// Set when the request continues a stored conversation.
         var turn: ConversationTurn? = nil
+        /// `n`: replies to generate, each a sequence of the decoding batch.
+        var choices = 1
+        /// `stream` reached the pipeline: a file's request, whose result is
+        /// written whole (the HTTP API streams and clears the flag).
+        var streamIgnored = false
     }
 
     /// Longest context Quern allocates, below the model's trained length
@@ -53,7 +58,14 @@ public struct LanguageModelPipeline: Pipeline {
     }
 
     public func prepare(_ job: Job) throws(QuernError) -> Prepared {
-        if let requested = job.model, requested != identity.name {
+        var prepared = try prepareRequest(job)
+        prepared.choices = job.choices
+        prepared.streamIgnored = job.stream
+        return prepared
+    }
+
+    private func prepareRequest(_ job: Job) throws(QuernError) -> Prepared {
+        if let requested = job.model, !identity.answers(to: requested) {
             throw QuernError(.requestInvalidValue, "model \"\(requested)\" is not loaded (this daemon serves \"\(identity.name)\")")
         }
         switch job.request {
@@ -104,61 +116,100 @@ public struct LanguageModelPipeline: Pipeline {
     public var maxBatchSize: Int { Self.batchLimit }
 
     public func run(_ batch: [Prepared], context: PipelineContext) async throws(QuernError) -> [Result<TaskOutput, QuernError>] {
+        // Each job's choices are sequences of one decoding batch; choice c
+        // samples with seed + c, so each is reproducible on its own.
+        var sequences: [(job: Int, choice: Int)] = []
+        var requests: [GenerationRequest] = []
+        for (index, item) in batch.enumerated() {
+            for choice in 0..<max(1, item.choices) {
+                var sampling = item.sampling
+                sampling.seed = (sampling.seed ?? 0) &+ UInt64(choice)
+                sequences.append((index, choice))
+                // A conversation's cached prefix serves its one reply (n is 1 there).
+                requests.append(GenerationRequest(prompt: item.tokens, sampling: sampling, cached: choice == 0 ? cachedState(for: item) : nil))
+            }
+        }
         // Progress (tokens, tokens/s) and the text so far go to the daemon as
-        // they come: a timeout or a cancellation keeps them.
+        // they come: a timeout or a cancellation keeps them. Progress is the
+        // first choice's.
         let clock = ContinuousClock()
-        var generationStart: [ContinuousClock.Instant?] = Array(repeating: nil, count: batch.count)
-        var steps = Array(repeating: 0, count: batch.count)
-        var textSoFar = Array(repeating: "", count: batch.count)
+        var generationStart: [ContinuousClock.Instant?] = Array(repeating: nil, count: requests.count)
+        var steps = Array(repeating: 0, count: requests.count)
+        var textSoFar = Array(repeating: "", count: requests.count)
+        let firstSequence = batch.indices.map { index in sequences.firstIndex { $0.job == index } ?? 0 }
         let outputs: [Result<GenerationOutput, any Error>]
         do {
             outputs = try model.generator.generate(
-                batch: batch.map { GenerationRequest(prompt: $0.tokens, sampling: $0.sampling, cached: cachedState(for: $0)) },
-                checkpoint: { index in
+                batch: requests,
+                checkpoint: { sequence in
                     try context.checkCancellation()
                     // Called before each token: the first call follows the prompt pass.
                     let now = clock.now
-                    let start = generationStart[index] ?? now
-                    generationStart[index] = start
+                    let start = generationStart[sequence] ?? now
+                    generationStart[sequence] = start
                     let elapsed = (now - start).secondsValue
-                    let limit = batch[index].sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
-                    context.report(index, .tokens(generated: steps[index], perSecond: elapsed > 0 ? Double(steps[index]) / elapsed : 0, limit: limit))
-                    steps[index] += 1
+                    let job = sequences[sequence].job
+                    if sequences[sequence].choice == 0 {
+                        let limit = batch[job].sampling.maxTokens ?? SamplingParameters.defaultMaxTokens
+                        context.report(job, .tokens(generated: steps[sequence], perSecond: elapsed > 0 ? Double(steps[sequence]) / elapsed : 0, limit: limit))
+                    }
+                    steps[sequence] += 1
                 },
-                onText: { index, piece in
-                    textSoFar[index] += piece
-                    let item = batch[index]
-                    let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: max(0, steps[index]))
-                    context.recordPartial(index, item.isChat
-                        ? .chat(ChatOutput(content: textSoFar[index], finishReason: .length, usage: usage))
-                        : .completion(CompletionOutput(text: textSoFar[index], finishReason: .length, usage: usage)))
+                onText: { sequence, piece in
+                    textSoFar[sequence] += piece
+                    let job = sequences[sequence].job
+                    let item = batch[job]
+                    let mine = sequences.indices.filter { sequences[$0].job == job }
+                    let choices = mine.map { GeneratedChoice(text: textSoFar[$0], finishReason: .length) }
+                    let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: mine.reduce(0) { $0 + max(0, steps[$1]) })
+                    context.recordPartial(job, Self.output(item, choices: choices, usage: usage, details: nil))
                 })
         } catch let error as QuernError {
             throw error
         } catch {
             return batch.map { _ in .failure(QuernError(.pipelineFailed, "generation failed: \(error)")) }
         }
-        return zip(batch, outputs).map { item, outcome in
-            switch outcome {
-            case let .failure(error):
-                return .failure(QuernError(.pipelineFailed, "generation failed: \(error)"))
-            case let .success(output):
-                let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: output.tokens.count)
-                var details = GenerationDetails(
-                    parameters: parametersJSON(item), promptTokensPerSecond: output.promptTokensPerSecond,
-                    generationTokensPerSecond: output.generationTokensPerSecond, contextLimit: contextLimit, droppedMessages: item.droppedMessages)
-                if let turn = item.turn {
-                    do throws(QuernError) {
-                        details.conversation = try finish(turn, item: item, output: output)
-                    } catch {
-                        return .failure(error)
-                    }
+        return batch.indices.map { index in
+            let item = batch[index]
+            var choices: [GeneratedChoice] = []
+            var completionTokens = 0
+            for (sequence, owner) in sequences.enumerated() where owner.job == index {
+                switch outputs[sequence] {
+                case let .failure(error):
+                    return .failure(QuernError(.pipelineFailed, "generation failed: \(error)"))
+                case let .success(output):
+                    choices.append(GeneratedChoice(text: output.text, finishReason: output.finishReason))
+                    completionTokens += output.tokens.count
                 }
-                return .success(item.isChat
-                    ? .chat(ChatOutput(content: output.text, finishReason: output.finishReason, usage: usage, details: details))
-                    : .completion(CompletionOutput(text: output.text, finishReason: output.finishReason, usage: usage, details: details)))
             }
+            guard case let .success(first) = outputs[firstSequence[index]] else {
+                return .failure(QuernError(.internalError, "no reply was generated"))
+            }
+            let usage = TokenUsage(promptTokens: item.tokens.count, completionTokens: completionTokens)
+            var details = GenerationDetails(
+                parameters: parametersJSON(item), promptTokensPerSecond: first.promptTokensPerSecond,
+                generationTokensPerSecond: first.generationTokensPerSecond, contextLimit: contextLimit, droppedMessages: item.droppedMessages)
+            if item.streamIgnored {
+                details.notes.append("\"stream\" is ignored in a file: the result is written whole when the reply is complete (stream over the HTTP API: quern serve --http-listen)")
+            }
+            if let turn = item.turn {
+                do throws(QuernError) {
+                    details.conversation = try finish(turn, item: item, output: first)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            return .success(Self.output(item, choices: choices, usage: usage, details: details))
         }
+    }
+
+    /// A chat or completion output from its choices (at least one).
+    static func output(_ item: Prepared, choices: [GeneratedChoice], usage: TokenUsage, details: GenerationDetails?) -> TaskOutput {
+        let first = choices.first ?? GeneratedChoice(text: "", finishReason: .length)
+        let more = Array(choices.dropFirst())
+        return item.isChat
+            ? .chat(ChatOutput(content: first.text, finishReason: first.finishReason, usage: usage, details: details, moreChoices: more))
+            : .completion(CompletionOutput(text: first.text, finishReason: first.finishReason, usage: usage, details: details, moreChoices: more))
     }
 
     func parametersJSON(_ item: Prepared) -> JSONValue {
@@ -168,7 +219,7 @@ public struct LanguageModelPipeline: Pipeline {
             ("top_p", .float(s.topP)), ("min_p", .float(s.minP)),
             ("repetition_penalty", .float(s.repetitionPenalty)), ("presence_penalty", .float(s.presencePenalty)),
             ("frequency_penalty", .float(s.frequencyPenalty)), ("seed", .int(s.seed ?? 0)),
-            ("stop", .array(s.stop.map(JSONValue.string))),
+            ("stop", .array(s.stop.map(JSONValue.string))), ("n", .int(item.choices)),
         ])
     }
 }
