@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # systemd: `systemd-analyze verify` checks contrib/quern.service in the tests.
-packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev zlib1g-dev pkg-config python3-pip espeak-ng sox libsox-fmt-all systemd)
+# python3-venv: the pinned openai client of the HTTP API test lives in a venv.
+packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev zlib1g-dev pkg-config python3-pip python3-venv espeak-ng sox libsox-fmt-all systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -37,6 +38,17 @@ fi
 if ! python3 -c 'import srt, webvtt' 2>/dev/null; then
     echo "quern: installing the python3 modules srt and webvtt-py" >&2
     python3 -m pip install --quiet srt webvtt-py >&2 || python3 -m pip install --quiet --break-system-packages srt webvtt-py >&2
+fi
+
+# The HTTP API test drives the daemon with the official OpenAI client, pinned,
+# in a virtual environment of its own (it brings pydantic and httpx; the
+# system python3 stays as it is). QUERN_OPENAI_PYTHON overrides the path.
+openai_venv="${HOME}/.cache/quern/venv-openai"
+openai_pins=(openai==3.60.0 srt==3.5.3 webvtt-py==0.6.0)
+if ! "${openai_venv}/bin/python" -c 'import openai, srt, webvtt, sys; sys.exit(openai.__version__ != "3.60.0")' 2>/dev/null; then
+    echo "quern: installing the pinned openai client into ${openai_venv}" >&2
+    python3 -m venv "${openai_venv}" >&2
+    "${openai_venv}/bin/pip" install --quiet "${openai_pins[@]}" >&2
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -36,6 +36,11 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     /// As it is written on the command line (IPv6 in brackets).
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// Whether only this machine can connect: localhost, 127.0.0.0/8 or ::1.
+    public var isLoopback: Bool {
+        host == "localhost" || host.hasPrefix("127.") || host == "::1"
+    }
+
     /// What a valid value looks like, for option errors.
     public static let expected = "HOST:PORT with a port from 0 to 65535 (e.g. 127.0.0.1:9464, localhost:0 or [::1]:9464)"
 }

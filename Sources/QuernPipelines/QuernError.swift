@@ -38,6 +38,11 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case trainingFailed = "training.failed"
     // The conversation's newest message alone does not fit the model's context.
     case contextTooLong = "context.too_long"
+    // The HTTP API only (never in a result file): the daemon cannot take the
+    // request now (its model's queue is full, the memory budget is spent,
+    // it is starting or stopping): retry later. And a missing or wrong API key.
+    case unavailable = "unavailable"
+    case authInvalidAPIKey = "auth.invalid_api_key"
 }
 
 /// An error that becomes an error result: a stable code plus a message that

@@ -90,6 +90,12 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.metricsListen.name), help: ArgumentHelp(O.metricsListen))
     var metricsListen: String?
 
+    @Option(name: .customLong(O.httpListen.name), help: ArgumentHelp(O.httpListen))
+    var httpListen: String?
+
+    @Option(name: .customLong(O.apiKeyFile.name), help: ArgumentHelp(O.apiKeyFile))
+    var apiKeyFile: String?
+
     @Option(name: .customLong(O.transcriptFiles.name), help: ArgumentHelp(O.transcriptFiles))
     var transcriptFiles: String?
 
@@ -104,7 +110,8 @@ struct ServeCommand: ParsableCommand {
             O.preload.name: preload ? "true" : nil, O.modelIdleUnload.name: modelIdleUnload,
             O.keepInputs.name: keepInputs, O.keepInputsDays.name: keepInputsDays, O.keepInputsSize.name: keepInputsSize,
             O.keepResultsDays.name: keepResultsDays, O.keepResultsSize.name: keepResultsSize, O.retentionInterval.name: retentionInterval,
-            O.metricsListen.name: metricsListen, O.transcriptFiles.name: transcriptFiles,
+            O.metricsListen.name: metricsListen, O.httpListen.name: httpListen, O.apiKeyFile.name: apiKeyFile,
+            O.transcriptFiles.name: transcriptFiles,
         ]
     }
 
@@ -124,6 +131,11 @@ struct ServeCommand: ParsableCommand {
             settings.conversationsDirectory = ProcessingSettings.defaultConversationsDirectory(inbox: try O.inbox.resolve(sources))
         }
         let metricsAddress = try O.metricsListen.resolve(sources)
+        let httpAddress = try O.httpListen.resolve(sources)
+        if let httpAddress, httpAddress == metricsAddress {
+            throw ValidationError("\(O.httpListen.flag) and \(O.metricsListen.flag) name the same address; give \(O.httpListen.flag) alone (it serves /metrics, /health and /ready too)")
+        }
+        let apiKey = try O.apiKeyFile.resolve(sources).map { try Self.readAPIKey($0) }
         let logSettings = try LogSetup.settings(sources)
         let logger = LogSetup.bootstrap(logSettings)
         if let file = sources.file {
@@ -131,7 +143,11 @@ struct ServeCommand: ParsableCommand {
         }
         // Listening starts before the models load, so /health answers and
         // /ready says 503 while they do; a port in use stops start-up here.
-        let monitoring = try metricsAddress.map { try Self.startMonitoring(on: $0, logger: logger) }
+        let metrics = metricsAddress != nil || httpAddress != nil ? DaemonMetrics(version: QuernVersion.string) : nil
+        let monitoring = try metricsAddress.map { try Self.startMonitoring(on: $0, metrics: metrics!, logger: logger) }
+        // The API's routes are added once the daemon exists; until it serves,
+        // they answer 503.
+        let api = try httpAddress.map { try Self.startAPIServer(on: $0, metrics: metrics!, authenticated: apiKey != nil, logger: logger) }
         let processor = try processing.processor(settings, check: (.checksums, true))
         if !settings.diagnostic, !processor.registry.servedTasks.isEmpty {
             _ = try compute.prepare(sources)
@@ -143,9 +159,12 @@ struct ServeCommand: ParsableCommand {
             logger.warning("status file not written; quern status cannot see this daemon", metadata: ["error": "\(message)"])
         }
         let notifier = SystemdNotifier(environment: environment, logger: logger)
-        let observers = DaemonObservers([statusFile] + [notifier].compactMap { $0 } + (monitoring.map { [$0.metrics] } ?? []))
+        let observers = DaemonObservers([statusFile] + [notifier].compactMap { $0 } + (metrics.map { [$0] } ?? []))
         let daemon = Daemon(configuration: configuration, processor: processor, logger: logger, observer: observers)
-        monitoring?.metrics.setStatusProvider { daemon.status() }
+        metrics?.setStatusProvider { daemon.status() }
+        if let api {
+            OpenAIAPI(daemon: daemon, apiKey: apiKey, maxBytes: processor.inspector.limits.maxBytes).register(on: api.router)
+        }
         let reloader = ConfigurationReloader(sources: sources, commandLine: commandLine, environment: environment, log: logSettings,
                                              daemon: daemon, observer: observers, notifier: notifier, logger: logger)
         signals.attach(SignalHandling.Actions(
@@ -156,6 +175,7 @@ struct ServeCommand: ParsableCommand {
         case let .success(code):
             withExtendedLifetime(signals) {}
             withExtendedLifetime(monitoring) {}
+            withExtendedLifetime(api) {}
             statusFile.markStopped(daemon.status())
             Self.leave(code)
         case let .failure(failure):
@@ -170,8 +190,46 @@ struct ServeCommand: ParsableCommand {
         let server: HTTPServer
     }
 
-    private static func startMonitoring(on address: ListenAddress, logger: Logger) throws -> Monitoring {
-        let metrics = DaemonMetrics(version: QuernVersion.string)
+    /// The server of --http-listen: the monitoring routes at once, the API's
+    /// once the daemon exists.
+    private struct APIServer {
+        let router: HTTPRouter
+        let server: HTTPServer
+    }
+
+    private static func startAPIServer(on address: ListenAddress, metrics: DaemonMetrics, authenticated: Bool, logger: Logger) throws -> APIServer {
+        let router = HTTPRouter()
+        MonitoringEndpoints.register(on: router, metrics: metrics)
+        switch Result(catching: { () throws(HTTPServerError) in
+            try HTTPServer.start(address: address, router: router, purpose: "the HTTP API (\(DaemonOptions.httpListen.flag))")
+        }) {
+        case let .success(server):
+            logger.notice("http api", metadata: [
+                "http_listen": "\(server.boundAddress)", "paths": "\((OpenAIAPI.paths + MonitoringEndpoints.paths).joined(separator: ","))",
+                "authentication": "\(authenticated ? "bearer token" : "none")",
+            ])
+            if !authenticated, !address.isLoopback {
+                logger.warning("the HTTP API listens beyond this machine without an API key: anyone who can reach it can use the models (set --api-key-file)",
+                               metadata: ["http_listen": "\(server.boundAddress)"])
+            }
+            return APIServer(router: router, server: server)
+        case let .failure(failure):
+            logger.critical("cannot start", metadata: ["error": "\(failure)", "code": "\(failure.code)"])
+            throw ExitCode(1)
+        }
+    }
+
+    /// The bearer token in --api-key-file: its first line, trimmed.
+    private static func readAPIKey(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("\(DaemonOptions.apiKeyFile.flag): cannot read \(path)")
+        }
+        let key = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard !key.isEmpty else { throw ValidationError("\(DaemonOptions.apiKeyFile.flag): \(path) is empty; put the API key on its first line") }
+        return key
+    }
+
+    private static func startMonitoring(on address: ListenAddress, metrics: DaemonMetrics, logger: Logger) throws -> Monitoring {
         let router = HTTPRouter()
         MonitoringEndpoints.register(on: router, metrics: metrics)
         switch Result(catching: { () throws(HTTPServerError) in

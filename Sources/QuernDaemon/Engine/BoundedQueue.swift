@@ -34,6 +34,19 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Adds the element only if there is room now: false when the queue is
+    /// full or closed (a caller that must not wait, an HTTP request, answers
+    /// "busy" instead).
+    func offer(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard count < items.count, !closed else { return false }
+        items[(head + count) % items.count] = element
+        count += 1
+        condition.broadcast()
+        return true
+    }
+
     /// Waits for an element; nil once the queue is closed and empty.
     func take() -> Element? {
         condition.lock()

@@ -40,7 +40,7 @@ public final class Daemon: Sendable {
     }
 
     private struct Finished: Sendable {
-        var claim: Claim
+        var origin: JobOrigin
         var document: ResultDocument
         /// The lane that ran it, or "intake".
         var lane: String = "intake"
@@ -246,7 +246,7 @@ public final class Daemon: Sendable {
                     timings.queued = Double(DispatchTime.now().uptimeNanoseconds &- recoveredAt) / 1e9
                     let document = processor.refusal(facts: InputFacts(name: claim.name, size: size, sha256: nil, kind: .unknown),
                                                      error: ComputeLane.cancelledError, claimID: claim.id, timings: timings)
-                    resultQueue.put(Finished(claim: claim, document: document))
+                    resultQueue.put(Finished(origin: .file(claim), document: document))
                     continue
                 }
             case let .recovered(.abandon(recoveredClaim, attempts), recoveredAt):
@@ -256,7 +256,7 @@ public final class Daemon: Sendable {
                 var timings = Timings()
                 timings.queued = Double(DispatchTime.now().uptimeNanoseconds &- recoveredAt) / 1e9
                 let document = processor.refusal(facts: InputFacts(name: recoveredClaim.name, size: size, sha256: nil, kind: .unknown), error: error, claimID: recoveredClaim.id, timings: timings)
-                resultQueue.put(Finished(claim: recoveredClaim, document: document))
+                resultQueue.put(Finished(origin: .file(recoveredClaim), document: document))
                 continue
             }
             inFlight.withLock { $0[claim.id] = claim }
@@ -268,7 +268,7 @@ public final class Daemon: Sendable {
                     let error = QuernError(.inputTooLarge, "processing this file needs about \(Self.megabytes(estimate)) MB, more than the \(Self.megabytes(budget.capacity)) MB the memory budget leaves beside the loaded models (raise --max-memory)")
                     let document = processor.refusal(facts: InputFacts(name: claim.name, size: (try? FileOps.status(claim.inputPath))?.size, sha256: nil, kind: .unknown),
                                                      error: error, claimID: claim.id, timings: Timings())
-                    resultQueue.put(Finished(claim: claim, document: document))
+                    resultQueue.put(Finished(origin: .file(claim), document: document))
                     continue
                 }
                 guard budget.reserve(estimate) else {
@@ -289,7 +289,7 @@ public final class Daemon: Sendable {
                 guard let lane = lanes[pipeline.lane] else {
                     releaseMemory(of: claim)
                     let error = QuernError(.internalError, "no lane runs \(pipeline.identity.name) (lane \(pipeline.lane))")
-                    resultQueue.put(Finished(claim: claim, document: ResultDocument(
+                    resultQueue.put(Finished(origin: .file(claim), document: ResultDocument(
                         claimID: claim.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
                         timings: result.timings, quernVersion: processor.quernVersion)))
                     continue
@@ -298,15 +298,92 @@ public final class Daemon: Sendable {
                                        model: pipeline.identity.name, lane: lane.name,
                                        waitedSeconds: result.timings.queued + result.timings.decode)
                 observer.observe(.jobQueued(report))
-                lane.queue.put(ClaimedWork(claim: claim, work: ModelWork(intake: result, job: job, pipeline: pipeline), report: report, seen: seen))
+                lane.queue.put(ClaimedWork(origin: .file(claim), work: ModelWork(intake: result, job: job, pipeline: pipeline), report: report, seen: seen))
             case let .decided(error):
                 releaseMemory(of: claim)
                 let document = ResultDocument(
                     claimID: claim.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
                     timings: result.timings, quernVersion: processor.quernVersion)
-                resultQueue.put(Finished(claim: claim, document: document))
+                resultQueue.put(Finished(origin: .file(claim), document: document))
             }
         }
+    }
+
+    // MARK: The HTTP API's door
+
+    /// How the daemon took a request from the HTTP API.
+    public enum APIAdmission: Sendable {
+        /// Queued on its model's lane, or decided at once (a bad request):
+        /// either way its result comes through the call's `deliver`.
+        case accepted
+        /// Not taken now (starting or stopping, the model's queue full, the
+        /// memory budget spent): the client should retry. Says why.
+        case unavailable(String)
+    }
+
+    /// Takes a request from the HTTP API through the same intake a file
+    /// goes through — inspected (kind, request fields, the route's task and
+    /// defaults), admitted against --max-memory, queued on its model's lane —
+    /// so both doors share validation, lanes, batching and limits. Never
+    /// blocks: a full queue or a spent budget answers `.unavailable` (the
+    /// inbox makes a file wait instead; an HTTP client retries).
+    /// `configure` sees the job before it is queued (the API takes its
+    /// streaming fields off it). Called off the HTTP event loop: inspection
+    /// hashes and parses the body.
+    public func submit(_ call: APICall, name: [UInt8], bytes: [UInt8], route: FolderRoute,
+                       configure: (inout Job, ModelIdentity) -> Void = { _, _ in }) -> APIAdmission {
+        guard counts.withLock({ $0.ready }), !isStopping else { return .unavailable("the daemon is starting or stopping") }
+        let started = DispatchTime.now()
+        var timings = Timings()
+        if let budget = memory.withLock({ $0 }) {
+            let estimate = MemoryEstimate.bytes(size: bytes.count, prefix: Array(bytes.prefix(MemoryEstimate.prefixLength)), limits: processor.inspector.limits)
+            if estimate > budget.capacity {
+                let error = QuernError(.inputTooLarge, "processing this request needs about \(Self.megabytes(estimate)) MB, more than the \(Self.megabytes(budget.capacity)) MB the memory budget leaves beside the loaded models (raise --max-memory)")
+                decideAPI(call, document: processor.refusal(facts: InputFacts(name: name, size: bytes.count, sha256: nil, kind: .unknown), error: error,
+                                                           claimID: call.id, timings: timings))
+                return .accepted
+            }
+            guard budget.reserve(estimate) else { return .unavailable("the memory budget (--max-memory) is taken by inputs in progress") }
+            reservations.withLock { $0[call.id] = estimate }
+        }
+        let inspected = processor.inspect(name: name, bytes: bytes, route: route)
+        timings.decode = FileProcessor.seconds(since: started)
+        timings.read = inspected.hashSeconds
+        switch inspected.outcome {
+        case let .success((job, pipeline)):
+            var job = job
+            job.turnKey = call.id
+            configure(&job, pipeline.identity)
+            guard let lane = lanes[pipeline.lane] else {
+                releaseMemory(of: call.id)
+                return .unavailable("no lane runs \(pipeline.identity.name)")
+            }
+            let report = JobReport(claimID: call.id, name: call.label, kind: inspected.facts.kind, task: job.request.task,
+                                   model: pipeline.identity.name, lane: lane.name, waitedSeconds: timings.decode)
+            let intake = IntakeResult(facts: inspected.facts, task: inspected.task, next: .needsModel(job: job, pipeline: pipeline), timings: timings)
+            let work = ClaimedWork(origin: .api(call), work: ModelWork(intake: intake, job: job, pipeline: pipeline), report: report,
+                                   seen: started.uptimeNanoseconds)
+            guard lane.queue.offer(work) else {
+                releaseMemory(of: call.id)
+                return .unavailable("the \(lane.name) queue is full (\(configuration.queueCapacity) requests and files waiting)")
+            }
+            observer.observe(.jobQueued(report))
+            return .accepted
+        case let .failure(error):
+            releaseMemory(of: call.id)
+            decideAPI(call, document: ResultDocument(claimID: call.id, input: inspected.facts, task: inspected.task, outcome: .failure(error), model: nil,
+                                                     timings: timings, quernVersion: processor.quernVersion))
+            return .accepted
+        }
+    }
+
+    /// An API request answered without a model (refused at intake).
+    private func decideAPI(_ call: APICall, document: ResultDocument) {
+        var document = document
+        document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
+        call.deliver(document)
+        logProcessed(document, folder: nil, resultName: Array("(HTTP response)".utf8), writeSeconds: 0, label: call.label)
+        reportFinished(document, lane: "intake", writeSeconds: 0)
     }
 
     /// One lane's thread: takes its model's jobs in batches and runs them.
@@ -335,10 +412,10 @@ public final class Daemon: Sendable {
                 return
             }
             // Cancelled while waiting: answered without running.
-            let cancelled = batch.filter { workArea.isCancelled($0.claim) }
+            let cancelled = batch.filter { isCancelled($0.origin) }
             if !cancelled.isEmpty {
                 finishCancelled(cancelled, lane: lane)
-                batch.removeAll { item in cancelled.contains { $0.claim.id == item.claim.id } }
+                batch.removeAll { item in cancelled.contains { $0.origin.id == item.origin.id } }
                 if batch.isEmpty { continue }
             }
             if runBatch(batch, on: lane, runner: runner) == .abandoned { return }
@@ -349,8 +426,9 @@ public final class Daemon: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let monitor = JobMonitor()
         var reports: [JobReport] = []
-        for item in batch {
-            workArea.markRunning(item.claim)
+        for (slot, item) in batch.enumerated() {
+            if let claim = item.origin.claim { workArea.markRunning(claim) }
+            if case let .api(call) = item.origin, let partial = call.partial { monitor.listen(slot, partial) }
             var report = item.report
             report.waitedSeconds = Double(now &- item.seen) / 1e9
             reports.append(report)
@@ -375,18 +453,18 @@ public final class Daemon: Sendable {
                 for outcome in outcomes {
                     let item = batch[outcome.index]
                     lane.finished(slot: outcome.index)
-                    workArea.clearRunning(item.claim)
-                    releaseMemory(of: item.claim)
+                    if let claim = item.origin.claim { workArea.clearRunning(claim) }
+                    releaseMemory(of: item.origin.id)
                     let document = ResultDocument(
-                        claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome.result,
+                        claimID: item.origin.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: outcome.result,
                         model: item.work.pipeline.identity, timings: outcome.timings, quernVersion: processor.quernVersion,
                         partial: outcome.partial)
-                    resultQueue.put(Finished(claim: item.claim, document: document, lane: lane.name))
+                    resultQueue.put(Finished(origin: item.origin, document: document, lane: lane.name))
                 }
             },
             shouldAbandon: { [self] in graceExpired },
             onStuck: { [self] in requestStop(exitCode: 70, reason: "a pipeline ignored cancellation") },
-            isCancelled: { [self] index in workArea.isCancelled(batch[index].claim) },
+            isCancelled: { [self] index in isCancelled(batch[index].origin) },
             poll: { [self] in logProgress(of: lane) })
         return runner.run(batch.map(\.work), monitor: monitor, hooks: hooks)
     }
@@ -413,7 +491,7 @@ public final class Daemon: Sendable {
     /// their lane reaches them (a lane may be busy with a long job).
     private func cancelQueuedJobs() {
         for lane in lanes.values {
-            let cancelled = lane.queue.remove { workArea.isCancelled($0.claim) }
+            let cancelled = lane.queue.remove { isCancelled($0.origin) }
             if !cancelled.isEmpty { finishCancelled(cancelled, lane: lane) }
         }
     }
@@ -421,22 +499,32 @@ public final class Daemon: Sendable {
     private func finishCancelled(_ items: [ClaimedWork], lane: Lane) {
         let now = DispatchTime.now().uptimeNanoseconds
         for item in items {
-            releaseMemory(of: item.claim)
+            releaseMemory(of: item.origin.id)
             var timings = item.work.intake.timings
             timings.queued += Double(now &- item.work.intake.readyAt) / 1e9
             let document = ResultDocument(
-                claimID: item.claim.id, input: item.work.intake.facts, task: item.work.job.request.task,
+                claimID: item.origin.id, input: item.work.intake.facts, task: item.work.job.request.task,
                 outcome: .failure(ComputeLane.cancelledError), model: item.work.pipeline.identity, timings: timings,
                 quernVersion: processor.quernVersion)
-            resultQueue.put(Finished(claim: item.claim, document: document, lane: lane.name))
+            resultQueue.put(Finished(origin: item.origin, document: document, lane: lane.name))
         }
     }
 
     private func writerLoop() {
         while let finished = resultQueue.take() {
             var document = finished.document
-            let claim = finished.claim
             document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
+            let claim: Claim
+            switch finished.origin {
+            case let .file(fileClaim):
+                claim = fileClaim
+            case let .api(call):
+                // No file: the result is the HTTP response.
+                call.deliver(document)
+                logProcessed(document, folder: nil, resultName: Array("(HTTP response)".utf8), writeSeconds: 0, label: call.label)
+                reportFinished(document, lane: finished.lane, writeSeconds: 0)
+                continue
+            }
             let bytes = JSONWriter.bytes(document.json, style: .pretty) + [0x0A]
             let writeStart = DispatchTime.now()
             var sidecars: [(format: SubtitleFormat, bytes: [UInt8])] = []
@@ -501,9 +589,9 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func logProcessed(_ document: ResultDocument, folder: TaskName?, resultName: [UInt8], writeSeconds: Double) {
+    private func logProcessed(_ document: ResultDocument, folder: TaskName?, resultName: [UInt8], writeSeconds: Double, label: String? = nil) {
         var metadata: Logger.Metadata = [
-            "name": "\(ResultNames.display(document.input.name))",
+            "name": "\(label ?? ResultNames.display(document.input.name))",
             "kind": "\(document.input.kind.rawValue)",
             "task": "\(document.task?.rawValue ?? "-")",
             "status": "\(document.status)",
@@ -521,6 +609,7 @@ public final class Daemon: Sendable {
     }
 
     private func jobReport(_ document: ResultDocument, lane: String) -> JobReport {
+        // An API call's input "name" is a stand-in; logs and status show the route.
         JobReport(claimID: document.claimID ?? "-", name: ResultNames.display(document.input.name), kind: document.input.kind,
                   task: document.task, model: document.model?.name, lane: lane, waitedSeconds: document.timings.total)
     }
@@ -653,9 +742,29 @@ public final class Daemon: Sendable {
 
     private func handBack(_ items: [ClaimedWork]) {
         for item in items {
-            inFlight.withLock { $0[item.claim.id] = nil }
-            releaseMemory(of: item.claim)
-            workArea.handBack(item.claim)
+            releaseMemory(of: item.origin.id)
+            switch item.origin {
+            case let .file(claim):
+                inFlight.withLock { $0[claim.id] = nil }
+                workArea.handBack(claim)
+            case let .api(call):
+                // Nothing on disk to hand back: the client is told to retry.
+                let document = ResultDocument(
+                    claimID: call.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: .failure(Self.stoppingError),
+                    model: item.work.pipeline.identity, timings: item.work.intake.timings, quernVersion: processor.quernVersion)
+                call.deliver(document)
+            }
+        }
+    }
+
+    static let stoppingError = QuernError(.unavailable, "the daemon is stopping; send the request again once it is back")
+
+    /// Whether the job was cancelled: a file's claim by `quern cancel` (or
+    /// its deleted input), an API call by its client hanging up.
+    private func isCancelled(_ origin: JobOrigin) -> Bool {
+        switch origin {
+        case let .file(claim): return workArea.isCancelled(claim)
+        case let .api(call): return call.isCancelled
         }
     }
 
@@ -666,8 +775,10 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func releaseMemory(of claim: Claim) {
-        guard let bytes = reservations.withLock({ $0.removeValue(forKey: claim.id) }) else { return }
+    private func releaseMemory(of claim: Claim) { releaseMemory(of: claim.id) }
+
+    private func releaseMemory(of id: String) {
+        guard let bytes = reservations.withLock({ $0.removeValue(forKey: id) }) else { return }
         memory.withLock { $0 }?.release(bytes)
     }
 

@@ -4,7 +4,7 @@ import Synchronization
 
 /// An input routed to a model, waiting in (or taken from) its lane's queue.
 struct ClaimedWork: Sendable {
-    var claim: Claim
+    var origin: JobOrigin
     var work: ModelWork
     var report: JobReport
     /// Monotonic nanoseconds when the file was first seen (its age in status).

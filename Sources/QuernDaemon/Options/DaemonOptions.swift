@@ -180,6 +180,14 @@ public enum DaemonOptions {
         "metrics-listen", variable: "QUERN_METRICS_LISTEN", valueName: "host:port",
         summary: "Serve /metrics (Prometheus), /health and /ready over HTTP on this address, e.g. 127.0.0.1:9464; port 0 takes a free port, logged as metrics_listen",
         default: nil, shown: "off", commands: [.serve], parser: OptionValueParser.listenAddress.optional)
+    public static let httpListen = DaemonOption<ListenAddress?>(
+        "http-listen", variable: "QUERN_HTTP_LISTEN", valueName: "host:port",
+        summary: "Serve the OpenAI-compatible HTTP API (docs/api.md), plus /metrics, /health and /ready, on this address, e.g. 127.0.0.1:8080; keep it on loopback unless --api-key-file is set; port 0 takes a free port, logged as http_listen",
+        default: nil, shown: "off", commands: [.serve], parser: OptionValueParser.listenAddress.optional)
+    public static let apiKeyFile = DaemonOption<String?>(
+        "api-key-file", variable: "QUERN_API_KEY_FILE", valueName: "file",
+        summary: "File holding the bearer token every HTTP API request must send (Authorization: Bearer <key>); one line, read at start",
+        default: nil, shown: "none: no authentication", commands: [.serve], parser: OptionValueParser.path.optional)
 
     // MARK: Training
 
@@ -215,7 +223,8 @@ public enum DaemonOptions {
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
         AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(transcriptFiles), AnyDaemonOption(logLevel),
-        AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(metricsListen), AnyDaemonOption(trainDataDir),
+        AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(metricsListen), AnyDaemonOption(httpListen),
+        AnyDaemonOption(apiKeyFile), AnyDaemonOption(trainDataDir),
         AnyDaemonOption(conversations), AnyDaemonOption(conversationCache), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]

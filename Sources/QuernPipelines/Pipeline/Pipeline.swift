@@ -118,6 +118,7 @@ public final class JobMonitor: Sendable {
     private struct Slot {
         var progress: JobProgress?
         var partial: TaskOutput?
+        var listener: (@Sendable (TaskOutput) -> Void)?
     }
 
     private let slots = Mutex<[Int: Slot]>([:])
@@ -129,7 +130,18 @@ public final class JobMonitor: Sendable {
     }
 
     public func recordPartial(_ slot: Int, _ output: TaskOutput) {
-        slots.withLock { $0[slot, default: Slot()].partial = output }
+        let listener = slots.withLock { slots -> (@Sendable (TaskOutput) -> Void)? in
+            slots[slot, default: Slot()].partial = output
+            return slots[slot]?.listener
+        }
+        listener?(output)
+    }
+
+    /// Calls `listener` with every partial output of `slot` as it is
+    /// recorded (on the pipeline's thread: it must return quickly), e.g. to
+    /// stream a reply to an HTTP client.
+    public func listen(_ slot: Int, _ listener: @escaping @Sendable (TaskOutput) -> Void) {
+        slots.withLock { $0[slot, default: Slot()].listener = listener }
     }
 
     public func progress(_ slot: Int) -> JobProgress? { slots.withLock { $0[slot]?.progress } }
