@@ -181,6 +181,12 @@ def main():
     check(all(word.start <= word.end for word in verbose.words) and all(
         verbose.words[i].start <= verbose.words[i + 1].start for i in range(len(verbose.words) - 1)), "word times ordered")
 
+    try:
+        client.audio.transcriptions.create(model=SPEECH_MODEL, file=(name, speech), language="fr")
+        check(False, "a language the model lacks is refused", "it was accepted")
+    except openai.BadRequestError as error:
+        check(error.code == "unsupported" and error.param == "language", "a language the model lacks is refused, naming the field", error)
+
     # 413 from Content-Length, before the body is read: the answer comes
     # while most of the announced body was never sent.
     url = urllib.parse.urlparse(args.base_url)

@@ -64,6 +64,14 @@ import Testing
         #expect(try parse(#"{"task": "embed", "input": "x"}"#).request.task == .embed)
     }
 
+    /// The OpenAI transcription fields in a file's request.
+    @Test func openAITranscriptionFieldsMapToOurs() throws {
+        let job = try parse(#"{"task": "transcribe", "input": "AA==", "response_format": "srt", "timestamp_granularities": ["word", "segment"], "language": "en"}"#)
+        guard case let .transcribe(_, options) = job.request else { Issue.record("not transcribe"); return }
+        #expect(options.subtitles == [.srt])
+        #expect(options.wordTimestamps)
+    }
+
     @Test func nullMeansAbsent() throws {
         guard case let .complete(_, sampling) = try parse(#"{"task": "complete", "prompt": "x", "temperature": null}"#).request else {
             Issue.record("not complete"); return
@@ -95,6 +103,9 @@ import Testing
         (#"{"task": "dance"}"#, .requestInvalidValue, "unknown task \"dance\""),
         (#"{"task": 3}"#, .requestWrongType, "\"task\""),
         (#"{"stop": "x"}"#, .requestMissingField, "\"task\""),
+        (#"{"task": "transcribe", "input": "AA==", "language": "fr"}"#, .unsupported, "English-only"),
+        (#"{"task": "transcribe", "input": "AA==", "response_format": "docx"}"#, .requestInvalidValue, "\"response_format\""),
+        (#"{"task": "transcribe", "input": "AA==", "timestamp_granularities": ["char"]}"#, .requestInvalidValue, "\"timestamp_granularities\""),
         (#"{"input": "x", "dimensions": 64}"#, .requestFieldNotApplicable, "\"dimensions\""),
         (#"{"input": "x", "encoding_format": "int8"}"#, .requestInvalidValue, "\"encoding_format\""),
         (#"{"prompt": "x", "n": 9}"#, .requestInvalidValue, "\"n\""),

@@ -82,8 +82,10 @@ public struct OpenAIAPI: Sendable {
 
     // MARK: Routes
 
-    private func route(_ task: TaskName, _ path: String, defaults: JSONValue? = nil) -> FolderRoute {
-        FolderRoute(task: task, label: "the endpoint \(path) ", defaultsFile: defaults.map { JSONWriter.bytes($0, style: .compact) })
+    /// The route a request of `path` takes: its task, and the form fields
+    /// of an upload as the request's other fields.
+    private func route(_ task: TaskName, _ path: String, fields: [(key: String, value: JSONValue)] = []) -> FolderRoute {
+        FolderRoute(task: task, label: "the endpoint \(path) ", fields: fields)
     }
 
     /// Submits; answers 503 (with Retry-After) when the daemon cannot take it now.
@@ -134,7 +136,7 @@ public struct OpenAIAPI: Sendable {
         let upload: MultipartForm.Part
         let format: OpenAIShapes.TranscriptFormat
         let granularities: Set<String>
-        var defaults: [(key: String, value: JSONValue)] = [("transcript_files", .array([]))]
+        var fields: [(key: String, value: JSONValue)] = [("transcript_files", .array([]))]
         do throws(QuernError) {
             do {
                 form = try MultipartForm(body: request.body, contentType: request.header("Content-Type"))
@@ -150,20 +152,16 @@ public struct OpenAIAPI: Sendable {
                 throw QuernError(.requestInvalidValue, "field \"response_format\": \"\(formatText)\" is not one of: \(OpenAIShapes.TranscriptFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             format = chosen
-            granularities = Set((form.parts(named: "timestamp_granularities[]") + form.parts(named: "timestamp_granularities")).map(\.text))
-            if let unknown = granularities.first(where: { $0 != "word" && $0 != "segment" }) {
-                throw QuernError(.requestInvalidValue, "field \"timestamp_granularities[]\": \"\(unknown)\" is not one of: word, segment")
+            // The request parser checks the granularities and the language
+            // as it does in a file's request (TranscriptionOptions.parse).
+            let granularityParts = form.parts(named: "timestamp_granularities[]") + form.parts(named: "timestamp_granularities")
+            granularities = Set(granularityParts.map(\.text))
+            if !granularityParts.isEmpty { fields.append(("timestamp_granularities", .array(granularityParts.map { .string($0.text) }))) }
+            if granularities.contains("word"), format != .verboseJSON {
+                throw QuernError(.requestFieldNotApplicable, "field \"timestamp_granularities[]\": word timestamps need \"response_format\": \"verbose_json\"")
             }
-            if granularities.contains("word") {
-                guard format == .verboseJSON else {
-                    throw QuernError(.requestFieldNotApplicable, "field \"timestamp_granularities[]\": word timestamps need \"response_format\": \"verbose_json\"")
-                }
-                defaults.append(("word_timestamps", .bool(true)))
-            }
-            if let model = form.part("model")?.text, !model.isEmpty { defaults.append(("model", .string(model))) }
-            if let language = form.part("language")?.text, !language.isEmpty, !["en", "english"].contains(language.lowercased()) {
-                throw QuernError(.unsupported, "field \"language\": \"\(language)\" cannot be transcribed: the loaded Whisper model is English-only (give \"en\" or leave it out)")
-            }
+            if let model = form.part("model")?.text, !model.isEmpty { fields.append(("model", .string(model))) }
+            if let language = form.part("language")?.text, !language.isEmpty { fields.append(("language", .string(language))) }
             if let prompt = form.part("prompt")?.text, !prompt.isEmpty {
                 throw QuernError(.requestFieldNotApplicable, "field \"prompt\": Quern does not condition transcription on a prompt; leave it out")
             }
@@ -190,7 +188,7 @@ public struct OpenAIAPI: Sendable {
             }
             responder.respond(OpenAIShapes.transcription(output, format: format, words: words, segments: segments))
         })
-        submit(call, name: upload.fileName ?? "upload", body: upload.body, route: route(.transcribe, request.path, defaults: .object(defaults)),
+        submit(call, name: upload.fileName ?? "upload", body: upload.body, route: route(.transcribe, request.path, fields: fields),
                responder: responder)
     }
 
@@ -200,7 +198,7 @@ public struct OpenAIAPI: Sendable {
     private func classify(_ request: HTTPRequest, _ responder: HTTPResponder) {
         var name = "request.json"
         var body = request.body
-        var defaults: [(key: String, value: JSONValue)] = []
+        var fields: [(key: String, value: JSONValue)] = []
         if request.header("Content-Type")?.lowercased().hasPrefix("multipart/form-data") == true {
             do throws(QuernError) {
                 let form: MultipartForm
@@ -214,10 +212,10 @@ public struct OpenAIAPI: Sendable {
                 body = file.body
                 for part in form.parts where part.name != "file" {
                     switch part.name {
-                    case "top_k": defaults.append(("top_k", Int(part.text).map(JSONValue.int) ?? .string(part.text)))
-                    case "threshold": defaults.append(("threshold", Double(part.text).map(JSONValue.double) ?? .string(part.text)))
-                    case "model": defaults.append(("model", .string(part.text)))
-                    case "heads": defaults.append(("heads", .array(part.text.split(separator: ",").map { .string(String($0)) })))
+                    case "top_k": fields.append(("top_k", Int(part.text).map(JSONValue.int) ?? .string(part.text)))
+                    case "threshold": fields.append(("threshold", Double(part.text).map(JSONValue.double) ?? .string(part.text)))
+                    case "model": fields.append(("model", .string(part.text)))
+                    case "heads": fields.append(("heads", .array(part.text.split(separator: ",").map { .string(String($0)) })))
                     default: throw QuernError(.requestUnknownField, "unknown field \"\(part.name)\" (it takes: file, model, top_k, threshold, heads)")
                     }
                 }
@@ -228,12 +226,13 @@ public struct OpenAIAPI: Sendable {
         }
         let call = APICall(label: "POST \(request.path)", deliver: { document in
             responder.respond(Self.answer(document) { output in
-                guard case .object(let members) = document.json, let result = members.first(where: { $0.key == "result" })?.value else { return nil }
-                _ = output
+                // The result member exactly as a file's result writes it.
+                guard case .classification = output, case let .object(members) = document.json,
+                      let result = members.first(where: { $0.key == "result" })?.value else { return nil }
                 return .object([("object", .string("classification")), ("model", .string(document.model?.name ?? "")), ("result", result)])
             })
         })
-        submit(call, name: name, body: body, route: route(.classify, request.path, defaults: defaults.isEmpty ? nil : .object(defaults)), responder: responder)
+        submit(call, name: name, body: body, route: route(.classify, request.path, fields: fields), responder: responder)
     }
 
     /// `GET /v1/models`: every model serving a task, loaded or not.

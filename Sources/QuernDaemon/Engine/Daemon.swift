@@ -383,7 +383,7 @@ public final class Daemon: Sendable {
         document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
         call.deliver(document)
         logProcessed(document, folder: nil, resultName: Array("(HTTP response)".utf8), writeSeconds: 0, label: call.label)
-        reportFinished(document, lane: "intake", writeSeconds: 0)
+        reportFinished(document, lane: "intake", writeSeconds: 0, label: call.label)
     }
 
     /// One lane's thread: takes its model's jobs in batches and runs them.
@@ -522,7 +522,7 @@ public final class Daemon: Sendable {
                 // No file: the result is the HTTP response.
                 call.deliver(document)
                 logProcessed(document, folder: nil, resultName: Array("(HTTP response)".utf8), writeSeconds: 0, label: call.label)
-                reportFinished(document, lane: finished.lane, writeSeconds: 0)
+                reportFinished(document, lane: finished.lane, writeSeconds: 0, label: call.label)
                 continue
             }
             let bytes = JSONWriter.bytes(document.json, style: .pretty) + [0x0A]
@@ -608,13 +608,13 @@ public final class Daemon: Sendable {
         logger.info("processed", metadata: metadata)
     }
 
-    private func jobReport(_ document: ResultDocument, lane: String) -> JobReport {
-        // An API call's input "name" is a stand-in; logs and status show the route.
-        JobReport(claimID: document.claimID ?? "-", name: ResultNames.display(document.input.name), kind: document.input.kind,
+    /// `label`: how an API call is named (its route) instead of its input's stand-in name.
+    private func jobReport(_ document: ResultDocument, lane: String, label: String? = nil) -> JobReport {
+        JobReport(claimID: document.claimID ?? "-", name: label ?? ResultNames.display(document.input.name), kind: document.input.kind,
                   task: document.task, model: document.model?.name, lane: lane, waitedSeconds: document.timings.total)
     }
 
-    private func reportFinished(_ document: ResultDocument, lane: String, writeSeconds: Double) {
+    private func reportFinished(_ document: ResultDocument, lane: String, writeSeconds: Double, label: String? = nil) {
         counts.withLock { counts in
             if document.isSuccess { counts.done += 1 } else { counts.failed += 1 }
         }
@@ -635,7 +635,7 @@ public final class Daemon: Sendable {
         default: break
         }
         observer.observe(.jobFinished(FinishedJob(
-            job: jobReport(document, lane: lane), status: status, errorCode: document.errorCode?.rawValue,
+            job: jobReport(document, lane: lane, label: label), status: status, errorCode: document.errorCode?.rawValue,
             readSeconds: document.timings.read, decodeSeconds: max(0, document.timings.decode - document.timings.read),
             inferenceSeconds: document.timings.inference, writeSeconds: writeSeconds, queuedSeconds: document.timings.queued,
             generatedTokens: tokens, audioSeconds: audioSeconds)))

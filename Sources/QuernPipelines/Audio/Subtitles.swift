@@ -98,9 +98,36 @@ public struct TranscriptionOptions: Sendable, Equatable {
         self.files = files
     }
 
-    /// The request's `subtitles`, `word_timestamps` and `transcript_files`.
+    /// The request's `subtitles`, `word_timestamps` and `transcript_files`,
+    /// and the OpenAI transcription fields a request may carry as they are:
+    /// `response_format` (`srt`, `vtt` or `text` adds that rendering to the
+    /// result's subtitles; `json` and `verbose_json` change nothing, the
+    /// result always holds the text and the segments),
+    /// `timestamp_granularities` (`word` is `word_timestamps: true`) and
+    /// `language` (English only: Quern's Whisper models are the `.en` ones).
     static func parse(_ fields: Fields) throws(QuernError) -> TranscriptionOptions {
-        TranscriptionOptions(subtitles: try SubtitleFormat.parse(fields), wordTimestamps: try fields.optionalBool("word_timestamps") ?? false,
-                             files: try SubtitleFormat.parse(fields, field: "transcript_files"))
+        var options = TranscriptionOptions(subtitles: try SubtitleFormat.parse(fields), wordTimestamps: try fields.optionalBool("word_timestamps") ?? false,
+                                           files: try SubtitleFormat.parse(fields, field: "transcript_files"))
+        if let format = try fields.optionalString("response_format") {
+            switch format {
+            case "json", "verbose_json": break
+            case "srt", "vtt", "text":
+                let rendering = SubtitleFormat(name: format) ?? .text
+                if !options.subtitles.contains(rendering) { options.subtitles.append(rendering) }
+            default:
+                throw QuernError(.requestInvalidValue, "field \"response_format\": \"\(format)\" is not one of: json, text, srt, vtt, verbose_json")
+            }
+        }
+        for granularity in try fields.optionalStringOrList("timestamp_granularities", maximumCount: 2) {
+            switch granularity {
+            case "word": options.wordTimestamps = true
+            case "segment": break
+            default: throw QuernError(.requestInvalidValue, "field \"timestamp_granularities\": \"\(granularity)\" is not one of: word, segment")
+            }
+        }
+        if let language = try fields.optionalString("language"), !["en", "english"].contains(language.lowercased()) {
+            throw QuernError(.unsupported, "field \"language\": \"\(language)\" cannot be transcribed: Quern's Whisper model is English-only (give \"en\" or leave it out)")
+        }
+        return options
     }
 }

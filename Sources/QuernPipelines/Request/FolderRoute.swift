@@ -37,6 +37,20 @@ public struct FolderRoute: Sendable {
         }
     }
 
+    /// A route whose defaults are request fields given directly (the HTTP
+    /// API's form fields), checked as a defaults file's are; a problem is
+    /// reported as the field's own error.
+    public init(task: TaskName, label: String, fields: [(key: String, value: JSONValue)]) {
+        self.task = task
+        self.label = label
+        defaults = fields
+        do throws(QuernError) {
+            _ = try RequestParser.parse(.object(fields + [(key: "task", value: .string(task.rawValue))] + Self.standInContent(for: task)))
+        } catch {
+            problem = error
+        }
+    }
+
     /// A route whose defaults file could not be read at all.
     public init(task: TaskName, label: String, unreadableDefaults reason: String) {
         self.task = task

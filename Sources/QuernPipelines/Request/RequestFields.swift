@@ -14,7 +14,8 @@ enum RequestFields {
         case .complete: return common.union(sampling).union(openAIGeneration).union(["prompt"])
         case .embed: return common.union(["input", "truncate", "heads", "encoding_format", "dimensions", "user"])
         case .classify: return common.union(["input", "top_k", "threshold", "heads"])
-        case .transcribe: return common.union(["input", "subtitles", "word_timestamps", "transcript_files", "heads"])
+        case .transcribe: return common.union(["input", "subtitles", "word_timestamps", "transcript_files", "heads",
+                                               "response_format", "timestamp_granularities", "language"])
         // No `model`: training reads the loaded feature models.
         case .train: return Set(["task", "data", "test", "name"] + TrainingParameters.keys)
         case .forget: return ["task", "conversation"]
