@@ -184,35 +184,42 @@ struct ServeCommand: ParsableCommand {
         }
     }
 
-    /// The metrics and health endpoints of --metrics-listen, serving.
-    private struct Monitoring {
-        let metrics: DaemonMetrics
-        let server: HTTPServer
-    }
-
-    /// The server of --http-listen: the monitoring routes at once, the API's
-    /// once the daemon exists.
-    private struct APIServer {
+    /// An HTTP server that is serving, and its routes (more may be added).
+    private struct RunningServer {
         let router: HTTPRouter
         let server: HTTPServer
     }
 
-    private static func startAPIServer(on address: ListenAddress, metrics: DaemonMetrics, authenticated: Bool, logger: Logger) throws -> APIServer {
+    /// --metrics-listen: /metrics, /health and /ready.
+    private static func startMonitoring(on address: ListenAddress, metrics: DaemonMetrics, logger: Logger) throws -> RunningServer {
+        let running = try startServer(on: address, metrics: metrics, purpose: "the metrics (\(DaemonOptions.metricsListen.flag))", logger: logger)
+        logger.notice("monitoring", metadata: [
+            "metrics_listen": "\(running.server.boundAddress)", "paths": "\(MonitoringEndpoints.paths.joined(separator: ","))",
+        ])
+        return running
+    }
+
+    /// --http-listen: the monitoring routes at once, the API's once the daemon exists.
+    private static func startAPIServer(on address: ListenAddress, metrics: DaemonMetrics, authenticated: Bool, logger: Logger) throws -> RunningServer {
+        let running = try startServer(on: address, metrics: metrics, purpose: "the HTTP API (\(DaemonOptions.httpListen.flag))", logger: logger)
+        logger.notice("http api", metadata: [
+            "http_listen": "\(running.server.boundAddress)", "paths": "\((OpenAIAPI.paths + MonitoringEndpoints.paths).joined(separator: ","))",
+            "authentication": "\(authenticated ? "bearer token" : "none")",
+        ])
+        if !authenticated, !address.isLoopback {
+            logger.warning("the HTTP API listens beyond this machine without an API key: anyone who can reach it can use the models (set --api-key-file)",
+                           metadata: ["http_listen": "\(running.server.boundAddress)"])
+        }
+        return running
+    }
+
+    /// A server with the monitoring routes; an address that cannot be bound stops start-up (exit 1).
+    private static func startServer(on address: ListenAddress, metrics: DaemonMetrics, purpose: String, logger: Logger) throws -> RunningServer {
         let router = HTTPRouter()
         MonitoringEndpoints.register(on: router, metrics: metrics)
-        switch Result(catching: { () throws(HTTPServerError) in
-            try HTTPServer.start(address: address, router: router, purpose: "the HTTP API (\(DaemonOptions.httpListen.flag))")
-        }) {
+        switch Result(catching: { () throws(HTTPServerError) in try HTTPServer.start(address: address, router: router, purpose: purpose) }) {
         case let .success(server):
-            logger.notice("http api", metadata: [
-                "http_listen": "\(server.boundAddress)", "paths": "\((OpenAIAPI.paths + MonitoringEndpoints.paths).joined(separator: ","))",
-                "authentication": "\(authenticated ? "bearer token" : "none")",
-            ])
-            if !authenticated, !address.isLoopback {
-                logger.warning("the HTTP API listens beyond this machine without an API key: anyone who can reach it can use the models (set --api-key-file)",
-                               metadata: ["http_listen": "\(server.boundAddress)"])
-            }
-            return APIServer(router: router, server: server)
+            return RunningServer(router: router, server: server)
         case let .failure(failure):
             logger.critical("cannot start", metadata: ["error": "\(failure)", "code": "\(failure.code)"])
             throw ExitCode(1)
@@ -227,23 +234,6 @@ struct ServeCommand: ParsableCommand {
         let key = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard !key.isEmpty else { throw ValidationError("\(DaemonOptions.apiKeyFile.flag): \(path) is empty; put the API key on its first line") }
         return key
-    }
-
-    private static func startMonitoring(on address: ListenAddress, metrics: DaemonMetrics, logger: Logger) throws -> Monitoring {
-        let router = HTTPRouter()
-        MonitoringEndpoints.register(on: router, metrics: metrics)
-        switch Result(catching: { () throws(HTTPServerError) in
-            try HTTPServer.start(address: address, router: router, purpose: "the metrics (\(DaemonOptions.metricsListen.flag))")
-        }) {
-        case let .success(server):
-            logger.notice("monitoring", metadata: [
-                "metrics_listen": "\(server.boundAddress)", "paths": "\(MonitoringEndpoints.paths.joined(separator: ","))",
-            ])
-            return Monitoring(metrics: metrics, server: server)
-        case let .failure(failure):
-            logger.critical("cannot start", metadata: ["error": "\(failure)", "code": "\(failure.code)"])
-            throw ExitCode(1)
-        }
     }
 
     /// Ends the process without exit()'s teardown: a pipeline abandoned after

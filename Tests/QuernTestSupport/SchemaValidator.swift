@@ -30,16 +30,7 @@ public enum SchemaValidator {
 
     /// Problems found (empty when every file validates).
     public static func problems(in paths: [String]) throws -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, schemaPath] + paths
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        return process.terminationStatus == 0 ? nil : (text.isEmpty ? "python3 exited \(process.terminationStatus)" : text)
+        let (status, text) = try ChildProcess.run("/usr/bin/env", ["python3", "-c", script, schemaPath] + paths)
+        return status == 0 ? nil : (text.isEmpty ? "python3 exited \(status)" : text)
     }
 }

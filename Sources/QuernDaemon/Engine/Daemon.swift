@@ -396,8 +396,12 @@ public final class Daemon: Sendable {
                     // Same model; and never two turns of one conversation in a
                     // batch: a turn is rendered after the previous turn's reply,
                     // so it waits for the next batch (arrival order is kept).
+                    // A request's `n` choices are sequences of the batch: the
+                    // batch holds at most maxBatchSize sequences, so `n` never
+                    // multiplies the memory a batch may take.
                     next.work.pipeline.identity == batch[0].work.pipeline.identity
                         && (next.work.job.conversation == nil || !batch.contains { $0.work.job.conversation == next.work.job.conversation })
+                        && batch.reduce(next.work.job.choices) { $0 + $1.work.job.choices } <= next.work.pipeline.maxBatchSize
                 })
             if batch.isEmpty { return }
             let truncated = ModelFiles.truncated()

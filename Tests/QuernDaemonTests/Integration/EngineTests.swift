@@ -13,17 +13,7 @@ extension Integration {
 
         /// Runs `quern <arguments>` (not `run`), without the caller's QUERN_ variables.
         static func quern(_ arguments: [String]) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try QuernBinary.path)
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") }
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            try ChildProcess.run(try QuernBinary.path, arguments, environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUERN_") })
         }
 
         static func statusFile(_ scratch: Scratch) -> [String: Any]? {

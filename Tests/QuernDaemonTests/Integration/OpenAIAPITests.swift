@@ -47,22 +47,13 @@ extension Integration {
             #expect(daemon.waitUntilServing(timeout: 120), "\(daemon.log)")
             let base = try #require(Self.address(in: daemon), "no http_listen in the log: \(daemon.log)")
 
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.python)
-            process.arguments = [
+            let (status, report) = try ChildProcess.run(Self.python, [
                 TestPaths.inRepository("scripts/check-openai-api.py"), "--base-url", base + "/v1", "--api-key", key,
                 "--inbox", scratch.inbox.path, "--outbox", scratch.outbox.path, "--speech", corpus + "/speech22_us_paragraph.wav",
                 "--image", TestPaths.inRepository("Tests/QuernModelTests/Images/Corpus/good/gray1.png"), "--max-bytes", String(maxBytes),
-            ]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let report = String(decoding: data, as: UTF8.self)
+            ])
             print(report)
-            #expect(process.terminationStatus == 0 && report.contains("all checks passed"), "\(report)\n\(daemon.log.suffix(4000))")
+            #expect(status == 0 && report.contains("all checks passed"), "\(report)\n\(daemon.log.suffix(4000))")
 
             // Every inbox result the script made is valid under the schema.
             #expect(try SchemaValidator.problems(in: [scratch.outbox.path]) == nil)
