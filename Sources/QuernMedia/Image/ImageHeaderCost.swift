@@ -16,3 +16,17 @@ public protocol ImageHeaderCost: Sendable {
 extension PNGHeader: ImageHeaderCost {
     public var costDescription: String { "\(bitDepth)-bit \(colorType.name)" }
 }
+
+extension ImageHeaderCost {
+    /// The checks both decoders make from the header alone, before any pixel
+    /// memory is allocated: the pixel limit (decompression bombs) and the
+    /// memory the decoder would hold.
+    func checkDecodingLimits(maximumPixels: Int, memoryBudget: Int) throws(MediaError) {
+        guard width * height <= maximumPixels else {
+            throw MediaError(.tooLarge, "\(width) x \(height) pixels is over the limit of \(maximumPixels) pixels")
+        }
+        guard decodedBytes <= memoryBudget else {
+            throw MediaError(.tooLarge, "decoding the \(width)×\(height) \(costDescription) image needs \(decodedBytes) bytes, more than the image memory budget of \(memoryBudget) bytes")
+        }
+    }
+}

@@ -30,12 +30,7 @@ public struct JPEGDecoder: Sendable {
 
     /// The checks made from the frame header alone before decoding.
     public func check(_ header: JPEGHeader) throws(MediaError) {
-        guard header.pixels <= maximumPixels else {
-            throw MediaError(.tooLarge, "\(header.width) x \(header.height) pixels is over the limit of \(maximumPixels) pixels")
-        }
-        guard header.decodedBytes <= memoryBudget else {
-            throw MediaError(.tooLarge, "decoding the \(header.width)×\(header.height) \(header.costDescription) image needs \(header.decodedBytes) bytes, more than the image memory budget of \(memoryBudget) bytes")
-        }
+        try header.checkDecodingLimits(maximumPixels: maximumPixels, memoryBudget: memoryBudget)
     }
 
     public func decode(contentsOf path: String) throws(MediaError) -> DecodedJPEG {
@@ -62,7 +57,7 @@ public struct JPEGDecoder: Sendable {
         guard let base = bytes.baseAddress else { return .failure(MediaError(.empty, "the file is empty")) }
         var image = quern_jpeg_image()
         let status = quern_jpeg_decode(base, bytes.count, UInt64(max(0, maximumPixels)), &image)
-        let message = Self.string(from: &image.message)
+        let message = cCharArrayString(&image.message)
         if status != QUERN_JPEG_OK { quern_jpeg_release(&image) }
         switch status {
         case QUERN_JPEG_OK:
@@ -92,18 +87,9 @@ public struct JPEGDecoder: Sendable {
             return .failure(MediaError(.corrupt, "broken JPEG: libjpeg's image (\(width)×\(height), \(channels) channels) does not match the frame header"))
         }
         let colorSpace = JPEGColorSpace(libjpegCode: Int(image.header.jpeg_color_space))
-        let warnings = Self.string(from: &image.warnings)
+        let warnings = cCharArrayString(&image.warnings)
         return .success(DecodedJPEG(header: header, colorSpace: colorSpace, channels: channels,
                                     warnings: warnings.isEmpty ? [] : warnings.components(separatedBy: "; "), storage: pixels))
-    }
-
-    /// Reads a NUL-terminated C char array imported as a tuple.
-    private static func string<T>(from tuple: inout T) -> String {
-        withUnsafeBytes(of: &tuple) { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            let end = bytes.firstIndex(of: 0) ?? bytes.count
-            return String(decoding: bytes[..<end], as: UTF8.self)
-        }
     }
 }
 

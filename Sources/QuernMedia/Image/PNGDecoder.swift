@@ -39,12 +39,7 @@ public struct PNGDecoder: Sendable {
     /// output (`PillowResize`) and its work the source's pixels; the
     /// preprocessing's share is checked by `ImagePreprocessing.checkMemory`.
     public func check(_ header: PNGHeader) throws(MediaError) {
-        guard header.pixels <= maximumPixels else {
-            throw MediaError(.tooLarge, "\(header.width) x \(header.height) pixels is over the limit of \(maximumPixels) pixels")
-        }
-        guard header.decodedBytes <= memoryBudget else {
-            throw MediaError(.tooLarge, "decoding the \(header.width)×\(header.height) \(header.bitDepth)-bit \(header.colorType.name) image needs \(header.decodedBytes) bytes, more than the image memory budget of \(memoryBudget) bytes")
-        }
+        try header.checkDecodingLimits(maximumPixels: maximumPixels, memoryBudget: memoryBudget)
     }
 
     public func decode(contentsOf path: String) throws(MediaError) -> DecodedPNG {
@@ -78,7 +73,7 @@ public struct PNGDecoder: Sendable {
         let status = withUnsafePointer(to: &anchorByte) { fallback in
             quern_png_decode(bytes.baseAddress ?? fallback, bytes.count, UInt64(max(0, maximumPixels)), &image)
         }
-        let message = Self.string(from: &image.message)
+        let message = cCharArrayString(&image.message)
         if status != QUERN_PNG_OK { quern_png_release(&image) }
         switch status {
         case QUERN_PNG_OK:
@@ -110,7 +105,7 @@ public struct PNGDecoder: Sendable {
         guard image.pixel_bytes == expectedBytes else {
             return .failure(MediaError(.corrupt, "broken PNG: pixel buffer size does not match the header"))
         }
-        let warnings = Self.string(from: &image.warnings)
+        let warnings = cCharArrayString(&image.warnings)
         return .success(DecodedPNG(
             width: Int(header.width), height: Int(header.height),
             colorType: colorType, bitDepth: Int(header.bit_depth),
@@ -119,14 +114,5 @@ public struct PNGDecoder: Sendable {
             paletteEntries: Int(header.palette_entries),
             channels: Int(image.channels), bytesPerSample: Int(image.bytes_per_sample),
             warnings: warnings.isEmpty ? [] : warnings.components(separatedBy: "; "), storage: pixels))
-    }
-
-    /// Reads a NUL-terminated C char array imported as a tuple.
-    private static func string<T>(from tuple: inout T) -> String {
-        withUnsafeBytes(of: &tuple) { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            let end = bytes.firstIndex(of: 0) ?? bytes.count
-            return String(decoding: bytes[..<end], as: UTF8.self)
-        }
     }
 }

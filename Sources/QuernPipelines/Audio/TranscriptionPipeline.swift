@@ -104,7 +104,7 @@ public struct TranscriptionPipeline: Pipeline {
                 start: segment.start, end: segment.end, text: segment.text,
                 averageLogProbability: segment.averageLogProbability, noSpeechProbability: segment.noSpeechProbability,
                 compressionRatio: segment.compressionRatio,
-                words: segment.words?.map { TranscriptionOutput.Word(word: $0.word, start: $0.start, end: $0.end, probability: $0.probability) })
+                words: segment.words)
         }
     }
 }

@@ -315,20 +315,9 @@ public struct TranscriptionOutput: Sendable, Equatable {
     }
 
     /// A word with its times in seconds from the start of the file and the
-    /// mean probability of its tokens (faster-whisper's `Word`).
-    public struct Word: Sendable, Equatable {
-        public var word: String
-        public var start: Double
-        public var end: Double
-        public var probability: Double
-
-        public init(word: String, start: Double, end: Double, probability: Double) {
-            self.word = word
-            self.start = start
-            self.end = end
-            self.probability = probability
-        }
-    }
+    /// mean probability of its tokens (faster-whisper's `Word`), as the
+    /// model's alignment gives it.
+    public typealias Word = WhisperWord
 
     /// Seconds to the millisecond, for the JSON result: the computation keeps
     /// its exact sums (`2.8000000000000003`), readers get `2.8`.
