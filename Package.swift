@@ -44,6 +44,9 @@ let package = Package(
         // The HTTP server of --metrics-listen (NIOHTTP1): measured against
         // Hummingbird, it builds in less time (docs/metrics.md).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The shared job queue of several workers (--queue postgres://…): the
+        // PostgreSQL wire protocol, pooling, LISTEN/NOTIFY, TLS (docs/scale-out.md).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Native libraries, from Debian packages.
@@ -142,6 +145,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
 
+        // The shared job queue in PostgreSQL: its schema and migrations, and
+        // the statements workers claim, renew, finish and reap jobs with.
+        // Knows no daemon type: the daemon's job source builds on it.
+        .target(
+            name: "QuernQueue",
+            dependencies: ["QuernJSON", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
+
         // The long-running service: inbox watching, claims, durable results,
         // recovery, and its monitoring (Prometheus metrics, /health, /ready).
         .target(
@@ -198,6 +208,7 @@ let package = Package(
             name: "QuernPipelinesTests",
             dependencies: ["QuernPipelines", "QuernModels", "QuernLearning", "QuernMedia", "QuernTokenizers", "QuernFormats", "QuernJSON", "QuernTensor",
                            "QuernTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "QuernQueueTests", dependencies: ["QuernQueue", "QuernJSON", "QuernTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "QuernDaemonTests",
             dependencies: ["QuernDaemon", "QuernHTTP", "QuernPipelines", "QuernModels", "QuernLearning", "QuernTensor", "QuernJSON", "QuernTestSupport",

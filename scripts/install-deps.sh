@@ -5,7 +5,8 @@ set -euo pipefail
 
 # systemd: `systemd-analyze verify` checks contrib/quern.service in the tests.
 # python3-venv: the pinned openai client of the HTTP API test lives in a venv.
-packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev zlib1g-dev pkg-config python3-pip python3-venv espeak-ng sox libsox-fmt-all systemd)
+# postgresql: the queue tests start throw-away clusters (scripts/pg-cluster.sh).
+packages=(libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev zlib1g-dev pkg-config python3-pip python3-venv postgresql espeak-ng sox libsox-fmt-all systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
