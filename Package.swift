@@ -156,7 +156,8 @@ let package = Package(
         // recovery, and its monitoring (Prometheus metrics, /health, /ready).
         .target(
             name: "QuernDaemon",
-            dependencies: ["QuernJSON", "QuernTensor", "QuernPipelines", "QuernHTTP", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["QuernJSON", "QuernTensor", "QuernPipelines", "QuernHTTP", "QuernQueue",
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
 
         // The command-line front end.
         .executableTarget(
@@ -171,6 +172,7 @@ let package = Package(
                 "QuernPipelines",
                 "QuernDaemon",
                 "QuernHTTP",
+                "QuernQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -12,6 +12,11 @@ public struct QueuedJob: Sendable, Equatable {
     public var parameters: String
     /// Including the one that claimed it now.
     public var attempts: Int
+    /// More attempts than this: the worker that claims it writes an error
+    /// result instead of running it (workers kept dying while holding it).
+    public var maxAttempts: Int = 3
+
+    public var attemptsExhausted: Bool { attempts > maxAttempts }
 }
 
 /// What a worker hands in for a new job.
@@ -82,6 +87,28 @@ public struct JobQueue: Sendable {
         }
     }
 
+    /// The schema version the database has (0: not initialised). Workers
+    /// check it at start; only `quern queue init` migrates.
+    public func schemaVersion() async throws -> Int {
+        var exists = false
+        for try await found in try await client.query("SELECT to_regclass('quern_schema') IS NOT NULL", logger: logger).decode(Bool.self) {
+            exists = found
+        }
+        guard exists else { return 0 }
+        for try await version in try await client.query("SELECT coalesce(max(version), 0) FROM quern_schema", logger: logger).decode(Int.self) {
+            return version
+        }
+        return 0
+    }
+
+    /// The id of the job enqueued under `key`, if there is one.
+    public func jobID(forKey key: String) async throws -> Int64? {
+        for try await id in try await client.query("SELECT id FROM quern_jobs WHERE enqueue_key = \(key)", logger: logger).decode(Int64.self) {
+            return id
+        }
+        return nil
+    }
+
     /// The job's id: a new row, or the one enqueued earlier under the same key.
     public func enqueue(_ job: NewJob) async throws -> Int64 {
         let rows = try await client.query("""
@@ -104,11 +131,13 @@ public struct JobQueue: Sendable {
             WHERE id IN (
                 SELECT id FROM quern_jobs WHERE state = 'queued' AND kind = ANY(\(kinds))
                 ORDER BY priority DESC, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            RETURNING id, input_location, input_sha256, kind, task, parameters::text, attempts
+            RETURNING id, input_location, input_sha256, kind, task, parameters::text, attempts, max_attempts
             """, logger: logger)
         var jobs: [QueuedJob] = []
-        for try await (id, location, sha256, kind, task, parameters, attempts) in rows.decode((Int64, String, String?, String, String?, String, Int).self) {
-            jobs.append(QueuedJob(id: id, inputLocation: location, inputSHA256: sha256, kind: kind, task: task, parameters: parameters, attempts: attempts))
+        for try await (id, location, sha256, kind, task, parameters, attempts, maxAttempts)
+            in rows.decode((Int64, String, String?, String, String?, String, Int, Int).self) {
+            jobs.append(QueuedJob(id: id, inputLocation: location, inputSHA256: sha256, kind: kind, task: task, parameters: parameters,
+                                  attempts: attempts, maxAttempts: maxAttempts))
         }
         return jobs.sorted { $0.id < $1.id }
     }
@@ -126,7 +155,7 @@ public struct JobQueue: Sendable {
         return held
     }
 
-    public enum Outcome: Sendable {
+    public enum Outcome: Sendable, Equatable {
         case done(resultLocation: String)
         case failed(code: String, message: String, resultLocation: String?)
     }
@@ -135,44 +164,96 @@ public struct JobQueue: Sendable {
     /// was lost (its result, written under the job's id, is then the same
     /// file another worker writes: results are idempotent).
     public func finish(id: Int64, owner: String, _ outcome: Outcome) async throws -> Bool {
-        let rows: PostgresRowSequence
-        switch outcome {
-        case let .done(location):
-            rows = try await client.query("""
-                UPDATE quern_jobs SET state = 'done', result_location = \(location), finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_owner = \(owner) AND state = 'running' RETURNING id
-                """, logger: logger)
-        case let .failed(code, message, location):
-            rows = try await client.query("""
-                UPDATE quern_jobs SET state = 'failed', error_code = \(code), error_message = \(message), result_location = \(location),
-                    finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_owner = \(owner) AND state = 'running' RETURNING id
-                """, logger: logger)
+        try await finish(owner: owner, [(id, outcome)]).contains(id)
+    }
+
+    /// Records many ends in one statement (one commit for a writer's burst);
+    /// returns the ids `owner` still held, the ones whose end was recorded.
+    public func finish(owner: String, _ outcomes: [(id: Int64, outcome: Outcome)]) async throws -> Set<Int64> {
+        if outcomes.isEmpty { return [] }
+        var ids: [Int64] = []
+        var states: [String] = []
+        var locations: [String] = []
+        var codes: [String] = []
+        var messages: [String] = []
+        for (id, outcome) in outcomes {
+            ids.append(id)
+            switch outcome {
+            case let .done(location):
+                states.append("done"); locations.append(location); codes.append(""); messages.append("")
+            case let .failed(code, message, location):
+                states.append("failed"); locations.append(location ?? ""); codes.append(code); messages.append(message)
+            }
         }
+        // Empty strings stand for NULL: the arrays travel as text[].
+        let rows = try await client.query("""
+            UPDATE quern_jobs AS j SET state = f.state, result_location = nullif(f.location, ''), error_code = nullif(f.code, ''),
+                error_message = nullif(f.message, ''), finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+            FROM unnest(\(ids)::bigint[], \(states)::text[], \(locations)::text[], \(codes)::text[], \(messages)::text[])
+                AS f(id, state, location, code, message)
+            WHERE j.id = f.id AND j.lease_owner = \(owner) AND j.state = 'running'
+            RETURNING j.id
+            """, logger: logger)
+        var recorded = Set<Int64>()
+        for try await id in rows.decode(Int64.self) { recorded.insert(id) }
+        return recorded
+    }
+
+    /// Gives leases back without charging the attempt (a worker stopping
+    /// gracefully, or one that claimed more than it could start): the jobs
+    /// are queued again at once instead of waiting for their leases to expire.
+    @discardableResult
+    public func release(owner: String, ids: [Int64]) async throws -> Int {
+        if ids.isEmpty { return 0 }
+        let rows = try await client.query("""
+            UPDATE quern_jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = ANY(\(ids)) AND lease_owner = \(owner) AND state = 'running'
+            RETURNING id
+            """, logger: logger)
+        var released = 0
+        for try await _ in rows { released += 1 }
+        return released
+    }
+
+    /// `quern queue retry`: a failed or cancelled job goes back to the queue
+    /// with its attempts reset. False when there is no such job in those states.
+    public func retry(id: Int64) async throws -> Bool {
+        let rows = try await client.query("""
+            UPDATE quern_jobs SET state = 'queued', attempts = 0, error_code = NULL, error_message = NULL, finished_at = NULL,
+                result_location = NULL
+            WHERE id = \(id) AND state IN ('failed', 'cancelled') RETURNING id
+            """, logger: logger)
         for try await _ in rows { return true }
         return false
     }
 
-    /// Returns expired leases to the queue, or fails the jobs that used up
-    /// their attempts; returns (requeued, failed) counts.
-    public func reap() async throws -> (requeued: Int, failed: Int) {
+    /// `quern queue cancel`: a queued job never runs; a running one is taken
+    /// from its worker, which sees the lost lease at its next renewal and
+    /// stops it without writing a result. False when the job already ended.
+    public func cancel(id: Int64) async throws -> Bool {
         let rows = try await client.query("""
-            UPDATE quern_jobs SET
-                state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                error_code = CASE WHEN attempts >= max_attempts THEN 'queue.attempts_exhausted' ELSE error_code END,
-                error_message = CASE WHEN attempts >= max_attempts
-                    THEN 'the worker running it stopped (lease expired) on each of its ' || attempts || ' attempts' ELSE error_message END,
-                finished_at = CASE WHEN attempts >= max_attempts THEN now() ELSE NULL END,
-                lease_owner = NULL, lease_expires_at = NULL
+            UPDATE quern_jobs SET state = 'cancelled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                error_code = 'cancelled', error_message = 'cancelled with quern queue cancel'
+            WHERE id = \(id) AND state IN ('queued', 'running') RETURNING id
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Returns expired leases to the queue; returns how many. A job is never
+    /// failed here, where no result can be written: the worker that claims
+    /// it past its last attempt writes its error result (`attemptsExhausted`),
+    /// so every job ends with exactly one result.
+    public func reap() async throws -> Int {
+        let rows = try await client.query("""
+            UPDATE quern_jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+                error_message = 'the lease of attempt ' || attempts || ' expired (its worker stopped, or lost PostgreSQL)'
             WHERE state = 'running' AND lease_expires_at < now()
-            RETURNING state
+            RETURNING id
             """, logger: logger)
         var requeued = 0
-        var failed = 0
-        for try await state in rows.decode(String.self) {
-            if state == "failed" { failed += 1 } else { requeued += 1 }
-        }
-        return (requeued, failed)
+        for try await _ in rows { requeued += 1 }
+        return requeued
     }
 
     /// Jobs by state (`quern queue status`).
@@ -184,4 +265,69 @@ public struct JobQueue: Sendable {
         }
         return counts
     }
+
+    /// What `quern queue status` prints and the metrics export.
+    public func report() async throws -> QueueReport {
+        var report = QueueReport()
+        for try await (state, kind, count) in try await client.query(
+            "SELECT state, kind, count(*)::bigint FROM quern_jobs GROUP BY state, kind ORDER BY state, kind", logger: logger)
+            .decode((String, String, Int).self) {
+            report.counts.append(.init(state: state, kind: kind, count: count))
+        }
+        for try await (oldest, finished, retried) in try await client.query("""
+            SELECT coalesce(extract(epoch FROM now() - (SELECT min(created_at) FROM quern_jobs WHERE state = 'queued')), -1)::float8,
+                   (SELECT count(*) FROM quern_jobs WHERE finished_at > now() - interval '60 seconds')::bigint,
+                   (SELECT count(*) FROM quern_jobs WHERE attempts > 1)::bigint
+            """, logger: logger).decode((Double, Int, Int).self) {
+            report.oldestWaitingSeconds = oldest < 0 ? nil : oldest
+            report.finishedLastMinute = finished
+            report.jobsRetried = retried
+        }
+        return report
+    }
+
+    /// One job's row (`GET /v1/queue/jobs`, the tests).
+    public func job(id: Int64) async throws -> JobRow? {
+        for try await (state, attempts, code, message, location) in try await client.query(
+            "SELECT state, attempts, error_code, error_message, result_location FROM quern_jobs WHERE id = \(id)", logger: logger)
+            .decode((String, Int, String?, String?, String?).self) {
+            return JobRow(id: id, state: state, attempts: attempts, errorCode: code, errorMessage: message, resultLocation: location)
+        }
+        return nil
+    }
+
+    public func state(of id: Int64) async throws -> (state: String, attempts: Int, errorCode: String?)? {
+        try await job(id: id).map { ($0.state, $0.attempts, $0.errorCode) }
+    }
+}
+
+/// A job's row as an operator or client sees it.
+public struct JobRow: Sendable, Equatable {
+    public var id: Int64
+    public var state: String
+    public var attempts: Int
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var resultLocation: String?
+}
+
+/// Counts by state and kind, the oldest waiting job and the recent rate.
+public struct QueueReport: Sendable, Equatable {
+    public struct Count: Sendable, Equatable {
+        public var state: String
+        public var kind: String
+        public var count: Int
+    }
+
+    public var counts: [Count] = []
+    /// Age of the oldest queued job; nil when none waits.
+    public var oldestWaitingSeconds: Double?
+    /// Jobs that ended (done or failed) in the last minute, across all workers.
+    public var finishedLastMinute = 0
+    /// Jobs that needed more than one attempt.
+    public var jobsRetried = 0
+
+    public init() {}
+
+    public func total(state: String) -> Int { counts.filter { $0.state == state }.reduce(0) { $0 + $1.count } }
 }

@@ -10,7 +10,7 @@ struct Quern: ParsableCommand {
         commandName: "quern",
         abstract: "Turns files dropped into an inbox into AI results (chat, embeddings, image labels, transcripts).",
         version: QuernVersion.string,
-        subcommands: [ServeCommand.self, RunCommand.self, ConfigCommand.self, ModelsCommand.self, TokenizeCommand.self, GenerateCommand.self, EmbedCommand.self, TranscribeCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, InfoCommand.self, StatusCommand.self, CancelCommand.self])
+        subcommands: [ServeCommand.self, RunCommand.self, ConfigCommand.self, ModelsCommand.self, TokenizeCommand.self, GenerateCommand.self, EmbedCommand.self, TranscribeCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, InfoCommand.self, StatusCommand.self, CancelCommand.self, QueueCommand.self])
 }
 
 enum QuernVersion {

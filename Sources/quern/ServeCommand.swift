@@ -90,6 +90,24 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong(O.metricsListen.name), help: ArgumentHelp(O.metricsListen))
     var metricsListen: String?
 
+    @Option(name: .customLong(O.queue.name), help: ArgumentHelp(O.queue))
+    var queue: String?
+
+    @Option(name: .customLong(O.queuePasswordFile.name), help: ArgumentHelp(O.queuePasswordFile))
+    var queuePasswordFile: String?
+
+    @Option(name: .customLong(O.shared.name), help: ArgumentHelp(O.shared))
+    var shared: String?
+
+    @Option(name: .customLong(O.queueLease.name), help: ArgumentHelp(O.queueLease))
+    var queueLease: String?
+
+    @Option(name: .customLong(O.queuePrefetch.name), help: ArgumentHelp(O.queuePrefetch))
+    var queuePrefetch: String?
+
+    @Flag(name: .customLong(O.queueFeedOnly.name), help: ArgumentHelp(O.queueFeedOnly))
+    var queueFeedOnly = false
+
     @Option(name: .customLong(O.httpListen.name), help: ArgumentHelp(O.httpListen))
     var httpListen: String?
 
@@ -111,7 +129,8 @@ struct ServeCommand: ParsableCommand {
             O.keepInputs.name: keepInputs, O.keepInputsDays.name: keepInputsDays, O.keepInputsSize.name: keepInputsSize,
             O.keepResultsDays.name: keepResultsDays, O.keepResultsSize.name: keepResultsSize, O.retentionInterval.name: retentionInterval,
             O.metricsListen.name: metricsListen, O.httpListen.name: httpListen, O.apiKeyFile.name: apiKeyFile,
-            O.transcriptFiles.name: transcriptFiles,
+            O.transcriptFiles.name: transcriptFiles, O.queue.name: queue, O.queuePasswordFile.name: queuePasswordFile,
+            O.shared.name: shared, O.queueLease.name: queueLease, O.queuePrefetch.name: queuePrefetch, O.queueFeedOnly.name: queueFeedOnly ? "true" : nil,
         ]
     }
 

@@ -36,7 +36,7 @@ struct ClusterFailure: Error, CustomStringConvertible {
     /// Runs `body` with a migrated queue on a fresh cluster.
     private func withQueue(_ body: (JobQueue) async throws -> Void) async throws {
         let cluster = try await ThrowawayCluster.start()
-        let client = try cluster.location.makeClient(password: nil, logger: Self.logger)
+        let client = cluster.location.makeClient(password: nil, logger: Self.logger)
         let running = Task { await client.run() }
         let queue = JobQueue(client: client, logger: Self.logger)
         var failure: (any Error)?
@@ -87,21 +87,28 @@ struct ClusterFailure: Error, CustomStringConvertible {
     }
 
     /// A lease that expires returns the job; the worker that lost it cannot
-    /// finish it; attempts run out into `failed`.
+    /// finish it; a claim past the last attempt says so (its worker writes
+    /// the error result).
     @Test func expiredLeasesAreReapedAndAttemptsCounted() async throws {
         try await withQueue { queue in
             let id = try await queue.enqueue(NewJob(key: "one", inputLocation: "/shared/in/one", kind: "audio", maxAttempts: 2))
             let first = try await queue.claim(owner: "w1", kinds: ["audio"], limit: 1, leaseSeconds: 0.2)
             #expect(first.map(\.attempts) == [1])
             try await Task.sleep(for: .milliseconds(400))
-            #expect(try await queue.reap() == (requeued: 1, failed: 0))
+            #expect(try await queue.reap() == 1)
             #expect(try await queue.renew(owner: "w1", ids: [id], leaseSeconds: 30).isEmpty, "the lease is gone")
             let second = try await queue.claim(owner: "w2", kinds: ["audio"], limit: 1, leaseSeconds: 0.2)
             #expect(second.map(\.attempts) == [2])
+            #expect(second.first?.attemptsExhausted == false)
             #expect(try await queue.finish(id: id, owner: "w1", .done(resultLocation: "/shared/out/one.json")) == false)
             try await Task.sleep(for: .milliseconds(400))
-            #expect(try await queue.reap() == (requeued: 0, failed: 1))
+            #expect(try await queue.reap() == 1)
+            let third = try await queue.claim(owner: "w3", kinds: ["audio"], limit: 1, leaseSeconds: 30)
+            #expect(third.map(\.attempts) == [3])
+            #expect(third.first?.attemptsExhausted == true)
+            #expect(try await queue.finish(id: id, owner: "w3", .failed(code: "internal", message: "gave up", resultLocation: "one.json")))
             #expect(try await queue.counts() == ["failed": 1])
+            #expect(try await queue.state(of: id)?.errorCode == "internal")
         }
     }
 }

@@ -53,6 +53,16 @@ public struct OpenAIAPI: Sendable {
             if let refusal = authorize(request) { return refusal }
             return models()
         }
+        if daemon.sharesQueue {
+            post("/v1/queue/jobs", limit: maxBytes) { enqueue($0, $1) }
+            router.register("GET", "/v1/queue/jobs", HTTPRoute(handler: .deferred { request, responder in
+                if let refusal = authorize(request) {
+                    responder.respond(refusal)
+                    return
+                }
+                work.async { responder.respond(queuedJob(request)) }
+            }, maxBodyBytes: 0, tooLarge: tooLarge))
+        }
     }
 
     // MARK: Authentication
@@ -233,6 +243,66 @@ public struct OpenAIAPI: Sendable {
             })
         })
         submit(call, name: name, body: body, route: route(.classify, request.path, fields: fields), responder: responder)
+    }
+
+    // MARK: The shared queue (--queue)
+
+    private static func parameters(_ query: String?) -> [String: String] {
+        var values: [String: String] = [:]
+        for item in URLComponents(string: "?" + (query ?? ""))?.queryItems ?? [] { values[item.name] = item.value ?? "" }
+        return values
+    }
+
+    /// `POST /v1/queue/jobs?name=NAME[&folder=TASK]`: the body is the input,
+    /// as a file dropped in the inbox (or in `inbox/TASK/`) would hold it.
+    /// 202 with the job's id; its result is read with `GET /v1/queue/jobs?id=`.
+    private func enqueue(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        let parameters = Self.parameters(request.query)
+        var folder: TaskName?
+        if let text = parameters["folder"] {
+            guard let task = TaskName(rawValue: text), FolderRoute.routedTasks.contains(task) else {
+                responder.respond(OpenAIShapes.error(QuernError(.requestInvalidValue, "parameter \"folder\": one of \(FolderRoute.routedTasks.map(\.rawValue).joined(separator: ", "))")))
+                return
+            }
+            folder = task
+        }
+        let name = parameters["name"] ?? "request.json"
+        switch daemon.enqueue(name: Array(name.utf8), bytes: request.body, folder: folder) {
+        case let .queued(id, kind):
+            responder.respond(OpenAIShapes.json(202, .object([
+                ("id", .int(id)), ("object", .string("quern.queue.job")), ("state", .string("queued")), ("kind", .string(kind)),
+                ("name", .string(name)), ("url", .string("/v1/queue/jobs?id=\(id)")),
+            ]), headers: [("Location", "/v1/queue/jobs?id=\(id)")]))
+        case let .refused(error):
+            responder.respond(OpenAIShapes.error(error))
+        case let .unavailable(reason):
+            responder.respond(OpenAIShapes.error(QuernError(.unavailable, reason), headers: [("Retry-After", "1")]))
+        }
+    }
+
+    /// `GET /v1/queue/jobs?id=ID`: the job's state, attempts and error, and
+    /// its result document once it ended.
+    private func queuedJob(_ request: HTTPRequest) -> HTTPResponse {
+        guard let text = Self.parameters(request.query)["id"], let id = Int64(text) else {
+            return OpenAIShapes.error(QuernError(.requestMissingField, "parameter \"id\": the job's id, as POST /v1/queue/jobs answered it"))
+        }
+        switch daemon.queuedJob(id: id) {
+        case let .success(job?):
+            var members: [(key: String, value: JSONValue)] = [
+                ("id", .int(id)), ("object", .string("quern.queue.job")), ("state", .string(job.row.state)), ("attempts", .int(job.row.attempts)),
+            ]
+            if let code = job.row.errorCode, job.row.state != "done" {
+                members.append(("error", .object([("code", .string(code)), ("message", .optional(job.row.errorMessage))])))
+            }
+            members.append(("result", job.result ?? .null))
+            return OpenAIShapes.json(200, .object(members))
+        case .success(nil):
+            return OpenAIShapes.json(404, .object([("error", .object([
+                ("message", .string("no job \(id) in the queue")), ("type", .string("invalid_request_error")), ("param", .string("id")), ("code", .string("not_found")),
+            ]))]))
+        case let .failure(error):
+            return OpenAIShapes.error(error, headers: error.code == .unavailable ? [("Retry-After", "1")] : [])
+        }
     }
 
     /// `GET /v1/models`: every model serving a task, loaded or not.

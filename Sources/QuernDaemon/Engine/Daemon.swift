@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import QuernJSON
 import QuernPipelines
+import QuernQueue
 import QuernTensor
 import Synchronization
 
@@ -37,6 +38,8 @@ public final class Daemon: Sendable {
     private enum IntakeItem: Sendable {
         case candidate(Candidate)
         case recovered(RecoveredClaim, seen: UInt64)
+        /// A job leased from the shared queue (`--queue`).
+        case leased(LeasedJob, seen: UInt64)
     }
 
     private struct Finished: Sendable {
@@ -65,6 +68,9 @@ public final class Daemon: Sendable {
     private let memory = Mutex<MemoryBudget?>(nil)
     /// Bytes reserved per claim id, released when the claim's outcome is known.
     private let reservations = Mutex<[String: Int]>([:])
+    /// The shared queue (`--queue`): inbox files are fed to it and jobs
+    /// taken from it; nil in the default, inbox-only mode.
+    let link: QueueLink?
     /// Gives freed activations back to the kernel once every lane is idle.
     private let heapTrim = IdleHeapTrim()
     private let stopRequest = DispatchSemaphore(value: 0)
@@ -93,6 +99,9 @@ public final class Daemon: Sendable {
         }
         self.lanes = lanes
         resultQueue = BoundedQueue(capacity: configuration.queueCapacity)
+        link = configuration.queue.map {
+            QueueLink(settings: $0, servedTasks: processor.registry.servedTasks, logger: logger, observer: observer)
+        }
         processor.registry.residency?.setListener { event in
             switch event {
             case let .loaded(name, seconds, weightBytes):
@@ -147,6 +156,17 @@ public final class Daemon: Sendable {
         } catch {
             throw .setup("cannot recover the work area: \(error)")
         }
+        if let link {
+            do {
+                try link.connect()
+            } catch {
+                throw .setup("cannot use the shared queue \(link.settings.location): \(error)")
+            }
+            logger.notice("shared queue", metadata: [
+                "queue": "\(link.settings.location)", "shared": "\(link.settings.shared)", "owner": "\(link.owner)",
+                "works": "\(link.settings.works)", "lease_s": "\(link.settings.leaseSeconds)",
+            ])
+        }
         let budget = makeMemoryBudget()
         memory.withLock { $0 = budget }
         let watcher = try makeWatcher()
@@ -175,9 +195,10 @@ public final class Daemon: Sendable {
         }
         let writers = DispatchGroup()
         for index in 0..<max(1, configuration.writerThreads) {
-            startThread("writer-\(index)", group: writers) { [self] in writerLoop() }
+            startThread("writer-\(index)", group: writers) { [self] in writerLoop(index: index) }
         }
 
+        link?.start { [self] job in intakeQueue.put(.leased(job, seen: DispatchTime.now().uptimeNanoseconds)) }
         counts.withLock { $0.ready = true }
         observer.observe(.ready)
         // The main loop: a heartbeat a second (systemd's watchdog and STATUS=)
@@ -188,6 +209,7 @@ public final class Daemon: Sendable {
         }
         // Stop taking files; what was not claimed yet stays in the inbox.
         watcher.stop()
+        link?.stopClaiming()
         budget.close()
         handBack(intakeQueue.close(discarding: true))
         // Queued model work is handed back (closing also frees an intake thread
@@ -202,6 +224,8 @@ public final class Daemon: Sendable {
         // Results already decided are written: that only takes milliseconds.
         resultQueue.close()
         writers.wait()
+        // Ends are recorded, leases still held (jobs not started) given back.
+        link?.stop(grace: 5)
         let leftovers = inFlight.withLock { Array($0.values) }
         for claim in leftovers { workArea.handBack(claim) }
         if !leftovers.isEmpty {
@@ -238,7 +262,7 @@ public final class Daemon: Sendable {
             case let .recovered(.rerun(recoveredClaim), recoveredAt):
                 claim = recoveredClaim
                 seen = recoveredAt
-                if workArea.isCancelled(recoveredClaim) {
+                if link == nil, workArea.isCancelled(recoveredClaim) {
                     // `quern cancel` (or a deleted input) while the daemon was down.
                     inFlight.withLock { $0[claim.id] = claim }
                     let size = (try? FileOps.status(claim.inputPath))?.size
@@ -258,53 +282,150 @@ public final class Daemon: Sendable {
                 let document = processor.refusal(facts: InputFacts(name: recoveredClaim.name, size: size, sha256: nil, kind: .unknown), error: error, claimID: recoveredClaim.id, timings: timings)
                 resultQueue.put(Finished(origin: .file(recoveredClaim), document: document))
                 continue
+            case let .leased(job, leasedAt):
+                if job.row.attemptsExhausted {
+                    // Like a local input that crashed the daemon `--max-attempts`
+                    // times: set aside with an error result, not run again.
+                    let error = QuernError(.internalError, "workers stopped \(job.row.attempts - 1) times while holding this job (a crash, a kill, or a lost connection to PostgreSQL); it is set aside so the queue can carry on")
+                    let document = processor.refusal(facts: InputFacts(name: job.input.name, size: job.input.size, sha256: nil, kind: .unknown),
+                                                     error: error, claimID: job.id, timings: Timings())
+                    resultQueue.put(Finished(origin: .queued(job), document: document))
+                    continue
+                }
+                if let refusal = job.input.refusal {
+                    // Refused when it was fed (too large, not a regular file): no model.
+                    var timings = Timings()
+                    timings.queued = Double(DispatchTime.now().uptimeNanoseconds &- leasedAt) / 1e9
+                    let document = processor.refusal(facts: InputFacts(name: job.input.name, size: job.input.size, sha256: nil, kind: .unknown),
+                                                     error: refusal, claimID: job.id, timings: timings)
+                    resultQueue.put(Finished(origin: .queued(job), document: document))
+                    continue
+                }
+                admit(.queued(job), path: job.inputPath, name: job.input.name, route: job.route, seen: leasedAt, intake: intake)
+                continue
             }
             inFlight.withLock { $0[claim.id] = claim }
-            // Read the file only when its peak memory fits the budget; until
-            // then it waits as a claim on disk, not as bytes in a queue.
-            let estimate = intake.memoryEstimate(path: claim.inputPath)
-            if let budget = memory.withLock({ $0 }) {
-                if estimate > budget.capacity {
-                    let error = QuernError(.inputTooLarge, "processing this file needs about \(Self.megabytes(estimate)) MB, more than the \(Self.megabytes(budget.capacity)) MB the memory budget leaves beside the loaded models (raise --max-memory)")
-                    let document = processor.refusal(facts: InputFacts(name: claim.name, size: (try? FileOps.status(claim.inputPath))?.size, sha256: nil, kind: .unknown),
-                                                     error: error, claimID: claim.id, timings: Timings())
-                    resultQueue.put(Finished(origin: .file(claim), document: document))
-                    continue
-                }
-                guard budget.reserve(estimate) else {
-                    handBack([claim])
-                    continue
-                }
-                reservations.withLock { $0[claim.id] = estimate }
+            if let link {
+                forward(claim, to: link, intake: intake)
+                continue
             }
-            workArea.markRunning(claim)
             let route = claim.folder.map { TaskFolders.route($0, inbox: configuration.layout.inbox) }
-            let result = intake.inspect(path: claim.inputPath, name: claim.name, seen: seen, route: route)
-            workArea.clearRunning(claim)
-            switch result.next {
-            case .needsModel(var job, let pipeline):
-                // A conversation turn re-run after a crash replaces what its
-                // first run stored (the claim id survives the crash).
-                job.turnKey = claim.id
-                guard let lane = lanes[pipeline.lane] else {
-                    releaseMemory(of: claim)
-                    let error = QuernError(.internalError, "no lane runs \(pipeline.identity.name) (lane \(pipeline.lane))")
-                    resultQueue.put(Finished(origin: .file(claim), document: ResultDocument(
-                        claimID: claim.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
-                        timings: result.timings, quernVersion: processor.quernVersion)))
-                    continue
+            admit(.file(claim), path: claim.inputPath, name: claim.name, route: route, seen: seen, intake: intake)
+        }
+    }
+
+    /// Reads and inspects an input within the memory budget and queues it on
+    /// its model's lane, or decides its result at once (a refused input).
+    private func admit(_ origin: JobOrigin, path: [UInt8], name: [UInt8], route: FolderRoute?, seen: UInt64, intake: FileIntake) {
+        // Read the file only when its peak memory fits the budget; until
+        // then it waits as a claim on disk, not as bytes in a queue.
+        let estimate = intake.memoryEstimate(path: path)
+        if let budget = memory.withLock({ $0 }) {
+            if estimate > budget.capacity {
+                let error = QuernError(.inputTooLarge, "processing this file needs about \(Self.megabytes(estimate)) MB, more than the \(Self.megabytes(budget.capacity)) MB the memory budget leaves beside the loaded models (raise --max-memory)")
+                let document = processor.refusal(facts: InputFacts(name: name, size: (try? FileOps.status(path))?.size, sha256: nil, kind: .unknown),
+                                                 error: error, claimID: origin.id, timings: Timings())
+                resultQueue.put(Finished(origin: origin, document: document))
+                return
+            }
+            guard budget.reserve(estimate) else {
+                // Closed: the daemon is stopping.
+                if let claim = origin.claim { handBack([claim]) }
+                return
+            }
+            reservations.withLock { $0[origin.id] = estimate }
+        }
+        if let claim = origin.claim { workArea.markRunning(claim) }
+        let result = intake.inspect(path: path, name: name, seen: seen, route: route)
+        if let claim = origin.claim { workArea.clearRunning(claim) }
+        switch result.next {
+        case .needsModel(var job, let pipeline):
+            // A conversation turn re-run after a crash replaces what its
+            // first run stored (the claim id survives the crash).
+            job.turnKey = origin.id
+            guard let lane = lanes[pipeline.lane] else {
+                releaseMemory(of: origin.id)
+                let error = QuernError(.internalError, "no lane runs \(pipeline.identity.name) (lane \(pipeline.lane))")
+                resultQueue.put(Finished(origin: origin, document: ResultDocument(
+                    claimID: origin.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
+                    timings: result.timings, quernVersion: processor.quernVersion)))
+                return
+            }
+            let report = JobReport(claimID: origin.id, name: ResultNames.display(name), kind: result.facts.kind, task: job.request.task,
+                                   model: pipeline.identity.name, lane: lane.name,
+                                   waitedSeconds: result.timings.queued + result.timings.decode)
+            observer.observe(.jobQueued(report))
+            lane.queue.put(ClaimedWork(origin: origin, work: ModelWork(intake: result, job: job, pipeline: pipeline), report: report, seen: seen))
+        case let .decided(error):
+            releaseMemory(of: origin.id)
+            let document = ResultDocument(
+                claimID: origin.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
+                timings: result.timings, quernVersion: processor.quernVersion)
+            resultQueue.put(Finished(origin: origin, document: document))
+        }
+    }
+
+    /// Feeds a claimed inbox file to the shared queue, in an order a crash
+    /// cannot break: the input is copied to shared storage (fsynced) before
+    /// its row exists, and the local claim is archived only after the row
+    /// exists. A crash anywhere leaves the claim in the work area; recovery
+    /// feeds it again under the same key (its claim id), and the key makes
+    /// the insert idempotent — never lost, never queued twice.
+    private func forward(_ claim: Claim, to link: QueueLink, intake: FileIntake) {
+        let key = claim.id
+        var delay = 0.5
+        var failures = 0
+        while true {
+            do {
+                if try link.jobID(forKey: key) == nil {
+                    let location = SharedStorage.inputLocation(key: key, name: claim.name)
+                    let defaults = claim.folder.flatMap { folder in
+                        try? FileOps.readFile(Paths.join(TaskFolders.path(folder, in: configuration.layout.inbox), FolderRoute.defaultsFileName),
+                                              limit: FolderRoute.defaultsFileLimit)
+                    }
+                    var defaultsFile: [UInt8]?
+                    if case let .bytes(bytes)? = defaults { defaultsFile = bytes }
+                    let input: QueuedInput
+                    let kind: String
+                    switch intake.read(path: claim.inputPath) {
+                    case let .bytes(bytes):
+                        try link.storage.stage(key: key, name: claim.name, bytes: bytes)
+                        input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: defaultsFile, size: bytes.count)
+                        kind = QueueKind.of(prefix: Array(bytes.prefix(16)), folder: claim.folder)
+                    case let .refused(error, size):
+                        input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: nil, refusal: error, size: size)
+                        kind = "unknown"
+                    }
+                    let id = try link.enqueue(NewJob(
+                        key: key, inputLocation: QueueText.encode(location), kind: kind, task: claim.folder?.rawValue,
+                        parameters: JSONWriter.string(input.json, style: .compact), maxAttempts: configuration.maxAttempts))
+                    logger.info("queued", metadata: [
+                        "name": "\(ResultNames.display(Claim.relative(claim.name, in: claim.folder)))", "job": "\(id)", "kind": "\(kind)", "claim": "\(key)",
+                    ])
                 }
-                let report = JobReport(claimID: claim.id, name: ResultNames.display(claim.name), kind: result.facts.kind, task: job.request.task,
-                                       model: pipeline.identity.name, lane: lane.name,
-                                       waitedSeconds: result.timings.queued + result.timings.decode)
-                observer.observe(.jobQueued(report))
-                lane.queue.put(ClaimedWork(origin: .file(claim), work: ModelWork(intake: result, job: job, pipeline: pipeline), report: report, seen: seen))
-            case let .decided(error):
-                releaseMemory(of: claim)
-                let document = ResultDocument(
-                    claimID: claim.id, input: result.facts, task: result.task, outcome: .failure(error), model: nil,
-                    timings: result.timings, quernVersion: processor.quernVersion)
-                resultQueue.put(Finished(origin: .file(claim), document: document))
+                // The input is in shared storage and its job exists: the local
+                // copy goes to the archive (the keep-inputs settings apply).
+                try publisher.archive(claim, succeeded: true)
+                inFlight.withLock { $0[claim.id] = nil }
+                return
+            } catch {
+                failures += 1
+                if isStopping {
+                    workArea.handBack(claim)
+                    inFlight.withLock { $0[claim.id] = nil }
+                    logger.error("cannot feed a file to the shared queue; it is fed at the next start", metadata: [
+                        "name": "\(ResultNames.display(claim.name))", "claim": "\(key)", "error": "\(error)",
+                    ])
+                    return
+                }
+                if failures <= 3 || failures % 4 == 0 {
+                    logger.error("cannot feed a file to the shared queue (shared storage or PostgreSQL unavailable?); retrying", metadata: [
+                        "name": "\(ResultNames.display(claim.name))", "claim": "\(key)", "error": "\(error)", "retry_in_s": "\(delay)",
+                    ])
+                }
+                let wakeAt = DispatchTime.now().uptimeNanoseconds + UInt64(delay * 1e9)
+                while DispatchTime.now().uptimeNanoseconds < wakeAt, !isStopping { usleep(50_000) }
+                delay = min(delay * 2, 16)
             }
         }
     }
@@ -514,7 +635,7 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func writerLoop() {
+    private func writerLoop(index: Int) {
         while let finished = resultQueue.take() {
             var document = finished.document
             document.timings.total = document.timings.queued + document.timings.decode + document.timings.inference
@@ -527,6 +648,9 @@ public final class Daemon: Sendable {
                 call.deliver(document)
                 logProcessed(document, folder: nil, resultName: Array("(HTTP response)".utf8), writeSeconds: 0, label: call.label)
                 reportFinished(document, lane: finished.lane, writeSeconds: 0, label: call.label)
+                continue
+            case let .queued(job):
+                if let link { publishQueued(job, document: document, lane: finished.lane, writer: index, link: link) }
                 continue
             }
             let bytes = JSONWriter.bytes(document.json, style: .pretty) + [0x0A]
@@ -549,6 +673,53 @@ public final class Daemon: Sendable {
                 observer.observe(.jobFinished(FinishedJob(job: jobReport(document, lane: finished.lane), status: .handedBack)))
             }
             inFlight.withLock { $0[claim.id] = nil }
+        }
+    }
+
+    /// A leased job's result: written to the shared outbox under its job id,
+    /// then its end handed to the queue's finisher. A job whose lease was
+    /// lost meanwhile writes nothing: the worker holding it now does.
+    private func publishQueued(_ job: LeasedJob, document: ResultDocument, lane: String, writer: Int, link: QueueLink) {
+        guard !job.isLost else {
+            logger.notice("dropped the result of a job whose lease was lost", metadata: ["job": "\(job.row.id)", "name": "\(ResultNames.display(job.input.name))"])
+            link.forget(job)
+            return
+        }
+        let bytes = JSONWriter.bytes(document.json, style: .pretty) + [0x0A]
+        var sidecars: [(format: SubtitleFormat, bytes: [UInt8])] = []
+        if case let .success(.transcription(transcription)) = document.outcome {
+            sidecars = transcription.files.map { ($0.format, Array($0.text.utf8)) }
+        }
+        let writeStart = DispatchTime.now()
+        var delay = 0.5
+        while true {
+            do {
+                let location = try link.storage.publish(jobID: job.row.id, name: job.input.name, folder: job.input.folder,
+                                                        writer: "\(link.token)-\(writer)", result: bytes, sidecars: sidecars)
+                let text = QueueText.encode(location)
+                let outcome: JobQueue.Outcome
+                switch document.outcome {
+                case .success: outcome = .done(resultLocation: text)
+                case let .failure(error): outcome = .failed(code: error.code.rawValue, message: error.message, resultLocation: text)
+                }
+                link.finish(job, outcome: outcome, succeeded: document.isSuccess)
+                let seconds = FileProcessor.seconds(since: writeStart)
+                logProcessed(document, folder: job.input.folder, resultName: Array("shared:outbox/".utf8) + location, writeSeconds: seconds)
+                reportFinished(document, lane: lane, writeSeconds: seconds)
+                return
+            } catch {
+                if isStopping || job.isLost {
+                    // Its lease is given back (or was lost): it runs again.
+                    logger.error("cannot write a result to the shared outbox; the job runs again", metadata: [
+                        "job": "\(job.row.id)", "error": "\(error)",
+                    ])
+                    return
+                }
+                logger.error("cannot write a result to the shared outbox; retrying", metadata: ["job": "\(job.row.id)", "error": "\(error)", "retry_in_s": "\(delay)"])
+                let wakeAt = DispatchTime.now().uptimeNanoseconds + UInt64(delay * 1e9)
+                while DispatchTime.now().uptimeNanoseconds < wakeAt, !isStopping { usleep(50_000) }
+                delay = min(delay * 2, 16)
+            }
         }
     }
 
@@ -732,6 +903,8 @@ public final class Daemon: Sendable {
         thread.start()
     }
 
+    /// Leased jobs need nothing here: the queue link gives back every lease
+    /// it still holds when it stops.
     private func handBack(_ items: [IntakeItem]) {
         for item in items {
             if case let .recovered(recovered, _) = item { handBack(recovered) }
@@ -757,6 +930,9 @@ public final class Daemon: Sendable {
                     claimID: call.id, input: item.work.intake.facts, task: item.work.job.request.task, outcome: .failure(Self.stoppingError),
                     model: item.work.pipeline.identity, timings: item.work.intake.timings, quernVersion: processor.quernVersion)
                 call.deliver(document)
+            case .queued:
+                // Its lease is given back when the queue link stops.
+                break
             }
         }
     }
@@ -769,6 +945,7 @@ public final class Daemon: Sendable {
         switch origin {
         case let .file(claim): return workArea.isCancelled(claim)
         case let .api(call): return call.isCancelled
+        case let .queued(job): return job.isLost
         }
     }
 

@@ -39,6 +39,9 @@ public struct DaemonConfiguration: Sendable {
     public var maxMemory: Int?
     /// What the archive and the outbox keep (default: everything, forever).
     public var retention = RetentionPolicy()
+    /// The shared queue several workers take jobs from (`--queue`); nil:
+    /// this daemon serves its own inbox only.
+    public var queue: QueueSettings?
     /// Where the status `quern status` reads is kept (`StatusFile`).
     public var statusFile: String
 

@@ -32,33 +32,11 @@ struct FileIntake: Sendable {
             timings.decode = FileProcessor.seconds(since: started)
             return IntakeResult(facts: InputFacts(name: name, size: size, sha256: nil, kind: .unknown), task: nil, next: .decided(QuernError(code, message)), timings: timings)
         }
-        let status: FileOps.Status
-        do {
-            guard let found = try FileOps.status(path) else { return refuse(.inputUnreadable, "the file disappeared before it could be read") }
-            status = found
-        } catch {
-            return refuse(.inputUnreadable, "cannot examine the file: \(error)")
-        }
-        switch status.type {
-        case .regular: break
-        case .symlink:
-            return refuse(.inputSymlink, "symbolic links are not followed; put the file itself in the inbox")
-        case .directory:
-            return refuse(.inputDirectory, "directories are not processed; put the files themselves in the inbox (the directory is archived untouched)")
-        case .fifo, .socket, .characterDevice, .blockDevice, .unknown:
-            return refuse(.inputNotRegularFile, "\(Self.describe(status.type)) is not a regular file; it was not opened")
-        }
-        let limit = processor.inspector.limits.maxBytes
         let bytes: [UInt8]
         let readStart = DispatchTime.now()
-        do {
-            switch try FileOps.readFile(path, limit: limit) {
-            case let .bytes(content): bytes = content
-            case let .tooLarge(size):
-                return refuse(.inputTooLarge, "the file is \(size) bytes, more than the limit of \(limit) (raise --max-bytes)", size: size)
-            }
-        } catch {
-            return refuse(.inputUnreadable, "cannot read the file: \(error)", size: status.size)
+        switch read(path: path) {
+        case let .bytes(content): bytes = content
+        case let .refused(error, size): return refuse(error.code, error.message, size: size)
         }
         let readSeconds = FileProcessor.seconds(since: readStart)
         let inspected = processor.inspect(name: name, bytes: bytes, route: route)
@@ -69,6 +47,45 @@ struct FileIntake: Sendable {
             return IntakeResult(facts: inspected.facts, task: inspected.task, next: .needsModel(job: job, pipeline: pipeline), timings: timings)
         case let .failure(error):
             return IntakeResult(facts: inspected.facts, task: inspected.task, next: .decided(error), timings: timings)
+        }
+    }
+
+    enum Read {
+        case bytes([UInt8])
+        /// Not read: not a regular file, too large or unreadable (`size`
+        /// when known).
+        case refused(QuernError, size: Int?)
+    }
+
+    /// Reads a regular file within the byte limit; anything else is refused
+    /// with the error its result carries. (A feeder of the shared queue
+    /// reads through here too, so both modes refuse alike.)
+    func read(path: [UInt8]) -> Read {
+        let status: FileOps.Status
+        do {
+            guard let found = try FileOps.status(path) else { return .refused(QuernError(.inputUnreadable, "the file disappeared before it could be read"), size: nil) }
+            status = found
+        } catch {
+            return .refused(QuernError(.inputUnreadable, "cannot examine the file: \(error)"), size: nil)
+        }
+        switch status.type {
+        case .regular: break
+        case .symlink:
+            return .refused(QuernError(.inputSymlink, "symbolic links are not followed; put the file itself in the inbox"), size: nil)
+        case .directory:
+            return .refused(QuernError(.inputDirectory, "directories are not processed; put the files themselves in the inbox (the directory is archived untouched)"), size: nil)
+        case .fifo, .socket, .characterDevice, .blockDevice, .unknown:
+            return .refused(QuernError(.inputNotRegularFile, "\(Self.describe(status.type)) is not a regular file; it was not opened"), size: nil)
+        }
+        let limit = processor.inspector.limits.maxBytes
+        do {
+            switch try FileOps.readFile(path, limit: limit) {
+            case let .bytes(content): return .bytes(content)
+            case let .tooLarge(size):
+                return .refused(QuernError(.inputTooLarge, "the file is \(size) bytes, more than the limit of \(limit) (raise --max-bytes)"), size: size)
+            }
+        } catch {
+            return .refused(QuernError(.inputUnreadable, "cannot read the file: \(error)"), size: status.size)
         }
     }
 

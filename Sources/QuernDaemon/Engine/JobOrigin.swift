@@ -30,19 +30,23 @@ public final class APICall: Sendable {
     public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 }
 
-/// Where a job came from. The engine (lanes, limits, batching) treats both
+/// Where a job came from. The engine (lanes, limits, batching) treats all
 /// alike; only where the result goes differs.
 enum JobOrigin: Sendable {
     /// A file claimed from the inbox: its result is a file in the outbox.
     case file(Claim)
     /// A request on the HTTP API: its result is the HTTP response.
     case api(APICall)
+    /// A job leased from the shared queue (`--queue`): its result goes to
+    /// the shared outbox and its end to the job's row.
+    case queued(LeasedJob)
 
-    /// The claim id, or the call's id.
+    /// The claim id, the call's id, or `job-<id>`.
     var id: String {
         switch self {
         case let .file(claim): return claim.id
         case let .api(call): return call.id
+        case let .queued(job): return job.id
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuernPipelines
+import QuernQueue
 import Synchronization
 
 /// The daemon's Prometheus metrics: a `DaemonObserver` that counts what the
@@ -43,6 +44,10 @@ public final class DaemonMetrics: DaemonObserver {
     private let residentMemory: Gauge
     private let startTime: Gauge
     private let buildInfo: Gauge
+    private let queueJobs: Counter
+    private let queueLeases: Counter
+    private let queueDepth: Gauge
+    private let queueOldest: Gauge
 
     private let state = Mutex<(readiness: Readiness, loadedModels: Set<String>)>((.starting, []))
     private let statusProvider = Mutex<(@Sendable () -> DaemonStatus)?>(nil)
@@ -71,6 +76,15 @@ public final class DaemonMetrics: DaemonObserver {
         startTime = registry.gauge("process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.")
         buildInfo = registry.gauge("quern_build_info", help: "Always 1; the labels say which Quern this is.", labels: ["version"])
 
+        queueJobs = registry.counter("quern_queue_jobs_total",
+                                     help: "Shared-queue jobs this node handled (--queue), by event: fed (inputs of its inbox enqueued), claimed, retried (claimed on a second or later attempt), finished (ends recorded).",
+                                     labels: ["event"])
+        queueLeases = registry.counter("quern_queue_leases_total",
+                                       help: "Shared-queue leases by event: lost (taken from this worker before its job ended), requeued (expired leases this node's reaper queued again), released (given back at a graceful stop).",
+                                       labels: ["event"])
+        queueDepth = registry.gauge("quern_queue_jobs", help: "Jobs in the shared queue by state and kind, as last read (every 5 s; whole queue, not this node).",
+                                    labels: ["state", "kind"])
+        queueOldest = registry.gauge("quern_queue_oldest_waiting_seconds", help: "Age of the oldest queued job in the shared queue (0 when none waits).")
         buildInfo.set(1, labels: [version])
         startTime.set(startedAt ?? Self.processStartTime() ?? Date().timeIntervalSince1970)
         readyGauge.set(0)
@@ -104,6 +118,8 @@ public final class DaemonMetrics: DaemonObserver {
             state.withLock { _ = $0.loadedModels.remove(name) }
         case let .reloaded(error):
             reloads.add(labels: [error == nil ? "ok" : "refused"])
+        case let .queue(event):
+            record(event)
         case .heartbeat, .jobQueued, .jobStarted, .jobProgress:
             // Gauges are read from the status when scraped; a heartbeat
             // a second would only repeat it.
@@ -123,6 +139,24 @@ public final class DaemonMetrics: DaemonObserver {
         queueWait.observe(max(finished.queuedSeconds, 0), labels: [finished.job.kind.rawValue])
         if finished.generatedTokens > 0 { generatedTokens.add(Double(finished.generatedTokens)) }
         if finished.audioSeconds > 0 { audioSeconds.add(finished.audioSeconds) }
+    }
+
+    private func record(_ event: QueueEvent) {
+        switch event {
+        case let .fed(count): queueJobs.add(Double(count), labels: ["fed"])
+        case let .claimed(count, retried):
+            queueJobs.add(Double(count), labels: ["claimed"])
+            if retried > 0 { queueJobs.add(Double(retried), labels: ["retried"]) }
+        case let .finished(count): queueJobs.add(Double(count), labels: ["finished"])
+        case let .leasesLost(count): queueLeases.add(Double(count), labels: ["lost"])
+        case let .reaped(requeued): queueLeases.add(Double(requeued), labels: ["requeued"])
+        case let .released(count): queueLeases.add(Double(count), labels: ["released"])
+        case let .depth(report):
+            var values: [[String]: Double] = [:]
+            for count in report.counts { values[[count.state, count.kind]] = Double(count.count) }
+            queueDepth.replaceAll(values)
+            queueOldest.set(report.oldestWaitingSeconds ?? 0)
+        }
     }
 
     /// Brings the gauges up to date and renders every metric.

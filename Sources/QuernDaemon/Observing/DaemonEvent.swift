@@ -1,4 +1,5 @@
 import QuernPipelines
+import QuernQueue
 
 /// Listens to what the daemon does. The status file, the Prometheus
 /// metrics and the systemd notifier are observers; none of them is known to
@@ -37,6 +38,27 @@ public enum DaemonEvent: Sendable {
     case reloaded(error: String?)
     /// SIGTERM/SIGINT or a fatal condition: systemd's STOPPING=1.
     case stopping(reason: String)
+    /// The shared queue (`--queue`): what this node did with it, and the
+    /// depth it read.
+    case queue(QueueEvent)
+}
+
+/// What a node reports about the shared queue (docs/scale-out.md).
+public enum QueueEvent: Sendable {
+    /// Inputs of this node's inbox turned into jobs.
+    case fed(Int)
+    /// Jobs leased; `retried`: of them, the ones on a second or later attempt.
+    case claimed(Int, retried: Int)
+    /// Job ends recorded (done or failed) by this worker.
+    case finished(Int)
+    /// Leases this worker lost before the job ended (reaped or cancelled).
+    case leasesLost(Int)
+    /// Expired leases this node's reaper returned to the queue.
+    case reaped(Int)
+    /// Leases given back at a graceful stop.
+    case released(Int)
+    /// The queue's counts, read every few seconds.
+    case depth(QueueReport)
 }
 
 /// One input on its way through a lane.

@@ -1,5 +1,6 @@
 import Foundation
 import QuernPipelines
+import QuernQueue
 
 /// The commands an option belongs to.
 public enum DaemonCommand: String, Sendable, CaseIterable {
@@ -226,6 +227,14 @@ extension OptionValueParser where Value == String {
 
     static func choice(_ choices: [String]) -> Self {
         Self(expected: "one of " + choices.joined(separator: ", "), examples: choices) { choices.contains($0) ? $0 : nil }
+    }
+}
+
+extension OptionValueParser where Value == QueueLocation {
+    /// A `postgres://` URL without a password (`QueueLocation`).
+    static var queueLocation: Self {
+        Self(expected: "a postgres:// URL without a password, e.g. postgres://quern@db.example/quern?sslmode=require or postgres://quern@/quern?host=/run/postgresql",
+             examples: ["postgres://a@/q?host=/tmp", "postgres://b@db/q", "postgres://c@db:5433/q?sslmode=require"]) { try? QueueLocation($0) }
     }
 }
 

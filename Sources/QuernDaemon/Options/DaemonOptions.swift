@@ -1,6 +1,7 @@
 import Logging
 import QuernHTTP
 import QuernPipelines
+import QuernQueue
 
 /// Every option of `quern serve` and `quern run`, declared once: flag,
 /// `QUERN_*` variable, configuration-file key (the flag's name), default,
@@ -189,6 +190,33 @@ public enum DaemonOptions {
         summary: "File holding the bearer token every HTTP API request must send (Authorization: Bearer <key>); one line, read at start",
         default: nil, shown: "none: no authentication", commands: [.serve], parser: OptionValueParser.path.optional)
 
+    // MARK: Scale-out (docs/scale-out.md)
+
+    public static let queue = DaemonOption<QueueLocation?>(
+        "queue", variable: "QUERN_QUEUE", valueName: "url",
+        summary: "Share one job queue in PostgreSQL with other workers, e.g. postgres://quern@db.example/quern?sslmode=require: inbox files become jobs, and jobs of any node are taken; needs --shared",
+        default: nil, shown: "off: serve the inbox alone", commands: [.serve], parser: OptionValueParser.queueLocation.optional)
+    public static let queuePasswordFile = DaemonOption<String?>(
+        "queue-password-file", variable: "QUERN_QUEUE_PASSWORD_FILE", valueName: "file",
+        summary: "File holding the queue's PostgreSQL password on its first line (else PGPASSFILE or ~/.pgpass is read)",
+        default: nil, shown: "none", commands: [.serve], parser: OptionValueParser.path.optional)
+    public static let shared = DaemonOption<String?>(
+        "shared", variable: "QUERN_SHARED", valueName: "dir",
+        summary: "Folder every worker of the queue shares (NFS or local): inputs wait in it, results land in its outbox/",
+        default: nil, shown: "none", commands: [.serve], parser: OptionValueParser.path.optional)
+    public static let queueLease = DaemonOption<Double>(
+        "queue-lease", variable: "QUERN_QUEUE_LEASE", valueName: "s",
+        summary: "Seconds a worker's claim on a job lasts without renewal (renewed every third of it); a dead worker's jobs run elsewhere after it",
+        default: 30, shown: "30", commands: [.serve], parser: .seconds(allowingZero: false))
+    public static let queuePrefetch = DaemonOption<Int>(
+        "queue-prefetch", variable: "QUERN_QUEUE_PREFETCH", valueName: "n",
+        summary: "Jobs a worker leases ahead of what it runs; lower it (e.g. 2) for long jobs so idle workers get them, raise it for many tiny ones",
+        default: 16, shown: "16", commands: [.serve], parser: .wholeNumber(1...1024))
+    public static let queueFeedOnly = DaemonOption<Bool>(
+        "queue-feed-only", variable: "QUERN_QUEUE_FEED_ONLY", valueName: nil,
+        summary: "Only feed this node's inbox to the queue; take no jobs (no model is loaded for them)",
+        default: false, shown: "off", commands: [.serve], parser: .onOff)
+
     // MARK: Training
 
     public static let trainDataDir = DaemonOption<[String]>(
@@ -224,7 +252,8 @@ public enum DaemonOptions {
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
         AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(transcriptFiles), AnyDaemonOption(logLevel),
         AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(metricsListen), AnyDaemonOption(httpListen),
-        AnyDaemonOption(apiKeyFile), AnyDaemonOption(trainDataDir),
+        AnyDaemonOption(apiKeyFile), AnyDaemonOption(queue), AnyDaemonOption(queuePasswordFile), AnyDaemonOption(shared),
+        AnyDaemonOption(queueLease), AnyDaemonOption(queuePrefetch), AnyDaemonOption(queueFeedOnly), AnyDaemonOption(trainDataDir),
         AnyDaemonOption(conversations), AnyDaemonOption(conversationCache), AnyDaemonOption(pretty),
         AnyDaemonOption(diagnosticPipeline), AnyDaemonOption(diagnosticDelayMs),
     ]

@@ -1,5 +1,6 @@
 import Logging
 import QuernPipelines
+import QuernQueue
 
 /// What `quern serve` and `quern run` share, read through `DaemonOptions`
 /// before anything is loaded, so a bad value fails at once.
@@ -105,5 +106,28 @@ extension DaemonConfiguration {
         let inbox = try O.inbox.resolve(sources)
         statusFile = try O.statusFile.resolve(sources) ?? DaemonConfiguration.defaultStatusFile(inbox: inbox)
         self.timeout = timeout
+        // Every queue option is checked, whether --queue is given or not.
+        let sharedFolder = try O.shared.resolve(sources)
+        let passwordFile = try O.queuePasswordFile.resolve(sources)
+        let leaseSeconds = try O.queueLease.resolve(sources)
+        let prefetch = try O.queuePrefetch.resolve(sources)
+        let feedOnly = try O.queueFeedOnly.resolve(sources)
+        if let location = try O.queue.resolve(sources) {
+            guard let shared = sharedFolder else {
+                throw DaemonOptionError(option: O.shared.flag, origin: .defaultValue, value: "",
+                                        expected: "a folder every worker shares, given with \(O.queue.flag)")
+            }
+            let password: String?
+            do {
+                password = try QueuePassword.resolve(file: passwordFile, for: location)
+            } catch {
+                throw DaemonOptionError(option: O.queuePasswordFile.flag, origin: .defaultValue, value: passwordFile ?? "", expected: error.message)
+            }
+            var settings = QueueSettings(location: location, password: password, shared: shared)
+            settings.leaseSeconds = leaseSeconds
+            settings.works = !feedOnly
+            settings.prefetch = prefetch
+            queue = settings
+        }
     }
 }

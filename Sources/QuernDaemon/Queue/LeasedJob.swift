@@ -1,0 +1,106 @@
+import QuernJSON
+import QuernPipelines
+import QuernQueue
+import Synchronization
+
+/// What a feeder records about an input beside its location (the row's
+/// `parameters`): its name, the task folder it was dropped in with that
+/// folder's defaults file as it was then, or why it was refused before it
+/// could be copied (too large, not a regular file).
+struct QueuedInput: Sendable, Equatable {
+    var name: [UInt8]
+    var folder: TaskName?
+    var defaultsFile: [UInt8]?
+    var refusal: QuernError?
+    var size: Int?
+
+    var json: JSONValue {
+        var members: [(key: String, value: JSONValue)] = [("name", .string(QueueText.encode(name)))]
+        if let folder { members.append(("folder", .string(folder.rawValue))) }
+        if let defaultsFile { members.append(("defaults_file", .string(QueueText.encode(defaultsFile)))) }
+        if let refusal {
+            members.append(("refused", .object([("code", .string(refusal.code.rawValue)), ("message", .string(refusal.message))])))
+        }
+        if let size { members.append(("size", .int(size))) }
+        return .object(members)
+    }
+
+    init(name: [UInt8], folder: TaskName?, defaultsFile: [UInt8]?, refusal: QuernError? = nil, size: Int? = nil) {
+        self.name = name
+        self.folder = folder
+        self.defaultsFile = defaultsFile
+        self.refusal = refusal
+        self.size = size
+    }
+
+    /// nil when the row's parameters are not a feeder's (a damaged row).
+    init?(parameters: String) {
+        guard let value = try? JSONParser.parse(Array(parameters.utf8)), let name = value["name"]?.stringValue else { return nil }
+        self.name = QueueText.decode(name)
+        folder = value["folder"]?.stringValue.flatMap(TaskName.init(rawValue:)).flatMap { FolderRoute.routedTasks.contains($0) ? $0 : nil }
+        defaultsFile = value["defaults_file"]?.stringValue.map(QueueText.decode)
+        if let refused = value["refused"], let code = refused["code"]?.stringValue.flatMap(ErrorCode.init(rawValue:)) {
+            refusal = QuernError(code, refused["message"]?.stringValue ?? code.rawValue)
+        }
+        size = value["size"]?.intValue
+    }
+}
+
+/// A job this worker holds a lease on: its row, where its input lies, and
+/// whether the lease was lost (reaped after an expiry, or cancelled with
+/// `quern queue cancel`) — then it is stopped and its result dropped.
+final class LeasedJob: Sendable {
+    let row: QueuedJob
+    let input: QueuedInput
+    /// The key its input folder is named by (`inputs/<key>/`).
+    let key: String
+    let inputPath: [UInt8]
+    private let lost = Atomic<Bool>(false)
+
+    init(row: QueuedJob, input: QueuedInput, storage: SharedStorage) {
+        self.row = row
+        self.input = input
+        let location = QueueText.decode(row.inputLocation)
+        inputPath = storage.path(ofLocation: location)
+        // inputs/<key>/<name>
+        let parts = location.split(separator: UInt8(ascii: "/"), maxSplits: 2)
+        key = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : "job-\(row.id)"
+    }
+
+    /// Stands where a claim id stands (reservations, status, logs, `claim_id`).
+    var id: String { "job-\(row.id)" }
+
+    func markLost() { lost.store(true, ordering: .releasing) }
+    var isLost: Bool { lost.load(ordering: .acquiring) }
+
+    /// The folder's route, from the defaults file recorded at feeding.
+    var route: FolderRoute? {
+        input.folder.map { FolderRoute(task: $0, label: "inbox/\($0.rawValue)/", defaultsFile: input.defaultsFile) }
+    }
+}
+
+/// The kind a feeder records, and the kinds a worker claims: a worker only
+/// takes the jobs a model it serves can run.
+enum QueueKind {
+    static func of(prefix: [UInt8], folder: TaskName?) -> String {
+        switch folder {
+        case .classify?: return "image"
+        case .transcribe?: return "audio"
+        case .chat?, .complete?, .embed?: return "text"
+        default: break
+        }
+        func starts(_ magic: [UInt8]) -> Bool { prefix.count >= magic.count && Array(prefix.prefix(magic.count)) == magic }
+        if starts([0x89, 0x50, 0x4E, 0x47]) || starts([0xFF, 0xD8, 0xFF]) { return "image" }
+        if starts(Array("RIFF".utf8)) || starts(Array("fLaC".utf8)) || starts(Array("OggS".utf8)) || starts(Array("FORM".utf8)) { return "audio" }
+        return "text"
+    }
+
+    /// Refused inputs (`unknown`) are taken by any worker: they need no model.
+    static func served(by tasks: [TaskName]) -> [String] {
+        var kinds = ["unknown"]
+        if tasks.contains(.classify) { kinds.append("image") }
+        if tasks.contains(.transcribe) { kinds.append("audio") }
+        if tasks.contains(where: { [.chat, .complete, .embed, .train, .forget].contains($0) }) { kinds.append("text") }
+        return kinds
+    }
+}
