@@ -206,7 +206,7 @@ public struct JobQueue: Sendable {
     public func release(owner: String, ids: [Int64]) async throws -> Int {
         if ids.isEmpty { return 0 }
         let rows = try await client.query("""
-            UPDATE quern_jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL
+            UPDATE quern_jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL, ran = false
             WHERE id = ANY(\(ids)) AND lease_owner = \(owner) AND state = 'running'
             RETURNING id
             """, logger: logger)
@@ -240,14 +240,26 @@ public struct JobQueue: Sendable {
         return false
     }
 
+    /// The worker is about to read and run these jobs: from now on a death
+    /// of the worker is charged to them (a job merely leased, waiting behind
+    /// others, gets its attempt back when its lease is reaped).
+    public func markRan(owner: String, ids: [Int64]) async throws {
+        if ids.isEmpty { return }
+        _ = try await client.query("""
+            UPDATE quern_jobs SET ran = true WHERE id = ANY(\(ids)) AND lease_owner = \(owner) AND state = 'running'
+            """, logger: logger)
+    }
+
     /// Returns expired leases to the queue; returns how many. A job is never
     /// failed here, where no result can be written: the worker that claims
     /// it past its last attempt writes its error result (`attemptsExhausted`),
     /// so every job ends with exactly one result.
     public func reap() async throws -> Int {
         let rows = try await client.query("""
-            UPDATE quern_jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
-                error_message = 'the lease of attempt ' || attempts || ' expired (its worker stopped, or lost PostgreSQL)'
+            UPDATE quern_jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, ran = false,
+                attempts = CASE WHEN ran THEN attempts ELSE greatest(attempts - 1, 0) END,
+                error_message = CASE WHEN ran THEN 'the lease of attempt ' || attempts || ' expired (its worker stopped, or lost PostgreSQL)'
+                    ELSE error_message END
             WHERE state = 'running' AND lease_expires_at < now()
             RETURNING id
             """, logger: logger)

@@ -29,6 +29,7 @@ public enum QueueSchema {
                 state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
                 priority integer NOT NULL DEFAULT 0,
                 attempts integer NOT NULL DEFAULT 0,
+                ran boolean NOT NULL DEFAULT false,
                 max_attempts integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
                 lease_owner text,
                 lease_expires_at timestamptz,

@@ -87,20 +87,28 @@ struct ClusterFailure: Error, CustomStringConvertible {
     }
 
     /// A lease that expires returns the job; the worker that lost it cannot
-    /// finish it; a claim past the last attempt says so (its worker writes
-    /// the error result).
+    /// finish it; only a job that started running is charged the attempt;
+    /// a claim past the last attempt says so (its worker writes the error result).
     @Test func expiredLeasesAreReapedAndAttemptsCounted() async throws {
         try await withQueue { queue in
             let id = try await queue.enqueue(NewJob(key: "one", inputLocation: "/shared/in/one", kind: "audio", maxAttempts: 2))
+            let leased = try await queue.claim(owner: "w0", kinds: ["audio"], limit: 1, leaseSeconds: 0.2)
+            #expect(leased.map(\.attempts) == [1])
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await queue.reap() == 1)
+            #expect(try await queue.state(of: id)?.attempts == 0, "leased but never started: the attempt is given back")
             let first = try await queue.claim(owner: "w1", kinds: ["audio"], limit: 1, leaseSeconds: 0.2)
             #expect(first.map(\.attempts) == [1])
+            try await queue.markRan(owner: "w1", ids: [id])
             try await Task.sleep(for: .milliseconds(400))
             #expect(try await queue.reap() == 1)
             #expect(try await queue.renew(owner: "w1", ids: [id], leaseSeconds: 30).isEmpty, "the lease is gone")
             let second = try await queue.claim(owner: "w2", kinds: ["audio"], limit: 1, leaseSeconds: 0.2)
             #expect(second.map(\.attempts) == [2])
             #expect(second.first?.attemptsExhausted == false)
+            try await queue.markRan(owner: "w1", ids: [id])  // the old owner cannot mark it
             #expect(try await queue.finish(id: id, owner: "w1", .done(resultLocation: "/shared/out/one.json")) == false)
+            try await queue.markRan(owner: "w2", ids: [id])
             try await Task.sleep(for: .milliseconds(400))
             #expect(try await queue.reap() == 1)
             let third = try await queue.claim(owner: "w3", kinds: ["audio"], limit: 1, leaseSeconds: 30)
@@ -109,6 +117,32 @@ struct ClusterFailure: Error, CustomStringConvertible {
             #expect(try await queue.finish(id: id, owner: "w3", .failed(code: "internal", message: "gave up", resultLocation: "one.json")))
             #expect(try await queue.counts() == ["failed": 1])
             #expect(try await queue.state(of: id)?.errorCode == "internal")
+        }
+    }
+
+    /// A graceful stop gives leases back at once, without charging them;
+    /// retry and cancel change only jobs in the states they apply to.
+    @Test func releaseRetryAndCancel() async throws {
+        try await withQueue { queue in
+            let a = try await queue.enqueue(NewJob(key: "a", inputLocation: "a", kind: "text"))
+            let b = try await queue.enqueue(NewJob(key: "b", inputLocation: "b", kind: "text"))
+            #expect(try await queue.enqueue(NewJob(key: "a", inputLocation: "a", kind: "text")) == a, "the same key is the same job")
+            let claimed = try await queue.claim(owner: "w", kinds: ["text"], limit: 2, leaseSeconds: 30)
+            #expect(claimed.count == 2)
+            #expect(try await queue.release(owner: "other", ids: [a, b]) == 0)
+            #expect(try await queue.release(owner: "w", ids: [a]) == 1)
+            #expect(try await queue.state(of: a)?.state == "queued")
+            #expect(try await queue.state(of: a)?.attempts == 0)
+            #expect(try await queue.retry(id: a) == false, "a queued job is not retried")
+            #expect(try await queue.cancel(id: b))
+            #expect(try await queue.renew(owner: "w", ids: [b], leaseSeconds: 30).isEmpty, "a cancelled job's lease is gone")
+            #expect(try await queue.cancel(id: b) == false)
+            #expect(try await queue.retry(id: b))
+            let report = try await queue.report()
+            #expect(report.total(state: "queued") == 2)
+            #expect(report.oldestWaitingSeconds != nil)
+            let recorded = try await queue.finish(owner: "w", [(a, .done(resultLocation: "x"))])
+            #expect(recorded.isEmpty, "not leased: nothing recorded")
         }
     }
 }

@@ -335,7 +335,11 @@ public final class Daemon: Sendable {
             }
             reservations.withLock { $0[origin.id] = estimate }
         }
-        if let claim = origin.claim { workArea.markRunning(claim) }
+        switch origin {
+        case let .file(claim): workArea.markRunning(claim)
+        case let .queued(job): link?.markRan(job)
+        case .api: break
+        }
         let result = intake.inspect(path: path, name: name, seen: seen, route: route)
         if let claim = origin.claim { workArea.clearRunning(claim) }
         switch result.next {

@@ -165,6 +165,19 @@ final class QueueLink: Sendable {
 
     var heldCount: Int { held.withLock { $0.count } }
 
+    /// Charges the job's attempt now that it is about to be read and run
+    /// (a job only leased gets its attempt back when its lease is reaped).
+    /// Unanswered within 5 s, the job runs uncharged rather than waiting.
+    func markRan(_ job: LeasedJob) {
+        do {
+            try call(seconds: 5) { [owner] queue in try await queue.markRan(owner: owner, ids: [job.row.id]) }
+        } catch {
+            logger.warning("cannot record that a job started; it runs, and a crash during it is not charged to it", metadata: [
+                "job": "\(job.row.id)", "error": "\(error)",
+            ])
+        }
+    }
+
     // MARK: Feeding (any node with an inbox)
 
     /// The job's id if a row with this key exists (a feeder resuming after a crash).
