@@ -15,8 +15,16 @@ public struct QueuedJob: Sendable, Equatable {
     /// More attempts than this: the worker that claims it writes an error
     /// result instead of running it (workers kept dying while holding it).
     public var maxAttempts: Int = 3
+    /// Times it was leased in all, counting the leases whose attempt was
+    /// given back (the worker died before it started the job).
+    public var leases: Int = 1
 
-    public var attemptsExhausted: Bool { attempts > maxAttempts }
+    /// A job leased this many times per attempt is set aside too: a worker
+    /// that dies before it records the start (while reading the input) is
+    /// not charged the attempt, so this bounds a job that kills workers there.
+    public static let leasesPerAttempt = 5
+
+    public var attemptsExhausted: Bool { attempts > maxAttempts || leases > maxAttempts * Self.leasesPerAttempt }
 }
 
 /// What a worker hands in for a new job.
@@ -127,17 +135,17 @@ public struct JobQueue: Sendable {
     public func claim(owner: String, kinds: [String], limit: Int, leaseSeconds: Double) async throws -> [QueuedJob] {
         let rows = try await client.query("""
             UPDATE quern_jobs SET state = 'running', lease_owner = \(owner), lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
-                attempts = attempts + 1, started_at = coalesce(started_at, now())
+                attempts = attempts + 1, leases = leases + 1, started_at = coalesce(started_at, now())
             WHERE id IN (
                 SELECT id FROM quern_jobs WHERE state = 'queued' AND kind = ANY(\(kinds))
                 ORDER BY priority DESC, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            RETURNING id, input_location, input_sha256, kind, task, parameters::text, attempts, max_attempts
+            RETURNING id, input_location, input_sha256, kind, task, parameters::text, attempts, max_attempts, leases
             """, logger: logger)
         var jobs: [QueuedJob] = []
-        for try await (id, location, sha256, kind, task, parameters, attempts, maxAttempts)
-            in rows.decode((Int64, String, String?, String, String?, String, Int, Int).self) {
+        for try await (id, location, sha256, kind, task, parameters, attempts, maxAttempts, leases)
+            in rows.decode((Int64, String, String?, String, String?, String, Int, Int, Int).self) {
             jobs.append(QueuedJob(id: id, inputLocation: location, inputSHA256: sha256, kind: kind, task: task, parameters: parameters,
-                                  attempts: attempts, maxAttempts: maxAttempts))
+                                  attempts: attempts, maxAttempts: maxAttempts, leases: leases))
         }
         return jobs.sorted { $0.id < $1.id }
     }
@@ -240,7 +248,7 @@ public struct JobQueue: Sendable {
         return false
     }
 
-    /// The worker is about to read and run these jobs: from now on a death
+    /// The worker is about to run these jobs in a model: from now on a death
     /// of the worker is charged to them (a job merely leased, waiting behind
     /// others, gets its attempt back when its lease is reaped).
     public func markRan(owner: String, ids: [Int64]) async throws {

@@ -3,8 +3,11 @@ import PostgresNIO
 
 extension QueueLocation {
     /// A pooled client for this location. It must be run (`client.run()` in
-    /// a task) while it is used.
-    public func makeClient(password: String?, logger: Logger) -> PostgresClient {
+    /// a task) while it is used. `durable: false` commits without waiting
+    /// for the WAL flush (`synchronous_commit = off`): for the statements
+    /// whose loss in a server crash only makes a job run again (claims,
+    /// renewals, ends — results are idempotent), never for enqueueing.
+    public func makeClient(password: String?, logger: Logger, durable: Bool = true) -> PostgresClient {
         var configuration: PostgresClient.Configuration
         switch endpoint {
         case .unixSocket:
@@ -17,6 +20,7 @@ extension QueueLocation {
             configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
         }
         configuration.options.connectTimeout = .seconds(5)
+        if !durable { configuration.options.additionalStartupParameters = [("synchronous_commit", "off")] }
         return PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 }

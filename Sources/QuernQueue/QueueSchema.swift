@@ -30,6 +30,7 @@ public enum QueueSchema {
                 priority integer NOT NULL DEFAULT 0,
                 attempts integer NOT NULL DEFAULT 0,
                 ran boolean NOT NULL DEFAULT false,
+                leases integer NOT NULL DEFAULT 0,
                 max_attempts integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
                 lease_owner text,
                 lease_expires_at timestamptz,

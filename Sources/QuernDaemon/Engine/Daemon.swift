@@ -286,7 +286,7 @@ public final class Daemon: Sendable {
                 if job.row.attemptsExhausted {
                     // Like a local input that crashed the daemon `--max-attempts`
                     // times: set aside with an error result, not run again.
-                    let error = QuernError(.internalError, "workers stopped \(job.row.attempts - 1) times while holding this job (a crash, a kill, or a lost connection to PostgreSQL); it is set aside so the queue can carry on")
+                    let error = QuernError(.internalError, "workers stopped while running this job \(job.row.attempts - 1) times, and it was leased \(job.row.leases - 1) times (a crash, a kill, or a lost connection to PostgreSQL); it is set aside so the queue can carry on")
                     let document = processor.refusal(facts: InputFacts(name: job.input.name, size: job.input.size, sha256: nil, kind: .unknown),
                                                      error: error, claimID: job.id, timings: Timings())
                     resultQueue.put(Finished(origin: .queued(job), document: document))
@@ -335,11 +335,7 @@ public final class Daemon: Sendable {
             }
             reservations.withLock { $0[origin.id] = estimate }
         }
-        switch origin {
-        case let .file(claim): workArea.markRunning(claim)
-        case let .queued(job): link?.markRan(job)
-        case .api: break
-        }
+        if let claim = origin.claim { workArea.markRunning(claim) }
         let result = intake.inspect(path: path, name: name, seen: seen, route: route)
         if let claim = origin.claim { workArea.clearRunning(claim) }
         switch result.next {
@@ -552,6 +548,8 @@ public final class Daemon: Sendable {
     }
 
     private func runBatch(_ batch: [ClaimedWork], on lane: Lane, runner: ComputeLane) -> ComputeLane.End {
+        // Leased jobs are charged their attempt before the model runs.
+        link?.markRan(batch.compactMap { if case let .queued(job) = $0.origin { return job } else { return nil } })
         let now = DispatchTime.now().uptimeNanoseconds
         let monitor = JobMonitor()
         var reports: [JobReport] = []

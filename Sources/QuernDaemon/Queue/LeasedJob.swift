@@ -61,10 +61,10 @@ final class LeasedJob: Sendable {
         self.row = row
         self.input = input
         let location = QueueText.decode(row.inputLocation)
-        inputPath = storage.path(ofLocation: location)
         // inputs/<key>/<name>
         let parts = location.split(separator: UInt8(ascii: "/"), maxSplits: 2)
         key = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : "job-\(row.id)"
+        inputPath = storage.currentInputPath(key: key, name: input.name, location: location)
     }
 
     /// Stands where a claim id stands (reservations, status, logs, `claim_id`).

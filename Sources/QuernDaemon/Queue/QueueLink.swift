@@ -49,8 +49,14 @@ final class QueueLink: Sendable {
     let owner: String
     /// Makes this process's temporary names in the shared outbox its own.
     let token = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    /// Claims, renewals, ends and reaping: committed without waiting for the
+    /// WAL flush. Losing one in a server crash only makes a job run again,
+    /// and a job that runs twice still leaves one result.
     private let queue: JobQueue
     private let client: PostgresClient
+    /// Enqueueing: durable before a feeder lets go of its local copy.
+    private let durableQueue: JobQueue
+    private let durableClient: PostgresClient
     private let logger: Logger
     private let observer: any DaemonObserver
     private let capacity: Int
@@ -72,8 +78,10 @@ final class QueueLink: Sendable {
         storage = SharedStorage(root: Array(settings.shared.utf8))
         let host = ProcessInfo.processInfo.hostName
         owner = "\(host):\(ProcessInfo.processInfo.processIdentifier):\(String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36))"
-        client = settings.location.makeClient(password: settings.password, logger: logger)
+        client = settings.location.makeClient(password: settings.password, logger: logger, durable: false)
         queue = JobQueue(client: client, logger: logger)
+        durableClient = settings.location.makeClient(password: settings.password, logger: logger)
+        durableQueue = JobQueue(client: durableClient, logger: logger)
         self.logger = logger
         self.observer = observer
         capacity = max(1, settings.prefetch)
@@ -85,8 +93,11 @@ final class QueueLink: Sendable {
 
     /// Connects and checks the schema (a worker never migrates: `quern queue init` does).
     func connect() throws {
-        let client = client
-        running.withLock { $0 = Task { await client.run() } }
+        let (client, durableClient) = (client, durableClient)
+        running.withLock { $0 = Task { await withDiscardingTaskGroup { group in
+            group.addTask { await client.run() }
+            group.addTask { await durableClient.run() }
+        } } }
         try storage.prepare()
         let version = try call(seconds: 15) { queue in try await queue.schemaVersion() }
         guard version == QueueSchema.latestVersion else {
@@ -165,15 +176,19 @@ final class QueueLink: Sendable {
 
     var heldCount: Int { held.withLock { $0.count } }
 
-    /// Charges the job's attempt now that it is about to be read and run
-    /// (a job only leased gets its attempt back when its lease is reaped).
-    /// Unanswered within 5 s, the job runs uncharged rather than waiting.
-    func markRan(_ job: LeasedJob) {
+    /// Charges the jobs' attempts now that a batch of them is about to run
+    /// in a model, in one statement (a job only leased gets its attempt back
+    /// when its lease is reaped; one that kills workers while its input is
+    /// read is bounded by `QueuedJob.leasesPerAttempt`). Unanswered within
+    /// 5 s, the batch runs uncharged rather than waiting.
+    func markRan(_ jobs: [LeasedJob]) {
+        guard !jobs.isEmpty else { return }
+        let ids = jobs.map(\.row.id)
         do {
-            try call(seconds: 5) { [owner] queue in try await queue.markRan(owner: owner, ids: [job.row.id]) }
+            try call(seconds: 5) { [owner] queue in try await queue.markRan(owner: owner, ids: ids) }
         } catch {
-            logger.warning("cannot record that a job started; it runs, and a crash during it is not charged to it", metadata: [
-                "job": "\(job.row.id)", "error": "\(error)",
+            logger.warning("cannot record that jobs started; they run, and a crash during them is not charged to them", metadata: [
+                "jobs": "\(ids.count)", "error": "\(error)",
             ])
         }
     }
@@ -182,19 +197,19 @@ final class QueueLink: Sendable {
 
     /// The job's id if a row with this key exists (a feeder resuming after a crash).
     func jobID(forKey key: String) throws -> Int64? {
-        try withRetries("look up a fed input") { try call(seconds: 15) { queue in try await queue.jobID(forKey: key) } }
+        try withRetries("look up a fed input") { try call(seconds: 15, durable: true) { queue in try await queue.jobID(forKey: key) } }
     }
 
     /// Inserts the row (idempotent by key), retrying while PostgreSQL is away.
     func enqueue(_ job: NewJob) throws -> Int64 {
-        let id = try withRetries("enqueue an input") { try call(seconds: 15) { queue in try await queue.enqueue(job) } }
+        let id = try withRetries("enqueue an input") { try call(seconds: 15, durable: true) { queue in try await queue.enqueue(job) } }
         observer.observe(.queue(.fed(1)))
         return id
     }
 
     /// Inserts the row once, within `seconds` (an HTTP client retries itself).
     func enqueueOnce(_ job: NewJob, seconds: Double = 10) throws -> Int64 {
-        let id = try call(seconds: seconds) { queue in try await queue.enqueue(job) }
+        let id = try call(seconds: seconds, durable: true) { queue in try await queue.enqueue(job) }
         observer.observe(.queue(.fed(1)))
         return id
     }
@@ -367,8 +382,8 @@ final class QueueLink: Sendable {
 
     private var isStopped: Bool { stopped.load(ordering: .acquiring) }
 
-    private func call<Value: Sendable>(seconds: Double, _ body: @escaping @Sendable (JobQueue) async throws -> Value) throws -> Value {
-        let queue = queue
+    private func call<Value: Sendable>(seconds: Double, durable: Bool = false, _ body: @escaping @Sendable (JobQueue) async throws -> Value) throws -> Value {
+        let queue = durable ? durableQueue : queue
         return try BlockingCall.run(seconds: seconds) { try await body(queue) }
     }
 

@@ -34,6 +34,19 @@ struct SharedStorage: Sendable {
 
     func path(ofLocation location: [UInt8]) -> [UInt8] { Paths.join(root, location) }
 
+    /// Where a job's input is now: in `inputs/`, or already archived by a
+    /// worker whose end of the same job was lost in a server crash (ends
+    /// are committed without waiting for the flush).
+    func currentInputPath(key: String, name: [UInt8], location: [UInt8]) -> [UInt8] {
+        let queued = path(ofLocation: location)
+        if FileOps.exists(queued) { return queued }
+        for archive in [done, failed] {
+            let archived = Paths.join(Paths.join(archive, key), name)
+            if FileOps.exists(archived) { return archived }
+        }
+        return queued
+    }
+
     /// Copies a claimed input into `inputs/<key>/<name>`: written to a hidden
     /// name, fsynced, renamed, the folders synced. Safe to repeat after a crash
     /// (the copy is made again over the hidden name).
