@@ -27,26 +27,12 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from pgcluster import Cluster  # noqa: E402
 
 
 def log(message):
     print(f"[bench-queue {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-class Cluster:
-    def __init__(self, folder):
-        self.folder = folder
-        out = subprocess.run([f"{REPO}/scripts/pg-cluster.sh", "start", folder], check=True, capture_output=True, text=True).stdout
-        self.url = [line for line in out.splitlines() if line.startswith("postgres://")][-1]
-        self.user = self.url.split("://", 1)[1].split("@", 1)[0]
-
-    def stop(self):
-        subprocess.run([f"{REPO}/scripts/pg-cluster.sh", "stop", self.folder], check=False)
-
-    def query(self, sql):
-        out = subprocess.run(["psql", f"host={self.folder} user={self.user} dbname=postgres", "-AtX", "-F", "\t", "-c", sql],
-                             check=True, capture_output=True, text=True).stdout
-        return [line.split("\t") for line in out.splitlines() if line]
 
 
 def serve(args, root, name, url, extra):

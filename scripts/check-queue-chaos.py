@@ -29,29 +29,12 @@ import time
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from pgcluster import Cluster  # noqa: E402
 
 
 def log(message):
     print(f"[chaos {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-class Cluster:
-    def __init__(self, folder):
-        self.folder = folder
-        out = subprocess.run([f"{REPO}/scripts/pg-cluster.sh", "start", folder], check=True, capture_output=True, text=True).stdout
-        self.url = [line for line in out.splitlines() if line.startswith("postgres://")][-1]
-        self.user = self.url.split("://", 1)[1].split("@", 1)[0]
-
-    def restart(self):
-        subprocess.run([f"{REPO}/scripts/pg-cluster.sh", "restart", self.folder], check=True)
-
-    def stop(self):
-        subprocess.run([f"{REPO}/scripts/pg-cluster.sh", "stop", self.folder], check=False)
-
-    def query(self, sql):
-        out = subprocess.run(["psql", f"host={self.folder} user={self.user} dbname=postgres", "-AtX", "-F", "\t", "-c", sql],
-                             check=True, capture_output=True, text=True).stdout
-        return [line.split("\t") for line in out.splitlines() if line]
 
 
 class Worker:
@@ -225,6 +208,15 @@ def main():
                     for field in line.split():
                         if field.startswith("http_listen="):
                             base = "http://" + field.split("=", 1)[1]
+            time.sleep(0.2)
+        # The routes are added once the daemon serves: wait for /ready.
+        while base is not None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/ready", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
             time.sleep(0.2)
         if base is None:
             failures.append("the HTTP API did not start")
