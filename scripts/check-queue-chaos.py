@@ -53,7 +53,12 @@ class Worker:
     def start(self, extra=()):
         command = [self.args.quern, "serve", "--queue", self.url, "--shared", f"{self.root}/shared",
                    "--inbox", self.inbox, "--outbox", self.outbox, "--models", self.args.models, "--settle", "0.1",
-                   "--queue-lease", "3", "--log-level", "info", "--threads", "1"]
+                   "--queue-lease", "3", "--log-level", "info", "--threads", "1",
+                   # A kill every second or so, re-run jobs first in line: an
+                   # innocent job can be in the running batch of three killed
+                   # workers. --max-attempts is what sets a job aside; the
+                   # queue's unit tests check it, this run checks no loss.
+                   "--max-attempts", "10"]
         if self.diagnostic:
             command += ["--diagnostic-pipeline", "--diagnostic-delay-ms", "15"]
         else:

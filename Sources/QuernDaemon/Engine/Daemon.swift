@@ -379,18 +379,15 @@ public final class Daemon: Sendable {
             do {
                 if try link.jobID(forKey: key) == nil {
                     let location = SharedStorage.inputLocation(key: key, name: claim.name)
-                    let defaults = claim.folder.flatMap { folder in
-                        try? FileOps.readFile(Paths.join(TaskFolders.path(folder, in: configuration.layout.inbox), FolderRoute.defaultsFileName),
-                                              limit: FolderRoute.defaultsFileLimit)
-                    }
-                    var defaultsFile: [UInt8]?
-                    if case let .bytes(bytes)? = defaults { defaultsFile = bytes }
+                    // The folder's defaults as they are now travel with the job.
+                    let (defaultsFile, defaultsProblem) = claim.folder.map { TaskFolders.defaultsFile(of: $0, inbox: configuration.layout.inbox) } ?? (nil, nil)
                     let input: QueuedInput
                     let kind: String
                     switch intake.read(path: claim.inputPath) {
                     case let .bytes(bytes):
                         try link.storage.stage(key: key, name: claim.name, bytes: bytes)
-                        input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: defaultsFile, size: bytes.count)
+                        input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: defaultsFile, defaultsProblem: defaultsProblem,
+                                            size: bytes.count)
                         kind = QueueKind.of(prefix: Array(bytes.prefix(16)), folder: claim.folder)
                     case let .refused(error, size):
                         input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: nil, refusal: error, size: size)

@@ -11,6 +11,10 @@ struct QueuedInput: Sendable, Equatable {
     var name: [UInt8]
     var folder: TaskName?
     var defaultsFile: [UInt8]?
+    /// Why the folder's defaults file could not be read at feeding (too
+    /// large, a symlink): every file of the folder gets that error, as in
+    /// the inbox-only mode.
+    var defaultsProblem: String?
     var refusal: QuernError?
     var size: Int?
 
@@ -18,6 +22,7 @@ struct QueuedInput: Sendable, Equatable {
         var members: [(key: String, value: JSONValue)] = [("name", .string(QueueText.encode(name)))]
         if let folder { members.append(("folder", .string(folder.rawValue))) }
         if let defaultsFile { members.append(("defaults_file", .string(QueueText.encode(defaultsFile)))) }
+        if let defaultsProblem { members.append(("defaults_problem", .string(defaultsProblem))) }
         if let refusal {
             members.append(("refused", .object([("code", .string(refusal.code.rawValue)), ("message", .string(refusal.message))])))
         }
@@ -25,10 +30,11 @@ struct QueuedInput: Sendable, Equatable {
         return .object(members)
     }
 
-    init(name: [UInt8], folder: TaskName?, defaultsFile: [UInt8]?, refusal: QuernError? = nil, size: Int? = nil) {
+    init(name: [UInt8], folder: TaskName?, defaultsFile: [UInt8]?, defaultsProblem: String? = nil, refusal: QuernError? = nil, size: Int? = nil) {
         self.name = name
         self.folder = folder
         self.defaultsFile = defaultsFile
+        self.defaultsProblem = defaultsProblem
         self.refusal = refusal
         self.size = size
     }
@@ -39,6 +45,7 @@ struct QueuedInput: Sendable, Equatable {
         self.name = QueueText.decode(name)
         folder = value["folder"]?.stringValue.flatMap(TaskName.init(rawValue:)).flatMap { FolderRoute.routedTasks.contains($0) ? $0 : nil }
         defaultsFile = value["defaults_file"]?.stringValue.map(QueueText.decode)
+        defaultsProblem = value["defaults_problem"]?.stringValue
         if let refused = value["refused"], let code = refused["code"]?.stringValue.flatMap(ErrorCode.init(rawValue:)) {
             refusal = QuernError(code, refused["message"]?.stringValue ?? code.rawValue)
         }
@@ -75,7 +82,10 @@ final class LeasedJob: Sendable {
 
     /// The folder's route, from the defaults file recorded at feeding.
     var route: FolderRoute? {
-        input.folder.map { FolderRoute(task: $0, label: "inbox/\($0.rawValue)/", defaultsFile: input.defaultsFile) }
+        guard let folder = input.folder else { return nil }
+        let label = "inbox/\(folder.rawValue)/"
+        if let problem = input.defaultsProblem { return FolderRoute(task: folder, label: label, unreadableDefaults: problem) }
+        return FolderRoute(task: folder, label: label, defaultsFile: input.defaultsFile)
     }
 }
 

@@ -99,6 +99,8 @@ final class QueueLink: Sendable {
             group.addTask { await durableClient.run() }
         } } }
         try storage.prepare()
+        let swept = storage.sweepTemporaryResults(olderThan: 600)
+        if swept > 0 { logger.notice("removed temporary results that dead writers left in the shared outbox", metadata: ["files": "\(swept)"]) }
         let version = try call(seconds: 15) { queue in try await queue.schemaVersion() }
         guard version == QueueSchema.latestVersion else {
             throw QueueError(.schemaTooNew, version == 0
@@ -125,8 +127,9 @@ final class QueueLink: Sendable {
         wake.signal()
     }
 
-    /// Stops claiming; records the ends already handed in (within `grace`),
-    /// gives back every lease still held, and closes the connection.
+    /// At the end of a graceful stop, once every writer is done: records the
+    /// ends already handed in (within `grace`), gives back every lease still
+    /// held (jobs never started, or handed back), and closes the connections.
     func stop(grace: Double) {
         stopped.store(true, ordering: .releasing)
         wake.signal()
@@ -157,16 +160,13 @@ final class QueueLink: Sendable {
 
     // MARK: What the daemon hands in
 
-    /// Records a job's end (from a writer); the finisher commits ends in batches.
+    /// Records a job's end (from a writer); the finisher commits ends in
+    /// batches. After `stop` closed the finisher, the job stays held and its
+    /// lease is given back instead: its result is written, and the next run
+    /// replaces it with the same.
     func finish(_ job: LeasedJob, outcome: JobQueue.Outcome, succeeded: Bool) {
-        if !endings.put(Ending(job: job, outcome: outcome, succeeded: succeeded)) {
-            // Stopping after the finisher closed: the lease is given back at stop.
-            return
-        }
+        _ = endings.put(Ending(job: job, outcome: outcome, succeeded: succeeded))
     }
-
-    /// A job the daemon will not run now (stopping): its lease is given back at stop.
-    func handBack(_ job: LeasedJob) {}
 
     /// A job whose lease was lost: dropped without a result.
     func forget(_ job: LeasedJob) {

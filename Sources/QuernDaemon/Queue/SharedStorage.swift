@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import QuernPipelines
 
 /// The folder every node of a queue shares (NFS, or a local path on one
@@ -24,6 +27,29 @@ struct SharedStorage: Sendable {
     func prepare() throws(SystemError) {
         for directory in [inputs, outbox, done, failed] { try FileOps.makeDirectories(directory) }
         for task in FolderRoute.routedTasks { try FileOps.makeDirectories(TaskFolders.path(task, in: outbox)) }
+    }
+
+    /// Removes the temporary results of writers that died before renaming
+    /// them (`.quern-job-*.tmp`, older than `olderThan` seconds: a live
+    /// writer renames its own within moments). Returns how many.
+    @discardableResult
+    func sweepTemporaryResults(olderThan seconds: Double) -> Int {
+        var removed = 0
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let cutoff = (Int64(now.tv_sec) - Int64(seconds)) * 1_000_000_000
+        for directory in [outbox] + FolderRoute.routedTasks.map({ TaskFolders.path($0, in: outbox) }) {
+            var stale: [[UInt8]] = []
+            try? FileOps.forEachEntry(directory) { name in
+                if name.starts(with: Array(".quern-job-".utf8)), name.suffix(4).elementsEqual(".tmp".utf8) {
+                    let path = Paths.join(directory, name)
+                    if let status = try? FileOps.status(path), status.modifiedNanoseconds < cutoff { stale.append(path) }
+                }
+                return true
+            }
+            for path in stale where (try? FileOps.removeFile(path)) != nil { removed += 1 }
+        }
+        return removed
     }
 
     /// Where the job's input lies, relative to the shared root (the row's

@@ -38,16 +38,25 @@ enum TaskFolders {
     /// defaults file applies to the next file, without a restart).
     static func route(_ task: TaskName, inbox: [UInt8]) -> FolderRoute {
         let label = ResultNames.display(Paths.join(inbox, task.rawValue)) + "/"
+        switch defaultsFile(of: task, inbox: inbox) {
+        case let (_, problem?): return FolderRoute(task: task, label: label, unreadableDefaults: problem)
+        case let (bytes, nil): return FolderRoute(task: task, label: label, defaultsFile: bytes)
+        }
+    }
+
+    /// The folder's defaults file: its bytes (nil when it has none), or why
+    /// it cannot be read. (A feeder of the shared queue sends these along.)
+    static func defaultsFile(of task: TaskName, inbox: [UInt8]) -> (bytes: [UInt8]?, problem: String?) {
         let file = Paths.join(path(task, in: inbox), FolderRoute.defaultsFileName)
         do {
             switch try FileOps.readFile(file, limit: FolderRoute.defaultsFileLimit) {
-            case let .bytes(bytes): return FolderRoute(task: task, label: label, defaultsFile: bytes)
-            case let .tooLarge(size): return FolderRoute(task: task, label: label, unreadableDefaults: "it is \(size) bytes, more than \(FolderRoute.defaultsFileLimit)")
+            case let .bytes(bytes): return (bytes, nil)
+            case let .tooLarge(size): return (nil, "it is \(size) bytes, more than \(FolderRoute.defaultsFileLimit)")
             }
         } catch {
-            if error.code == ENOENT { return FolderRoute(task: task, label: label, defaultsFile: nil) }
-            if error.code == ELOOP { return FolderRoute(task: task, label: label, unreadableDefaults: "it is a symbolic link, which is not followed") }
-            return FolderRoute(task: task, label: label, unreadableDefaults: "\(error)")
+            if error.code == ENOENT { return (nil, nil) }
+            if error.code == ELOOP { return (nil, "it is a symbolic link, which is not followed") }
+            return (nil, "\(error)")
         }
     }
 }

@@ -63,5 +63,15 @@ import Testing
         storage.archive(key: "k1", succeeded: true)  // a second end (after a crash) finds nothing to move
         #expect(FileManager.default.fileExists(atPath: root + "/archive/done/k1/talk.wav"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/inputs").isEmpty)
+
+        // A writer killed before its rename leaves a temporary file; a
+        // worker's start removes the old ones, never a fresh one.
+        let old = root + "/outbox/embed/.quern-job-7-dead-1.tmp"
+        let fresh = root + "/outbox/.quern-job-8-live-0.tmp"
+        for path in [old, fresh] { FileManager.default.createFile(atPath: path, contents: Data("{".utf8)) }
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: old)
+        #expect(storage.sweepTemporaryResults(olderThan: 600) == 1)
+        #expect(!FileManager.default.fileExists(atPath: old))
+        #expect(FileManager.default.fileExists(atPath: fresh))
     }
 }
