@@ -75,6 +75,13 @@ public struct QueueLocation: Sendable, Equatable, CustomStringConvertible {
         return port
     }
 
+    /// Refuses at once a Unix socket that is not there (instead of the
+    /// client pool's retries until its circuit breaker trips, 15 s later).
+    public func checkReachable() throws(QueueError) {
+        guard let socketPath, !FileManager.default.fileExists(atPath: socketPath) else { return }
+        throw QueueError(.unreachable, "no PostgreSQL server listens at \(socketPath) (is it running, and is host= its socket folder?)")
+    }
+
     /// The URL without secrets, for logs.
     public var description: String {
         switch endpoint {

@@ -383,9 +383,11 @@ public final class Daemon: Sendable {
                     let (defaultsFile, defaultsProblem) = claim.folder.map { TaskFolders.defaultsFile(of: $0, inbox: configuration.layout.inbox) } ?? (nil, nil)
                     let input: QueuedInput
                     let kind: String
+                    var sha256: String?
                     switch intake.read(path: claim.inputPath) {
                     case let .bytes(bytes):
                         try link.storage.stage(key: key, name: claim.name, bytes: bytes)
+                        sha256 = SHA256Hex.of(bytes)
                         input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: defaultsFile, defaultsProblem: defaultsProblem,
                                             size: bytes.count)
                         kind = QueueKind.of(prefix: Array(bytes.prefix(16)), folder: claim.folder)
@@ -394,7 +396,7 @@ public final class Daemon: Sendable {
                         kind = "unknown"
                     }
                     let id = try link.enqueue(NewJob(
-                        key: key, inputLocation: QueueText.encode(location), kind: kind, task: claim.folder?.rawValue,
+                        key: key, inputLocation: QueueText.encode(location), inputSHA256: sha256, kind: kind, task: claim.folder?.rawValue,
                         parameters: JSONWriter.string(input.json, style: .compact), maxAttempts: configuration.maxAttempts))
                     logger.info("queued", metadata: [
                         "name": "\(ResultNames.display(Claim.relative(claim.name, in: claim.folder)))", "job": "\(id)", "kind": "\(kind)", "claim": "\(key)",

@@ -40,7 +40,7 @@ extension Daemon {
         do {
             try link.storage.stage(key: key, name: name, bytes: bytes)
             let id = try link.enqueueOnce(NewJob(
-                key: key, inputLocation: QueueText.encode(SharedStorage.inputLocation(key: key, name: name)), kind: kind,
+                key: key, inputLocation: QueueText.encode(SharedStorage.inputLocation(key: key, name: name)), inputSHA256: SHA256Hex.of(bytes), kind: kind,
                 task: folder?.rawValue, parameters: JSONWriter.string(input.json, style: .compact)))
             return .queued(id: id, kind: kind)
         } catch {

@@ -15,6 +15,7 @@ public struct QueueAdmin: Sendable {
 
     /// Runs `body` on a connected queue; errors name the server.
     public func with<Value: Sendable>(_ body: @escaping @Sendable (JobQueue) async throws -> Value) throws -> Value {
+        try location.checkReachable()
         var logger = Logger(label: "quern-queue")
         logger.logLevel = .critical
         let client = location.makeClient(password: password, logger: logger)
@@ -22,7 +23,7 @@ public struct QueueAdmin: Sendable {
         defer { running.cancel() }
         let queue = JobQueue(client: client, logger: logger)
         do {
-            return try BlockingCall.run(seconds: 60) { try await body(queue) }
+            return try BlockingCall.run(seconds: 20) { try await body(queue) }
         } catch let error as QueueError {
             throw error
         } catch {

@@ -93,6 +93,7 @@ final class QueueLink: Sendable {
 
     /// Connects and checks the schema (a worker never migrates: `quern queue init` does).
     func connect() throws {
+        try settings.location.checkReachable()
         let (client, durableClient) = (client, durableClient)
         running.withLock { $0 = Task { await withDiscardingTaskGroup { group in
             group.addTask { await client.run() }
