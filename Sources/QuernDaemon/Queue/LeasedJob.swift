@@ -63,6 +63,7 @@ final class LeasedJob: Sendable {
     let key: String
     let inputPath: [UInt8]
     private let lost = Atomic<Bool>(false)
+    private let ended = Atomic<Bool>(false)
 
     init(row: QueuedJob, input: QueuedInput, storage: SharedStorage) {
         self.row = row
@@ -79,6 +80,11 @@ final class LeasedJob: Sendable {
 
     func markLost() { lost.store(true, ordering: .releasing) }
     var isLost: Bool { lost.load(ordering: .acquiring) }
+
+    /// Its end was handed to the finisher: a renewal that no longer finds it
+    /// running saw the end recorded, not a lost lease.
+    func markEnded() { ended.store(true, ordering: .releasing) }
+    var hasEnded: Bool { ended.load(ordering: .acquiring) }
 
     /// The folder's route, from the defaults file recorded at feeding.
     var route: FolderRoute? {

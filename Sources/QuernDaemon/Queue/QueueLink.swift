@@ -166,6 +166,7 @@ final class QueueLink: Sendable {
     /// lease is given back instead: its result is written, and the next run
     /// replaces it with the same.
     func finish(_ job: LeasedJob, outcome: JobQueue.Outcome, succeeded: Bool) {
+        job.markEnded()
         _ = endings.put(Ending(job: job, outcome: outcome, succeeded: succeeded))
     }
 
@@ -298,8 +299,10 @@ final class QueueLink: Sendable {
         guard !ids.isEmpty else { return }
         do {
             let kept = try call(seconds: 15) { [owner, settings] queue in try await queue.renew(owner: owner, ids: ids, leaseSeconds: settings.leaseSeconds) }
-            let lost = held.withLock { held in ids.filter { !kept.contains($0) }.compactMap { held[$0] } }
-            for job in lost where !job.isLost {
+            let missing = held.withLock { held in ids.filter { !kept.contains($0) }.compactMap { held[$0] } }
+            // Not running any more: lost, unless its end was just recorded.
+            let lost = missing.filter { !$0.isLost && !$0.hasEnded }
+            for job in lost {
                 job.markLost()
                 logger.warning("lost the lease of a job (it expired and was reaped, or it was cancelled); it is stopped and its result dropped", metadata: [
                     "job": "\(job.row.id)", "name": "\(ResultNames.display(job.input.name))",
