@@ -25,6 +25,19 @@ public struct QueuedJob: Sendable, Equatable {
     public static let leasesPerAttempt = 5
 
     public var attemptsExhausted: Bool { attempts > maxAttempts || leases > maxAttempts * Self.leasesPerAttempt }
+
+    public init(id: Int64, inputLocation: String, inputSHA256: String? = nil, kind: String, task: String? = nil, parameters: String,
+                attempts: Int, maxAttempts: Int = 3, leases: Int = 1) {
+        self.id = id
+        self.inputLocation = inputLocation
+        self.inputSHA256 = inputSHA256
+        self.kind = kind
+        self.task = task
+        self.parameters = parameters
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.leases = leases
+    }
 }
 
 /// What a worker hands in for a new job.

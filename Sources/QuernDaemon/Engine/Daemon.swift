@@ -292,8 +292,9 @@ public final class Daemon: Sendable {
                     resultQueue.put(Finished(origin: .queued(job), document: document))
                     continue
                 }
-                if let refusal = job.input.refusal {
-                    // Refused when it was fed (too large, not a regular file): no model.
+                if let refusal = job.problem ?? job.input.refusal {
+                    // Refused when it was fed (too large, not a regular file),
+                    // or a damaged row: no model, no file read.
                     var timings = Timings()
                     timings.queued = Double(DispatchTime.now().uptimeNanoseconds &- leasedAt) / 1e9
                     let document = processor.refusal(facts: InputFacts(name: job.input.name, size: job.input.size, sha256: nil, kind: .unknown),

@@ -18,6 +18,12 @@ struct QueuedInput: Sendable, Equatable {
     var refusal: QuernError?
     var size: Int?
 
+    /// One path component that names a file: not empty, not `.` or `..`,
+    /// no `/` or NUL, at most 255 bytes.
+    static func isPlainFileName(_ name: [UInt8]) -> Bool {
+        !name.isEmpty && name.count <= 255 && name != [0x2E] && name != [0x2E, 0x2E] && !name.contains(0x2F) && !name.contains(0)
+    }
+
     var json: JSONValue {
         var members: [(key: String, value: JSONValue)] = [("name", .string(QueueText.encode(name)))]
         if let folder { members.append(("folder", .string(folder.rawValue))) }
@@ -39,9 +45,12 @@ struct QueuedInput: Sendable, Equatable {
         self.size = size
     }
 
-    /// nil when the row's parameters are not a feeder's (a damaged row).
+    /// nil when the row's parameters are not a feeder's (a damaged row), or
+    /// name no plain file: a row never makes a worker touch a path outside
+    /// the shared folder.
     init?(parameters: String) {
-        guard let value = try? JSONParser.parse(Array(parameters.utf8)), let name = value["name"]?.stringValue else { return nil }
+        guard let value = try? JSONParser.parse(Array(parameters.utf8)), let name = value["name"]?.stringValue,
+              Self.isPlainFileName(QueueText.decode(name)) else { return nil }
         self.name = QueueText.decode(name)
         folder = value["folder"]?.stringValue.flatMap(TaskName.init(rawValue:)).flatMap { FolderRoute.routedTasks.contains($0) ? $0 : nil }
         defaultsFile = value["defaults_file"]?.stringValue.map(QueueText.decode)
@@ -62,6 +71,9 @@ final class LeasedJob: Sendable {
     /// The key its input folder is named by (`inputs/<key>/`).
     let key: String
     let inputPath: [UInt8]
+    /// Set when the row's input location is not `inputs/<key>/<name>` with
+    /// plain components: the job gets this error and no file is touched.
+    let problem: QuernError?
     private let lost = Atomic<Bool>(false)
     private let ended = Atomic<Bool>(false)
 
@@ -70,9 +82,17 @@ final class LeasedJob: Sendable {
         self.input = input
         let location = QueueText.decode(row.inputLocation)
         // inputs/<key>/<name>
-        let parts = location.split(separator: UInt8(ascii: "/"), maxSplits: 2)
-        key = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : "job-\(row.id)"
-        inputPath = storage.currentInputPath(key: key, name: input.name, location: location)
+        let parts = location.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(Array.init)
+        if parts.count == 3, parts[0] == Array("inputs".utf8), QueuedInput.isPlainFileName(parts[1]), parts[2] == input.name,
+           let key = String(validating: parts[1], as: UTF8.self) {
+            self.key = key
+            inputPath = storage.currentInputPath(key: key, name: input.name, location: location)
+            problem = nil
+        } else {
+            key = "job-\(row.id)"
+            inputPath = storage.path(ofLocation: Array("inputs/\(key)/missing".utf8))
+            problem = QuernError(.internalError, "the queue row's input location \"\(row.inputLocation.prefix(200))\" is not inputs/<key>/<name> of its input; nothing was read")
+        }
     }
 
     /// Stands where a claim id stands (reservations, status, logs, `claim_id`).

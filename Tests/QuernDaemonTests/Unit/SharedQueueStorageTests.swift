@@ -31,6 +31,28 @@ import Testing
         #expect(QueuedInput(parameters: JSONWriter.string(refused.json, style: .compact)) == refused)
         #expect(QueuedInput(parameters: "{\"something\": 1}") == nil, "a row no feeder wrote")
         #expect(QueuedInput(parameters: "{\"name\": \"x\", \"folder\": \"train\"}")?.folder == nil, "only routed folders")
+        for name in ["../escape", "..", "a/b", "", "%00"] {
+            #expect(QueuedInput(parameters: "{\"name\": \"\(name)\"}") == nil, "\(name) is not a plain file name")
+        }
+    }
+
+    /// A row's input location must be inputs/<key>/<name> of its own input:
+    /// a damaged or hostile row never points a worker outside the shared folder.
+    @Test func onlyPlainInputLocationsAreRead() {
+        let storage = SharedStorage(root: Array("/srv/shared".utf8))
+        let input = QueuedInput(name: Array("a.txt".utf8), folder: nil, defaultsFile: nil)
+        func job(_ location: String) -> LeasedJob {
+            LeasedJob(row: QueuedJob(id: 7, inputLocation: location, kind: "text", parameters: "{}", attempts: 1), input: input, storage: storage)
+        }
+        let good = job("inputs/k1/a.txt")
+        #expect(good.problem == nil)
+        #expect(good.key == "k1")
+        #expect(good.inputPath == Array("/srv/shared/inputs/k1/a.txt".utf8))
+        for bad in ["inputs/../a.txt", "inputs/k1/../../etc/a.txt", "/etc/passwd", "inputs/k1/b.txt", "outbox/k1/a.txt", "inputs/k1"] {
+            let refused = job(bad)
+            #expect(refused.problem?.code == .internalError, "\(bad)")
+            #expect(refused.key == "job-7", "\(bad)")
+        }
     }
 
     @Test func kindsFollowFoldersThenMagic() {
