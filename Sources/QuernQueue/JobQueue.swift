@@ -299,7 +299,23 @@ public struct JobQueue: Sendable {
         return counts
     }
 
-    /// What `quern queue status` prints and the metrics export.
+    /// The jobs waiting and running, by kind, and the oldest waiting job's
+    /// age: what every worker reads every few seconds for its metrics. It
+    /// touches only those rows (the partial indexes), never the ended ones,
+    /// which grow without bound.
+    public func depth() async throws -> QueueReport {
+        var report = QueueReport()
+        for try await (state, kind, count, oldest) in try await client.query("""
+            SELECT state, kind, count(*)::bigint, coalesce(extract(epoch FROM now() - min(created_at)), -1)::float8
+            FROM quern_jobs WHERE state IN ('queued', 'running') GROUP BY state, kind
+            """, logger: logger).decode((String, String, Int, Double).self) {
+            report.counts.append(.init(state: state, kind: kind, count: count))
+            if state == "queued", oldest >= 0 { report.oldestWaitingSeconds = max(report.oldestWaitingSeconds ?? 0, oldest) }
+        }
+        return report
+    }
+
+    /// What `quern queue status` prints: every state, and the recent rate.
     public func report() async throws -> QueueReport {
         var report = QueueReport()
         for try await (state, kind, count) in try await client.query(

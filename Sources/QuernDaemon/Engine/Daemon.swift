@@ -53,7 +53,7 @@ public final class Daemon: Sendable {
     static let progressAfter = 3.0
     static let progressEvery = 5.0
 
-    private let configuration: DaemonConfiguration
+    let configuration: DaemonConfiguration
     private let processor: FileProcessor
     private let logger: Logger
     private let workArea: WorkArea
@@ -283,22 +283,18 @@ public final class Daemon: Sendable {
                 resultQueue.put(Finished(origin: .file(recoveredClaim), document: document))
                 continue
             case let .leased(job, leasedAt):
-                if job.row.attemptsExhausted {
-                    // Like a local input that crashed the daemon `--max-attempts`
-                    // times: set aside with an error result, not run again.
-                    let error = QuernError(.internalError, "workers stopped while running this job \(job.row.attempts - 1) times, and it was leased \(job.row.leases - 1) times (a crash, a kill, or a lost connection to PostgreSQL); it is set aside so the queue can carry on")
-                    let document = processor.refusal(facts: InputFacts(name: job.input.name, size: job.input.size, sha256: nil, kind: .unknown),
-                                                     error: error, claimID: job.id, timings: Timings())
-                    resultQueue.put(Finished(origin: .queued(job), document: document))
-                    continue
-                }
-                if let refusal = job.problem ?? job.input.refusal {
-                    // Refused when it was fed (too large, not a regular file),
-                    // or a damaged row: no model, no file read.
+                // Decided without a model or a read: a job past its attempts
+                // (like a local input that crashed the daemon --max-attempts
+                // times), one refused when it was fed (too large, not a
+                // regular file), or a damaged row.
+                let exhausted = job.row.attemptsExhausted
+                    ? QuernError(.internalError, "workers stopped while running this job \(job.row.attempts - 1) times, and it was leased \(job.row.leases - 1) times (a crash, a kill, or a lost connection to PostgreSQL); it is set aside so the queue can carry on")
+                    : nil
+                if let error = exhausted ?? job.problem ?? job.input.refusal {
                     var timings = Timings()
                     timings.queued = Double(DispatchTime.now().uptimeNanoseconds &- leasedAt) / 1e9
                     let document = processor.refusal(facts: InputFacts(name: job.input.name, size: job.input.size, sha256: nil, kind: .unknown),
-                                                     error: refusal, claimID: job.id, timings: timings)
+                                                     error: error, claimID: job.id, timings: timings)
                     resultQueue.put(Finished(origin: .queued(job), document: document))
                     continue
                 }
@@ -379,28 +375,21 @@ public final class Daemon: Sendable {
         while true {
             do {
                 if try link.jobID(forKey: key) == nil {
-                    let location = SharedStorage.inputLocation(key: key, name: claim.name)
                     // The folder's defaults as they are now travel with the job.
                     let (defaultsFile, defaultsProblem) = claim.folder.map { TaskFolders.defaultsFile(of: $0, inbox: configuration.layout.inbox) } ?? (nil, nil)
-                    let input: QueuedInput
-                    let kind: String
-                    var sha256: String?
+                    let job: NewJob
                     switch intake.read(path: claim.inputPath) {
                     case let .bytes(bytes):
-                        try link.storage.stage(key: key, name: claim.name, bytes: bytes)
-                        sha256 = SHA256Hex.of(bytes)
-                        input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: defaultsFile, defaultsProblem: defaultsProblem,
-                                            size: bytes.count)
-                        kind = QueueKind.of(prefix: Array(bytes.prefix(16)), folder: claim.folder)
+                        let input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: defaultsFile, defaultsProblem: defaultsProblem,
+                                                size: bytes.count)
+                        job = try link.storage.stageJob(key: key, input: input, bytes: bytes, maxAttempts: configuration.maxAttempts)
                     case let .refused(error, size):
-                        input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: nil, refusal: error, size: size)
-                        kind = "unknown"
+                        let input = QueuedInput(name: claim.name, folder: claim.folder, defaultsFile: nil, refusal: error, size: size)
+                        job = try link.storage.stageJob(key: key, input: input, bytes: nil, maxAttempts: configuration.maxAttempts)
                     }
-                    let id = try link.enqueue(NewJob(
-                        key: key, inputLocation: QueueText.encode(location), inputSHA256: sha256, kind: kind, task: claim.folder?.rawValue,
-                        parameters: JSONWriter.string(input.json, style: .compact), maxAttempts: configuration.maxAttempts))
+                    let id = try link.enqueue(job)
                     logger.info("queued", metadata: [
-                        "name": "\(ResultNames.display(Claim.relative(claim.name, in: claim.folder)))", "job": "\(id)", "kind": "\(kind)", "claim": "\(key)",
+                        "name": "\(ResultNames.display(Claim.relative(claim.name, in: claim.folder)))", "job": "\(id)", "kind": "\(job.kind)", "claim": "\(key)",
                     ])
                 }
                 // The input is in shared storage and its job exists: the local
@@ -423,9 +412,7 @@ public final class Daemon: Sendable {
                         "name": "\(ResultNames.display(claim.name))", "claim": "\(key)", "error": "\(error)", "retry_in_s": "\(delay)",
                     ])
                 }
-                let wakeAt = DispatchTime.now().uptimeNanoseconds + UInt64(delay * 1e9)
-                while DispatchTime.now().uptimeNanoseconds < wakeAt, !isStopping { usleep(50_000) }
-                delay = min(delay * 2, 16)
+                backOff(&delay)
             }
         }
     }
@@ -718,11 +705,17 @@ public final class Daemon: Sendable {
                     return
                 }
                 logger.error("cannot write a result to the shared outbox; retrying", metadata: ["job": "\(job.row.id)", "error": "\(error)", "retry_in_s": "\(delay)"])
-                let wakeAt = DispatchTime.now().uptimeNanoseconds + UInt64(delay * 1e9)
-                while DispatchTime.now().uptimeNanoseconds < wakeAt, !isStopping { usleep(50_000) }
-                delay = min(delay * 2, 16)
+                backOff(&delay)
             }
         }
+    }
+
+    /// Waits `delay` seconds (cut short by a stop request), then doubles it
+    /// up to 16 s: the pause between retries of a write or a feed.
+    private func backOff(_ delay: inout Double) {
+        let wakeAt = DispatchTime.now().uptimeNanoseconds + UInt64(delay * 1e9)
+        while DispatchTime.now().uptimeNanoseconds < wakeAt, !isStopping { usleep(50_000) }
+        delay = min(delay * 2, 16)
     }
 
     private enum Publication {
@@ -759,9 +752,7 @@ public final class Daemon: Sendable {
                         "retry_in_s": "\(delay)", "failures": "\(failures)",
                     ])
                 }
-                let wakeAt = DispatchTime.now().uptimeNanoseconds + UInt64(delay * 1e9)
-                while DispatchTime.now().uptimeNanoseconds < wakeAt, !isStopping { usleep(50_000) }
-                delay = min(delay * 2, 16)
+                backOff(&delay)
             }
         }
     }

@@ -82,7 +82,7 @@ public final class DaemonMetrics: DaemonObserver {
         queueLeases = registry.counter("quern_queue_leases_total",
                                        help: "Shared-queue leases by event: lost (taken from this worker before its job ended), requeued (expired leases this node's reaper queued again), released (given back at a graceful stop).",
                                        labels: ["event"])
-        queueDepth = registry.gauge("quern_queue_jobs", help: "Jobs in the shared queue by state and kind, as last read (every 5 s; whole queue, not this node).",
+        queueDepth = registry.gauge("quern_queue_jobs", help: "Jobs waiting (queued) and running in the shared queue, by kind, as last read (every 5 s; the whole queue, not this node).",
                                     labels: ["state", "kind"])
         queueOldest = registry.gauge("quern_queue_oldest_waiting_seconds", help: "Age of the oldest queued job in the shared queue (0 when none waits).")
         buildInfo.set(1, labels: [version])

@@ -57,7 +57,7 @@ public enum QueueEvent: Sendable {
     case reaped(Int)
     /// Leases given back at a graceful stop.
     case released(Int)
-    /// The queue's counts, read every few seconds.
+    /// The queue's waiting and running jobs, read every few seconds.
     case depth(QueueReport)
 }
 

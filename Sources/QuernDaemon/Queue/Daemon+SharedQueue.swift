@@ -31,18 +31,13 @@ extension Daemon {
     /// without its input (the client, who got no id, sends it again).
     public func enqueue(name: [UInt8], bytes: [UInt8], folder: TaskName?) -> QueueSubmission {
         guard let link else { return .refused(QuernError(.unsupported, "this daemon shares no queue (start it with --queue)")) }
-        guard !name.isEmpty, name.count <= 255, name.first != UInt8(ascii: "."), !name.contains(UInt8(ascii: "/")), !name.contains(0) else {
+        guard QueuedInput.isPlainFileName(name), name.first != UInt8(ascii: ".") else {
             return .refused(QuernError(.requestInvalidValue, "parameter \"name\": a file name (no /, not starting with a dot, at most 255 bytes)"))
         }
-        let key = "api-" + Self.apiKeys.next()
-        let kind = QueueKind.of(prefix: Array(bytes.prefix(16)), folder: folder)
         let input = QueuedInput(name: name, folder: folder, defaultsFile: nil, size: bytes.count)
         do {
-            try link.storage.stage(key: key, name: name, bytes: bytes)
-            let id = try link.enqueueOnce(NewJob(
-                key: key, inputLocation: QueueText.encode(SharedStorage.inputLocation(key: key, name: name)), inputSHA256: SHA256Hex.of(bytes), kind: kind,
-                task: folder?.rawValue, parameters: JSONWriter.string(input.json, style: .compact)))
-            return .queued(id: id, kind: kind)
+            let job = try link.storage.stageJob(key: "api-" + Self.apiKeys.next(), input: input, bytes: bytes, maxAttempts: configuration.maxAttempts)
+            return .queued(id: try link.enqueueOnce(job), kind: job.kind)
         } catch {
             return .unavailable("cannot enqueue now: \(error)")
         }

@@ -115,6 +115,19 @@ final class LeasedJob: Sendable {
     }
 }
 
+extension SharedStorage {
+    /// Copies an input into `inputs/<key>/` and describes its job, for the
+    /// feeder and the HTTP door alike. `bytes` nil: the input was refused
+    /// before it could be read (its `refusal` says why); nothing is copied.
+    func stageJob(key: String, input: QueuedInput, bytes: [UInt8]?, maxAttempts: Int) throws(SystemError) -> NewJob {
+        if let bytes { try stage(key: key, name: input.name, bytes: bytes) }
+        return NewJob(
+            key: key, inputLocation: QueueText.encode(Self.inputLocation(key: key, name: input.name)), inputSHA256: bytes.map(SHA256Hex.of),
+            kind: bytes.map { QueueKind.of(prefix: Array($0.prefix(16)), folder: input.folder) } ?? "unknown", task: input.folder?.rawValue,
+            parameters: JSONWriter.string(input.json, style: .compact), maxAttempts: maxAttempts)
+    }
+}
+
 /// The kind a feeder records, and the kinds a worker claims: a worker only
 /// takes the jobs a model it serves can run.
 enum QueueKind {

@@ -286,7 +286,7 @@ final class QueueLink: Sendable {
             }
             if now >= nextReport {
                 nextReport = now.addingTimeInterval(5)
-                if let report = try? call(seconds: 15, { queue in try await queue.report() }) {
+                if let report = try? call(seconds: 15, { queue in try await queue.depth() }) {
                     observer.observe(.queue(.depth(report)))
                 }
             }
