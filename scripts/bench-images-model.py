@@ -14,7 +14,7 @@ best round, so load from other processes that comes and goes hits both. Prints a
 one JSON line per configuration with --json.
 
   swift build -c release
-  ~/.cache/quern/venv-reference/bin/python scripts/bench-images-model.py [--seconds 5]
+  ~/.cache/quern/venv-reference/bin/python scripts/bench-images-model.py [--seconds 5] [--precision bfloat16]
 
 Other builds or benchmarks on the machine distort the numbers: check `uptime`.
 """
@@ -64,9 +64,9 @@ def ort_rate(model, threads, batch, seconds):
     return rates[len(rates) // 2], rates[-1]
 
 
-def quern_rates(binary, model, threads, batches, seconds):
+def quern_rates(binary, model, threads, batches, seconds, precision):
     command = [binary, "bench", "resnet", "--model", model, "--batches", ",".join(map(str, batches)),
-               "--thread-counts", str(threads), "--seconds", str(seconds)]
+               "--thread-counts", str(threads), "--seconds", str(seconds), "--precision", precision]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rates = {}
     for line in output.splitlines():
@@ -85,19 +85,21 @@ def main():
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3, help="Quern and ORT alternate this many rounds; each side keeps its best round")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
+                        help="Quern's precision (ONNX Runtime always runs the float32 model)")
     args = parser.parse_args()
     if not os.path.exists(args.quern):
         sys.exit(f"{args.quern} not found: run `swift build -c release` first (or pass --quern)")
     threads = [int(t) for t in args.threads.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
-    print(f"open_nsfw model only — ONNX Runtime {ort.__version__}; load: {os.getloadavg()[0]:.2f}")
+    print(f"open_nsfw model only — Quern in {args.precision}, ONNX Runtime {ort.__version__} in float32; load: {os.getloadavg()[0]:.2f}")
     print("images/s: median run of the best round (best single run); ratio = Quern / ORT of those medians (of the best runs)")
     print(f"{'threads':>7} {'batch':>5} {'quern img/s':>16} {'ORT img/s':>16} {'ratio':>13}")
     for count in threads:
         # Alternating rounds: a neighbour's load that comes and goes hits both sides alike.
         quern, reference = {}, {}
         for _ in range(max(1, args.rounds)):
-            for batch, rates in quern_rates(args.quern, args.model, count, batches, args.seconds).items():
+            for batch, rates in quern_rates(args.quern, args.model, count, batches, args.seconds, args.precision).items():
                 old = quern.get(batch, (0, 0))
                 quern[batch] = (max(old[0], rates[0]), max(old[1], rates[1]))
             for batch in batches:
@@ -108,7 +110,7 @@ def main():
             ratio, best_ratio = q_median / o_median, q_best / o_best
             print(f"{count:>7} {batch:>5} {q_median:>8.1f} ({q_best:>5.1f}) {o_median:>8.1f} ({o_best:>5.1f}) {ratio:>6.2f} ({best_ratio:.2f})")
             if args.json:
-                print(json.dumps({"threads": count, "batch": batch, "quern_images_per_second": round(q_median, 2),
+                print(json.dumps({"precision": args.precision, "threads": count, "batch": batch, "quern_images_per_second": round(q_median, 2),
                                   "onnxruntime_images_per_second": round(o_median, 2), "ratio": round(ratio, 3),
                                   "quern_best": round(q_best, 2), "onnxruntime_best": round(o_best, 2), "best_ratio": round(best_ratio, 3)}))
 

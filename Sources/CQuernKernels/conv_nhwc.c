@@ -185,10 +185,7 @@ AVX2 static void tile_avx2(const float *const *rows, int taps, int channels, con
 
 // ---- Dispatch ----------------------------------------------------------------
 
-static int level(void) {
-    const char *name = quern_kernels_variant();
-    return strcmp(name, "avx512") == 0 ? 2 : strcmp(name, "avx2") == 0 ? 1 : 0;
-}
+static int level(void) { return quern_kernels_level(); }
 
 static void run_tile(int variant, const float *const *tile_rows, int taps, int channels, const float *w, const float *bias,
                      const float *residual, long residual_stride, float *out, long out_stride, int mr, int nr, int relu) {
@@ -221,7 +218,40 @@ void quern_conv_tile(int variant, const float *const *rows, int channels, const 
     run_tile(variant, rows, 1, channels, panel, no_bias, NULL, 0, out, out_stride, mr, NR, 0);
 }
 
+// quern_conv_nhwc_run for bfloat16 weights and rows.
+static int run_bf16(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end) {
+    const int taps = job->taps, pairs = job->channels / 2;
+    const long k = (long)taps * job->channels;
+    const long stride = job->out_channels;
+    const uint16_t *stack_rows[MR * 64];
+    const uint16_t **rows = taps <= 64 ? stack_rows : (const uint16_t **)malloc(sizeof(const uint16_t *) * MR * (size_t)taps);
+    if (!rows) return -1;
+    for (int panel = panel_begin; panel < panel_end; panel++) {
+        const uint16_t *w = job->packed_bf16 + (size_t)panel * k * NR;
+        const float *bias = job->bias + (size_t)panel * NR;
+        const int nr = job->out_channels - panel * NR < NR ? job->out_channels - panel * NR : NR;
+        for (long p = pixel_begin; p < pixel_end; p += MR) {
+            const int mr = pixel_end - p < MR ? (int)(pixel_end - p) : MR;
+            const uint16_t *const *tile_rows = job->indirection_bf16 + p * taps;
+            const uint16_t *dense[MR];
+            if (!job->indirection_bf16) {
+                for (int r = 0; r < MR; r++) dense[r] = job->input_bf16 + (p + (r < mr ? r : mr - 1)) * (long)job->channels;
+                tile_rows = dense;
+            } else if (mr < MR) {
+                for (int r = 0; r < MR; r++)
+                    for (int t = 0; t < taps; t++) rows[r * taps + t] = job->indirection_bf16[(p + (r < mr ? r : mr - 1)) * taps + t];
+                tile_rows = rows;
+            }
+            quern_conv_bf16_tile(tile_rows, taps, pairs, w, bias, job->residual ? job->residual + p * stride + panel * NR : NULL, stride,
+                                 job->output + p * stride + panel * NR, stride, mr, nr, job->relu);
+        }
+    }
+    if (rows != stack_rows) free(rows);
+    return 0;
+}
+
 int quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end) {
+    if (job->packed_bf16) return run_bf16(job, pixel_begin, pixel_end, panel_begin, panel_end);
     const int taps = job->taps, channels = job->channels;
     const long k = (long)taps * channels;
     const long stride = job->out_channels;
@@ -255,25 +285,41 @@ int quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_
     return 0;
 }
 
-void quern_conv_build_indirection(const float *input, int batch, int height, int width, int channels, int kernel_h, int kernel_w,
-                                  int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
-                                  int out_h, int out_w, const float *zeros, const float **table) {
+// The indirection table over an input of `element`-byte values.
+static void build_indirection(const char *input, size_t element, int batch, int height, int width, int channels, int kernel_h,
+                              int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                              int out_h, int out_w, const char *zeros, const char **table) {
     const int taps = kernel_h * kernel_w;
+    const size_t pixel = element * (size_t)channels;
     for (int n = 0; n < batch; n++) {
-        const float *image = input + (size_t)n * height * width * channels;
+        const char *image = input + (size_t)n * height * width * pixel;
         for (int y = 0; y < out_h; y++) {
             for (int x = 0; x < out_w; x++) {
-                const float **entry = table + (((size_t)n * out_h + y) * out_w + x) * taps;
+                const char **entry = table + (((size_t)n * out_h + y) * out_w + x) * taps;
                 for (int i = 0; i < kernel_h; i++) {
                     const int sy = y * stride_h - pad_top + i * dilation_h;
                     for (int j = 0; j < kernel_w; j++) {
                         const int sx = x * stride_w - pad_left + j * dilation_w;
                         entry[i * kernel_w + j] = (sy >= 0 && sy < height && sx >= 0 && sx < width)
-                                                      ? image + ((size_t)sy * width + sx) * channels
+                                                      ? image + ((size_t)sy * width + sx) * pixel
                                                       : zeros;
                     }
                 }
             }
         }
     }
+}
+
+void quern_conv_build_indirection(const float *input, int batch, int height, int width, int channels, int kernel_h, int kernel_w,
+                                  int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                                  int out_h, int out_w, const float *zeros, const float **table) {
+    build_indirection((const char *)input, sizeof(float), batch, height, width, channels, kernel_h, kernel_w, stride_h, stride_w,
+                      pad_top, pad_left, dilation_h, dilation_w, out_h, out_w, (const char *)zeros, (const char **)table);
+}
+
+void quern_conv_build_indirection_bf16(const uint16_t *input, int batch, int height, int width, int channels, int kernel_h, int kernel_w,
+                                       int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                                       int out_h, int out_w, const uint16_t *zeros, const uint16_t **table) {
+    build_indirection((const char *)input, sizeof(uint16_t), batch, height, width, channels, kernel_h, kernel_w, stride_h, stride_w,
+                      pad_top, pad_left, dilation_h, dilation_w, out_h, out_w, (const char *)zeros, (const char **)table);
 }

@@ -311,6 +311,8 @@ int quern_kernels_force_variant(const char *name) {
 #endif
 }
 
+int quern_kernels_level(void) { return choose_variant(); }
+
 const char *quern_kernels_variant(void) {
     static const char *names[] = {"scalar", "avx2", "avx512"};
     return names[choose_variant()];

@@ -165,9 +165,13 @@ int quern_winograd_run(const quern_winograd_job *job, long tile_begin, long tile
     const long in_plane = (long)job->height * job->width * channels, out_plane = (long)job->out_h * job->out_w * out_channels;
     const int variant = quern_conv_tile_variant();
     const int use_wide = wide();
-    float *const buffer = thread_scratch((size_t)16 * block * (channels + NR));
+    const int bf16 = job->packed_bf16 != NULL;
+    // bfloat16: the transformed input's rounded copy (half a float per value) after the products.
+    float *const buffer = thread_scratch((size_t)16 * block * (channels + NR) + (bf16 ? (size_t)8 * block * channels : 0));
     if (!buffer) return -1;
     float *const transformed = buffer, *const products = buffer + (size_t)16 * block * channels;
+    uint16_t *const rounded = (uint16_t *)(products + (size_t)16 * block * NR);
+    static const float no_bias[NR];
     for (long first = tile_begin; first < tile_end; first += block) {
         const long count = tile_end - first < block ? tile_end - first : block;
         const long plane = count * channels;
@@ -185,9 +189,21 @@ int quern_winograd_run(const quern_winograd_job *job, long tile_begin, long tile
 #endif
             input_scalar(rows, channels, 0, transformed + t * channels, plane);
         }
+        if (bf16) quern_bf16_round(transformed, rounded, 16 * plane);
         for (int panel = panel_begin; panel < panel_end; panel++) {
             // M[ξ] = V[ξ] · U[ξ] for this panel's 32 channels, then Y = Aᵀ M A.
-            for (int q = 0; q < 16; q++) {
+            for (int q = 0; bf16 && q < 16; q++) {
+                const uint16_t *weights = job->packed_bf16[q] + (size_t)panel * channels * NR;
+                const uint16_t *v = rounded + (size_t)q * plane;
+                for (long r0 = 0; r0 < count; r0 += MR) {
+                    const int mr = count - r0 < MR ? (int)(count - r0) : MR;
+                    const uint16_t *rows[MR];
+                    for (int r = 0; r < MR; r++) rows[r] = v + (r0 + (r < mr ? r : mr - 1)) * channels;
+                    quern_conv_bf16_tile(rows, 1, channels / 2, weights, no_bias, NULL, 0, products + ((size_t)q * count + r0) * NR, NR, mr,
+                                         NR, 0);
+                }
+            }
+            for (int q = 0; !bf16 && q < 16; q++) {
                 const float *weights = job->packed[q] + (size_t)panel * channels * NR;
                 const float *v = transformed + (size_t)q * plane;
                 for (long r0 = 0; r0 < count; r0 += MR) {

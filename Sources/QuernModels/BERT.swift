@@ -64,11 +64,29 @@ public final class BERTModel: @unchecked Sendable {
     }
 
     struct Linear {
+        /// float32 weights [out, in] (empty when `reduced` runs the layer).
         let weight, bias: Tensor
+        /// The layer in bfloat16, when the model was loaded in it.
+        let reduced: BFloat16Linear?
+
+        init(weight: Tensor, bias: Tensor, precision: Precision) {
+            if precision == .bfloat16 && BFloat16Linear.supports(inputFeatures: weight.shape[1]) {
+                reduced = BFloat16Linear(weight: weight, bias: bias)
+                self.weight = Tensor(zeros: [0, weight.shape[1]])
+            } else {
+                reduced = nil
+                self.weight = weight
+            }
+            self.bias = bias
+        }
+
         /// A short sentence's few rows skip sgemm's packing of the weights.
         func callAsFunction(_ x: Tensor) -> Tensor {
-            x.leadingCount <= fewRowsLinearLimit ? fewRowsLinear(x, weight: weight, bias: bias) : linear(x, weight: weight, bias: bias)
+            if let reduced { return reduced(x) }
+            return x.leadingCount <= fewRowsLinearLimit ? fewRowsLinear(x, weight: weight, bias: bias) : linear(x, weight: weight, bias: bias)
         }
+
+        var residentBytes: Int { reduced?.residentBytes ?? (weight.count + bias.count) * 4 }
     }
 
     struct Block {
@@ -91,12 +109,26 @@ public final class BERTModel: @unchecked Sendable {
     /// Binds a `BertModel` checkpoint. Names may carry the `bert.` prefix of
     /// `BertForPreTraining`-style files (whose `cls.*` heads are ignored), and
     /// LayerNorms may use the old `gamma`/`beta` names.
-    public init(config: Config, weights: WeightBinder) throws(FormatError) {
+    /// What the linear layers' products run in.
+    public let precision: Precision
+
+    /// Bytes of the encoder's linear layers (the bulk of its weights; the
+    /// embedding tables stay as the checkpoint stores them).
+    public var linearWeightBytes: Int {
+        blocks.reduce(pooler?.residentBytes ?? 0) {
+            $0 + $1.queryKeyValue.residentBytes + $1.attentionOutput.residentBytes + $1.intermediate.residentBytes + $1.output.residentBytes
+        }
+    }
+
+    /// `precision` applies to the linear layers (attention's products,
+    /// normalisation and GELU stay float32).
+    public init(config: Config, weights: WeightBinder, precision: Precision = .float32) throws(FormatError) {
+        self.precision = precision
         let c = config
         let prefix = weights.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
         func tensor(_ name: String, _ shape: [Int]) throws(FormatError) -> Tensor { try weights.tensor(prefix + name, shape: shape) }
         func linear(_ name: String, out: Int, in inputs: Int) throws(FormatError) -> Linear {
-            Linear(weight: try tensor(name + ".weight", [out, inputs]), bias: try tensor(name + ".bias", [out]))
+            Linear(weight: try tensor(name + ".weight", [out, inputs]), bias: try tensor(name + ".bias", [out]), precision: precision)
         }
         func norm(_ name: String) throws(FormatError) -> Norm {
             let old = weights.contains(prefix + name + ".gamma")
@@ -119,7 +151,7 @@ public final class BERTModel: @unchecked Sendable {
                 stackedBias.rows(index * h..<(index + 1) * h).assign(part.bias)
             }
             blocks.append(Block(
-                queryKeyValue: Linear(weight: stackedWeight, bias: stackedBias),
+                queryKeyValue: Linear(weight: stackedWeight, bias: stackedBias, precision: precision),
                 attentionOutput: try linear(p + "attention.output.dense", out: h, in: h),
                 attentionNorm: try norm(p + "attention.output.LayerNorm"),
                 intermediate: try linear(p + "intermediate.dense", out: c.intermediateSize, in: h),

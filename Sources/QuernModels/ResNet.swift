@@ -64,6 +64,37 @@ public final class ResNet: Sendable {
         try validate()
     }
 
+    private init(converting network: ResNet, to precision: Precision) {
+        stemPool = network.stemPool
+        stem = network.stem.converted(to: precision)
+        blocks = network.blocks.map { ResNetBlock(branch: $0.branch.map { $0.converted(to: precision) }, shortcut: $0.shortcut?.converted(to: precision)) }
+        head = network.head
+        description = network.description
+        labels = network.labels
+    }
+
+    /// This network with its convolutions' products in `precision`, where
+    /// their shapes allow (pooling and the classifier stay float32). The
+    /// weights are repacked once; the float32 panels are released with the
+    /// original network.
+    public func converted(to precision: Precision) -> ResNet {
+        precision == self.precision ? self : ResNet(converting: self, to: precision)
+    }
+
+    /// `bfloat16` when any convolution runs in it.
+    public var precision: Precision {
+        allConvolutions.contains { $0.kernel.precision == .bfloat16 } ? .bfloat16 : .float32
+    }
+
+    /// Bytes of prepared weights the network holds (convolutions and classifier).
+    public var weightBytes: Int {
+        allConvolutions.reduce((head.weight.count + head.bias.count) * 4) { $0 + $1.kernel.residentBytes }
+    }
+
+    private var allConvolutions: [ResNetConv] {
+        [stem] + blocks.flatMap { $0.branch + ($0.shortcut.map { [$0] } ?? []) }
+    }
+
     public var classCount: Int { head.classes }
     public var featureWidth: Int { head.features }
     public var inputChannels: Int { stem.inputChannels }
@@ -192,6 +223,19 @@ struct ResNetConv: Sendable {
         inputChannels = weight.shape[1]
         outputChannels = weight.shape[0]
         self.relu = relu
+    }
+
+    private init(kernel: PreparedConvolution, window: Window2D, inputChannels: Int, outputChannels: Int, relu: Bool) {
+        self.kernel = kernel
+        self.window = window
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.relu = relu
+    }
+
+    func converted(to precision: Precision) -> ResNetConv {
+        ResNetConv(kernel: kernel.converted(to: precision), window: window, inputChannels: inputChannels, outputChannels: outputChannels,
+                   relu: relu)
     }
 
     /// Runs on NHWC `x`, adding `residual` (same shape as the output) before the ReLU.

@@ -42,7 +42,8 @@ public final class SentenceEmbedder: @unchecked Sendable {
 
     public var dimensions: Int { model.config.hiddenSize }
 
-    public init(directory: String) throws {
+    /// `precision` applies to the encoder's linear layers (see `BERTModel`).
+    public init(directory: String, precision: Precision = .float32) throws {
         self.directory = directory
         name = URL(fileURLWithPath: directory).lastPathComponent
         let modulesPath = directory + "/modules.json"
@@ -71,7 +72,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
 
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let config = try BERTModel.Config.load(path: directory + "/config.json")
-        model = try BERTModel(config: config, weights: WeightBinder(file: checkpoint.path, tensors: checkpoint.tensors))
+        model = try BERTModel(config: config, weights: WeightBinder(file: checkpoint.path, tensors: checkpoint.tensors), precision: precision)
         weightsPath = checkpoint.path
         tokenizer = try WordPieceTokenizer.load(directory: directory)
 

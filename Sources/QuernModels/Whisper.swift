@@ -93,6 +93,8 @@ public final class WhisperModel: @unchecked Sendable {
         enum Weights {
             case dense(Tensor)
             case matrix(WeightMatrix)
+            /// bfloat16 weights and the bias, on the bfloat16 tile.
+            case reduced(BFloat16Linear)
         }
         let weights: Weights
         let bias: Tensor?
@@ -117,6 +119,37 @@ public final class WhisperModel: @unchecked Sendable {
                 let y = matrix.multiply(x.reshaped([rows, matrix.columns]))
                 if let bias { for row in 0..<rows { y.row(row).addInPlace(bias) } }
                 return y.reshaped(Array(x.shape.dropLast()) + [matrix.rows])
+            case let .reduced(layer):
+                return layer(x)
+            }
+        }
+
+        /// The same layer in `precision`: in bfloat16 its weights (float32,
+        /// or the stored float16 widened) are rounded once and the products
+        /// run on the bfloat16 tile.
+        func converted(to precision: Precision) -> Linear {
+            guard precision == .bfloat16 else { return self }
+            let weight: Tensor
+            switch weights {
+            case let .dense(dense): weight = dense
+            case let .matrix(matrix): weight = matrix.dequantized()
+            case .reduced: return self
+            }
+            guard BFloat16Linear.supports(inputFeatures: weight.shape[1]) else { return self }
+            return Linear(reduced: BFloat16Linear(weight: weight, bias: bias))
+        }
+
+        private init(reduced: BFloat16Linear) {
+            weights = .reduced(reduced)
+            bias = nil
+        }
+
+        var residentBytes: Int {
+            let biasBytes = (bias?.count ?? 0) * 4
+            switch weights {
+            case let .dense(weight): return weight.count * 4 + biasBytes
+            case let .matrix(matrix): return matrix.rows * matrix.rowBytes + biasBytes
+            case let .reduced(layer): return layer.residentBytes
             }
         }
 
@@ -176,6 +209,46 @@ public final class WhisperModel: @unchecked Sendable {
     init(config: Config, weights: Weights) {
         self.config = config
         self.weights = weights
+    }
+
+    /// What the encoder's and decoder's linear layers run in (the
+    /// convolutions, attention's products, normalisation and the output
+    /// projection stay as loaded).
+    public var precision: Precision {
+        if case .reduced = weights.encoderBlocks.first?.queryKeyValue.weights { return .bfloat16 }
+        return .float32
+    }
+
+    /// This model with its encoder's and decoder's linear layers in
+    /// `precision` (see `Linear.converted`).
+    public func converted(to precision: Precision) -> WhisperModel {
+        guard precision != self.precision else { return self }
+        var converted = weights
+        func feedForward(_ layer: FeedForward) -> FeedForward {
+            FeedForward(norm: layer.norm, up: layer.up.converted(to: precision), down: layer.down.converted(to: precision))
+        }
+        converted.encoderBlocks = weights.encoderBlocks.map { block in
+            EncoderBlock(attentionNorm: block.attentionNorm, queryKeyValue: block.queryKeyValue.converted(to: precision),
+                         attentionOutput: block.attentionOutput.converted(to: precision), feedForward: feedForward(block.feedForward))
+        }
+        converted.decoderBlocks = weights.decoderBlocks.map { block in
+            DecoderBlock(selfAttentionNorm: block.selfAttentionNorm, selfQueryKeyValue: block.selfQueryKeyValue.converted(to: precision),
+                         selfOutput: block.selfOutput.converted(to: precision), crossNorm: block.crossNorm,
+                         crossQuery: block.crossQuery.converted(to: precision), crossKeyValue: block.crossKeyValue.converted(to: precision),
+                         crossOutput: block.crossOutput.converted(to: precision), feedForward: feedForward(block.feedForward))
+        }
+        return WhisperModel(config: config, weights: converted)
+    }
+
+    /// Bytes of the encoder's and decoder's linear layers.
+    public var linearWeightBytes: Int {
+        let encoder = weights.encoderBlocks.reduce(0) {
+            $0 + $1.queryKeyValue.residentBytes + $1.attentionOutput.residentBytes + $1.feedForward.up.residentBytes + $1.feedForward.down.residentBytes
+        }
+        return weights.decoderBlocks.reduce(encoder) {
+            $0 + $1.selfQueryKeyValue.residentBytes + $1.selfOutput.residentBytes + $1.crossQuery.residentBytes + $1.crossKeyValue.residentBytes
+                + $1.crossOutput.residentBytes + $1.feedForward.up.residentBytes + $1.feedForward.down.residentBytes
+        }
     }
 
     // MARK: Encoder

@@ -36,6 +36,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "With --bench: timed passes over the texts (after one warm-up pass); the best pass is reported.")
     var repeats = 3
 
+    @Option(help: ArgumentHelp("The linear layers' precision: float32 or bfloat16.", valueName: "precision"))
+    var precision: Precision = .float32
+
     @OptionGroup var compute: ComputeOptions
 
     @Argument(help: "Texts to embed (default: --input, else standard input as one text).")
@@ -44,7 +47,7 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         _ = try compute.prepare()
         guard batchSize > 0, repeats > 0 else { throw ValidationError("--batch-size and --repeats must be positive") }
-        let embedder = try SentenceEmbedder(directory: models.locate(.embed, explicitPath: model).declaration.loadPath)
+        let embedder = try SentenceEmbedder(directory: models.locate(.embed, explicitPath: model).declaration.loadPath, precision: precision)
         let inputs = try readTexts()
         if bench {
             try measure(embedder, inputs)

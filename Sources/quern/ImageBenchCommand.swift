@@ -29,6 +29,9 @@ struct ImageBenchCommand: ParsableCommand {
     @Flag(name: .customLong("prepare-only"), help: "Time only reading, decoding and preprocessing (no model run).")
     var prepareOnly = false
 
+    @Option(help: ArgumentHelp("The convolutions' precision: float32 or bfloat16.", valueName: "precision"))
+    var precision: Precision = .float32
+
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
@@ -38,7 +41,7 @@ struct ImageBenchCommand: ParsableCommand {
         let files = try imageFiles()
         guard !files.isEmpty else { throw ValidationError("no PNG or JPEG files in \(paths)") }
         guard batch >= 1, repetitions >= 1 else { throw ValidationError("--batch and --repetitions must be at least 1") }
-        let pipeline = AnyPipeline(try ImageClassificationPipeline(path: modelPath, modelsDirectory: modelsDirectory))
+        let pipeline = AnyPipeline(try ImageClassificationPipeline(path: modelPath, modelsDirectory: modelsDirectory, precision: precision))
         let clock = ContinuousClock()
 
         var rates: [Double] = []
@@ -69,7 +72,7 @@ struct ImageBenchCommand: ParsableCommand {
         let mean = rates.reduce(0, +) / Double(rates.count)
         let deviation = (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(rates.count - 1, 1))).squareRoot()
         let share = prepareShare.reduce(0, +) / Double(prepareShare.count)
-        print(String(format: "{\"engine\": \"quern\", \"model\": \"%@\", \"threads\": %d, \"batch\": %d, \"images\": %d, \"images_per_second\": {\"mean\": %.2f, \"stdev\": %.2f}, \"prepare_share\": %.3f}",
+        print(String(format: "{\"engine\": \"quern\", \"precision\": \"\(precision.rawValue)\", \"model\": \"%@\", \"threads\": %d, \"batch\": %d, \"images\": %d, \"images_per_second\": {\"mean\": %.2f, \"stdev\": %.2f}, \"prepare_share\": %.3f}",
                      pipeline.identity.name, ComputeThreads.count, batch, files.count, mean, deviation, share))
     }
 

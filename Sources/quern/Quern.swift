@@ -78,5 +78,7 @@ struct InfoCommand: ParsableCommand {
         let required = BuildBaseline.requiredFeatures
         print("built for: \(BuildBaseline.targetCPU) (needs \(required.isEmpty ? "no extension beyond x86-64" : required.joined(separator: " ")))")
         print(info)
+        let bfloat16Speed = Precision.bfloat16IsNative ? "native, about twice float32's rate" : "emulated with the native path's results, slower than float32; prefer float32 on this CPU"
+        print("bfloat16 products (--precision, \"precision\"): \(Precision.bfloat16Path) — \(bfloat16Speed)")
     }
 }

@@ -4,6 +4,8 @@ import QuernModels
 import QuernPipelines
 import QuernTensor
 
+extension Precision: ExpressibleByArgument {}
+
 /// `quern bench resnet`: the image model alone (no decoding or
 /// preprocessing) on the deterministic pattern images of
 /// tools/goldens/make_resnet_goldens.py, at each batch size and thread
@@ -33,9 +35,12 @@ struct ResNetBenchCommand: ParsableCommand {
     @Flag(help: "Print each layer's best time over 10 runs (one image, each thread count) instead.")
     var layers = false
 
+    @Option(help: ArgumentHelp("The products' precision: float32 or bfloat16.", valueName: "precision"))
+    var precision: Precision = .float32
+
     func run() throws {
         try BLAS.load()
-        let network = try ResNet.load(path: models.locate(.classify, explicitPath: model).declaration.loadPath)
+        let network = try ResNet.load(path: models.locate(.classify, explicitPath: model).declaration.loadPath).converted(to: precision)
         let batchSizes = batches.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let threads = threadCounts.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         guard !batchSizes.isEmpty, !threads.isEmpty, size > 0 else { throw ValidationError("need batch sizes, thread counts and a size") }
@@ -81,7 +86,7 @@ struct ResNetBenchCommand: ParsableCommand {
                 } while elapsed < seconds
                 let rates = runs.map { Double(batch) / $0 }.sorted()
                 let median = rates[rates.count / 2]
-                print(String(format: "{\"engine\": \"quern\", \"threads\": %d, \"batch\": %d, \"runs\": %d, \"images_per_second\": %.2f, \"best_images_per_second\": %.2f}",
+                print(String(format: "{\"engine\": \"quern\", \"precision\": \"\(network.precision.rawValue)\", \"threads\": %d, \"batch\": %d, \"runs\": %d, \"images_per_second\": %.2f, \"best_images_per_second\": %.2f}",
                              count, batch, runs.count, median, rates[rates.count - 1]))
             }
         }

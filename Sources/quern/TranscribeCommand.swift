@@ -41,13 +41,16 @@ struct TranscribeCommand: ParsableCommand {
     @Option(help: "With --bench: timed passes (after one warm-up); the best is reported.")
     var repetitions = 3
 
+    @Option(help: ArgumentHelp("The encoder's and decoder's linear layers' precision: float32 or bfloat16.", valueName: "precision"))
+    var precision: Precision = .float32
+
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         _ = try compute.prepare()
         guard !files.isEmpty, repetitions >= 1 else { throw ValidationError("give at least one file; --repetitions must be at least 1") }
         let directory = try models.locate(.transcribe, explicitPath: model).declaration.loadPath
-        let speech = try TranscriptionPipeline(directory: directory)
+        let speech = try TranscriptionPipeline(directory: directory, precision: precision)
         let pipeline = AnyPipeline(speech)
         let clock = ContinuousClock()
 

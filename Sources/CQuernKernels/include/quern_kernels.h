@@ -68,12 +68,25 @@ typedef struct {
     float *output;
     int out_channels;
     int relu;
+    /// When not NULL, the products are bfloat16 (conv_bf16.c): the weights
+    /// are these, packed by quern_bf16_pack_panels, `channels` is even, and
+    /// the rows are read from `indirection_bf16` (or, for the 1×1 case,
+    /// `input_bf16`): a bfloat16 copy of the input made by quern_bf16_round.
+    /// `indirection`, `input` and `packed` are then unused.
+    const uint16_t *packed_bf16;
+    const uint16_t *const *indirection_bf16;
+    const uint16_t *input_bf16;
 } quern_conv_job;
 
 /// Output pixels [pixel_begin, pixel_end) × panels [panel_begin, panel_end).
 /// Returns 0, or -1 when a kernel of more than 64 taps could not get its
 /// row table (out of memory).
 int quern_conv_nhwc_run(const quern_conv_job *job, long pixel_begin, long pixel_end, int panel_begin, int panel_end);
+
+/// The same table over a bfloat16 copy of the input (`zeros`: ≥ channels zeros).
+void quern_conv_build_indirection_bf16(const uint16_t *input, int batch, int height, int width, int channels, int kernel_h, int kernel_w,
+                                       int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                                       int out_h, int out_w, const uint16_t *zeros, const uint16_t **table);
 
 /// Fills `table` ([batch·out_h·out_w][kernel_h·kernel_w]) with the input row
 /// each output pixel reads at each tap, `zeros` (≥ channels zeros) in the padding.
@@ -98,12 +111,39 @@ typedef struct {
     float *output;         ///< [batch][out_h][out_w][out_channels]
     int out_h, out_w, out_channels;
     int relu;
+    /// When not NULL, the 16 products are bfloat16 (conv_bf16.c): these
+    /// weights (each packed by quern_bf16_pack_panels, `channels` even) are
+    /// used instead of `packed`, and the transformed input is rounded to
+    /// bfloat16 before its products.
+    const uint16_t *const *packed_bf16;
 } quern_winograd_job;
 
 /// Tiles [tile_begin, tile_end) × output panels [panel_begin, panel_end):
 /// each block of tiles is transformed, multiplied and transformed back while
 /// it is in cache. Returns 0, or -1 when its scratch could not be allocated.
 int quern_winograd_run(const quern_winograd_job *job, long tile_begin, long tile_end, int panel_begin, int panel_end);
+
+// ---- bfloat16 (conv_bf16.c) ------------------------------------------------
+
+/// 1 when the bfloat16 products run on the CPU's AVX512-BF16 instructions
+/// (and the AVX-512 kernels are not forced off); 0 when they are emulated,
+/// with the same results, on AVX2 or portable code.
+int quern_bf16_native(void);
+
+/// "avx512-bf16", "avx2 (emulated)" or "scalar (emulated)".
+const char *quern_bf16_path(void);
+
+/// dst[i] = src[i] rounded to bfloat16: to nearest even, denormals to a
+/// signed zero, NaN kept (quiet), as VCVTNEPS2BF16 does.
+void quern_bf16_round(const float *src, uint16_t *dst, long count);
+
+/// A bfloat16 as float32 (denormals read as zero, as the products read them).
+float quern_bf16_widen(uint16_t value);
+
+/// Rounds float weights packed for quern_conv_nhwc_run ([panels][k][32],
+/// k even) into the bfloat16 layout ([panels][k/2][32][2]: each column's
+/// rows 2p and 2p+1 side by side).
+void quern_bf16_pack_panels(const float *packed, long panels, long k, uint16_t *dst);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,9 @@
+import Foundation
 import Logging
 import QuernHTTP
 import QuernPipelines
 import QuernQueue
+import QuernTensor
 
 /// Every option of `quern serve` and `quern run`, declared once: flag,
 /// `QUERN_*` variable, configuration-file key (the flag's name), default,
@@ -163,6 +165,11 @@ public enum DaemonOptions {
         summary: "Seconds a model may sit unused before it is unloaded (memory returned); 0: never",
         default: ProcessingSettings.defaultModelIdleUnloadSeconds, shown: seconds(ProcessingSettings.defaultModelIdleUnloadSeconds),
         commands: [.serve], parser: .seconds(allowingZero: true))
+
+    public static let precision = DaemonOption<[TaskName: Precision]>(
+        "precision", variable: "QUERN_PRECISION", valueName: "task=precision",
+        summary: "What the products of a task's model run in when its request does not say (\"precision\"): float32, or bfloat16 (about twice as fast on CPUs with AVX512-BF16, at the fidelity docs/precision.md measures); TASK=PRECISION pairs for embed, classify and transcribe separated by commas, or one precision for all three",
+        default: [:], shown: "float32", commands: both, parser: .taskPrecisions)
 
     // MARK: Conversations
 
@@ -398,6 +405,30 @@ extension OptionValueParser where Value == LogFormat {
     static var logFormat: Self {
         Self(expected: "one of " + LogFormat.allCases.map(\.rawValue).joined(separator: ", "), examples: LogFormat.allCases.map(\.rawValue)) {
             LogFormat(rawValue: $0)
+        }
+    }
+}
+
+extension OptionValueParser where Value == [TaskName: Precision] {
+    /// The tasks whose models offer a precision.
+    static let tasksWithPrecision: [TaskName] = [.embed, .classify, .transcribe]
+
+    static var taskPrecisions: Self {
+        Self(expected: "float32 or bfloat16, or TASK=PRECISION pairs (tasks: embed, classify, transcribe) separated by commas",
+             examples: ["bfloat16", "classify=bfloat16", "embed=bfloat16,transcribe=float32"], listSeparator: ",") { text in
+            var precisions: [TaskName: Precision] = [:]
+            for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.trimmingCharacters(in: .whitespaces).split(separator: "=", omittingEmptySubsequences: false).map(String.init)
+                if parts.count == 1 {
+                    guard let precision = Precision(rawValue: parts[0]) else { return nil }
+                    for task in tasksWithPrecision { precisions[task] = precision }
+                } else {
+                    guard parts.count == 2, let task = TaskName(rawValue: parts[0]), tasksWithPrecision.contains(task),
+                          let precision = Precision(rawValue: parts[1]) else { return nil }
+                    precisions[task] = precision
+                }
+            }
+            return precisions
         }
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import QuernPipelines
 import QuernQueue
+import QuernTensor
 
 /// What `quern serve` and `quern run` share, read through `DaemonOptions`
 /// before anything is loaded, so a bad value fails at once.
@@ -27,6 +28,8 @@ public struct ProcessingSettings: Sendable {
     public var conversationsDirectory: String?
     /// `--conversation-cache`, in bytes.
     public var conversationCacheBytes: Int
+    /// `--precision`: each task's precision when its request does not say.
+    public var precisions: [TaskName: Precision]
 
     public static let defaultModelIdleUnloadSeconds = 600.0
 
@@ -49,6 +52,7 @@ public struct ProcessingSettings: Sendable {
         modelIdleUnload = idle > 0 ? Self.duration(seconds: idle) : nil
         conversationsDirectory = try O.conversations.resolve(sources)
         conversationCacheBytes = try O.conversationCache.resolve(sources)
+        precisions = try O.precision.resolve(sources)
     }
 
     /// `quern serve`'s conversations folder when none was given: in the
@@ -71,8 +75,10 @@ public struct ProcessingSettings: Sendable {
 
     /// What the pipelines are built from.
     public var catalogOptions: PipelineCatalog.Options {
-        PipelineCatalog.Options(modelsDirectory: modelsDirectory, diagnostic: diagnostic, diagnosticDelay: diagnosticDelay, limits: limits,
-                                trainingData: trainingData, preload: preload, idleUnload: modelIdleUnload)
+        var options = PipelineCatalog.Options(modelsDirectory: modelsDirectory, diagnostic: diagnostic, diagnosticDelay: diagnosticDelay,
+                                              limits: limits, trainingData: trainingData, preload: preload, idleUnload: modelIdleUnload)
+        options.precisions = precisions
+        return options
     }
 
     /// Whole milliseconds, as the lanes count them. The option parser keeps

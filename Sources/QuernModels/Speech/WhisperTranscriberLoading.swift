@@ -1,5 +1,6 @@
 import Foundation
 import QuernFormats
+import QuernTensor
 import QuernTokenizers
 
 extension WhisperTranscriber {
@@ -8,9 +9,10 @@ extension WhisperTranscriber {
     /// `config.json` (`suppress_ids`, `suppress_ids_begin`) or Hugging Face's
     /// `generation_config.json` (`suppress_tokens`, `begin_suppress_tokens`),
     /// and from the same file the `alignment_heads` word timestamps use.
-    public static func load(directory: String) throws(ModelError) -> WhisperTranscriber {
+    /// `precision` applies to the encoder's and decoder's linear layers (`WhisperModel.converted`).
+    public static func load(directory: String, precision: Precision = .float32) throws(ModelError) -> WhisperTranscriber {
         let model: WhisperModel
-        do { model = try WhisperModel.load(directory: directory) } catch {
+        do { model = try WhisperModel.load(directory: directory).converted(to: precision) } catch {
             throw ModelError(.invalidConfig, error.description)
         }
         let tokenizer: ByteLevelBPE

@@ -29,16 +29,17 @@ public struct TranscriptionPipeline: Pipeline {
 
     /// Loads the Whisper folder at `directory` (CTranslate2 `model.bin` or
     /// Hugging Face safetensors, with tokenizer.json and the suppress lists).
-    public init(directory: String, limits: AudioLimits = .standard) throws(QuernError) {
+    public init(directory: String, limits: AudioLimits = .standard, precision: Precision = .float32) throws(QuernError) {
         do {
-            transcriber = try WhisperTranscriber.load(directory: directory)
+            transcriber = try WhisperTranscriber.load(directory: directory, precision: precision)
         } catch {
             throw QuernError(loading: "speech model", at: directory, error)
         }
         logMel = WhisperLogMel(melBins: transcriber.model.config.melBins)
         self.limits = limits
         let weights = FileManager.default.fileExists(atPath: directory + "/model.bin") ? directory + "/model.bin" : directory + "/model.safetensors"
-        identity = ModelIdentity(name: URL(fileURLWithPath: directory).lastPathComponent, weightsSHA256: try FileChecksum.sha256(of: weights))
+        identity = ModelIdentity(name: URL(fileURLWithPath: directory).lastPathComponent, weightsSHA256: try FileChecksum.sha256(of: weights),
+                                 precision: precision)
     }
 
     public func prepare(_ job: Job) throws(QuernError) -> Prepared {

@@ -44,9 +44,9 @@ public struct ImageClassificationPipeline: Pipeline {
     /// preprocessor_config.json, the open_nsfw wrapper's for open_nsfw,
     /// torchvision's ImageNet otherwise.
     public init(path: String, modelsDirectory: String, preprocessing: ImagePreprocessing? = nil,
-                maximumPixels: Int = PNGDecoder.defaultMaximumPixels) throws(QuernError) {
+                maximumPixels: Int = PNGDecoder.defaultMaximumPixels, precision: Precision = .float32) throws(QuernError) {
         do {
-            model = try ResNet.load(path: path)
+            model = try ResNet.load(path: path).converted(to: precision)
         } catch {
             throw QuernError(loading: "image model", at: path, error)
         }
@@ -60,7 +60,7 @@ public struct ImageClassificationPipeline: Pipeline {
         labels = try Self.labels(for: model, isOpenNSFW: isOpenNSFW, modelsDirectory: modelsDirectory)
         decoder = PNGDecoder(maximumPixels: maximumPixels)
         jpegDecoder = JPEGDecoder(maximumPixels: maximumPixels)
-        identity = ModelIdentity(name: name, weightsSHA256: try FileChecksum.sha256(of: Self.weightsFile(path)))
+        identity = ModelIdentity(name: name, weightsSHA256: try FileChecksum.sha256(of: Self.weightsFile(path)), precision: precision)
     }
 
     private static func defaultPreprocessing(modelPath: String, isOpenNSFW: Bool) throws(QuernError) -> ImagePreprocessing {

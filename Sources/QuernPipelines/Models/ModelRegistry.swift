@@ -1,5 +1,6 @@
 import QuernMedia
 import QuernModels
+import QuernTensor
 
 /// The one table of the models Quern runs. A model folder declares what it
 /// is (see `ModelDeclaration`); `architectures` maps that declared type to
@@ -23,24 +24,24 @@ public enum ModelRegistry {
             name: "sentence embedder",
             // A sentence-transformers folder around a BERT checkpoint.
             declaredTypes: [.configModelType("bert")],
-            tasks: [.embed], maxBatchSize: EmbeddingPipeline.batchLimit,
-            load: { model, _ in try EmbeddingPipeline(directory: model.loadPath) }),
+            tasks: [.embed], maxBatchSize: EmbeddingPipeline.batchLimit, offersPrecision: true,
+            load: { model, context in try EmbeddingPipeline(directory: model.loadPath, precision: context.precision) }),
         ModelArchitecture(
             name: "ResNet image classifier",
             declaredTypes: [.onnxGraph, .configModelType("resnet"), .safetensorsStateDict],
-            tasks: [.classify], maxBatchSize: ImageClassificationPipeline.batchLimit,
+            tasks: [.classify], maxBatchSize: ImageClassificationPipeline.batchLimit, offersPrecision: true,
             load: { model, context in
                 try ImageClassificationPipeline(path: model.loadPath, modelsDirectory: context.modelsDirectory,
-                                                maximumPixels: context.limits.maxPixels)
+                                                maximumPixels: context.limits.maxPixels, precision: context.precision)
             }),
         ModelArchitecture(
             name: "Whisper speech recogniser",
             declaredTypes: [.ctranslate2Spec("WhisperSpec"), .configModelType("whisper")],
-            tasks: [.transcribe], maxBatchSize: 1,
+            tasks: [.transcribe], maxBatchSize: 1, offersPrecision: true,
             load: { model, context in
                 var limits = AudioLimits.standard
                 limits.maxSeconds = context.limits.maxAudioSeconds
-                return try TranscriptionPipeline(directory: model.loadPath, limits: limits)
+                return try TranscriptionPipeline(directory: model.loadPath, limits: limits, precision: context.precision)
             }),
     ]
 
@@ -65,11 +66,15 @@ public struct ModelLoadContext: Sendable {
     public var limits: InputLimits
     /// Where a chat model keeps conversations and caches their prefixes.
     public var conversations: Conversations?
+    /// What the model's products run in (architectures that `offersPrecision`).
+    public var precision: Precision
 
-    public init(modelsDirectory: String, limits: InputLimits = InputLimits(), conversations: Conversations? = nil) {
+    public init(modelsDirectory: String, limits: InputLimits = InputLimits(), conversations: Conversations? = nil,
+                precision: Precision = .float32) {
         self.modelsDirectory = modelsDirectory
         self.limits = limits
         self.conversations = conversations
+        self.precision = precision
     }
 }
 
@@ -86,13 +91,17 @@ public struct ModelArchitecture: Sendable {
     public let tasks: Set<TaskName>
     /// Its pipeline's `maxBatchSize`, known before it is loaded (`LazyPipeline`).
     public let maxBatchSize: Int
+    /// Whether its loader honours `ModelLoadContext.precision` (bfloat16).
+    public let offersPrecision: Bool
     let loader: Loader
 
-    public init(name: String, declaredTypes: [ModelDeclaration.DeclaredType], tasks: Set<TaskName>, maxBatchSize: Int = 1, load: @escaping Loader) {
+    public init(name: String, declaredTypes: [ModelDeclaration.DeclaredType], tasks: Set<TaskName>, maxBatchSize: Int = 1,
+                offersPrecision: Bool = false, load: @escaping Loader) {
         self.name = name
         self.declaredTypes = declaredTypes
         self.tasks = tasks
         self.maxBatchSize = maxBatchSize
+        self.offersPrecision = offersPrecision
         self.loader = load
     }
 }

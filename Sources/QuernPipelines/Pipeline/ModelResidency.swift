@@ -81,15 +81,16 @@ public final class ModelResidency: @unchecked Sendable {
 
     public var models: [ResidentModel] {
         locked {
-            slots.map { ResidentModel(name: $0.identity.name, tasks: $0.tasks.sorted { $0.rawValue < $1.rawValue }, loaded: $0.pipeline != nil,
+            slots.map { ResidentModel(name: $0.identity.displayName, tasks: $0.tasks.sorted { $0.rawValue < $1.rawValue }, loaded: $0.pipeline != nil,
                                       loadSeconds: $0.loadSeconds, weightBytes: $0.weightBytes) }
         }
     }
 
-    /// Loads every model now (`--preload`); a model that fails keeps its
-    /// error for its jobs, as a lazy load would.
-    public func preloadAll() {
-        for slot in locked({ slots }) {
+    /// Loads every model now (`--preload`), or those `include` picks by
+    /// identity and tasks; a model that fails keeps its error for its jobs,
+    /// as a lazy load would.
+    public func preloadAll(where include: (ModelIdentity, Set<TaskName>) -> Bool = { _, _ in true }) {
+        for slot in locked({ slots }) where include(slot.identity, slot.tasks) {
             _ = Result { () throws(QuernError) in try acquire(slot) }
         }
     }
@@ -123,10 +124,10 @@ public final class ModelResidency: @unchecked Sendable {
         do throws(QuernError) {
             loaded = try slot.loader()
         } catch {
-            let failure = QuernError(.unsupported, "model \"\(slot.identity.name)\" cannot be loaded, so task \(slot.tasks.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: " and ")) is unavailable: \(error.message)")
+            let failure = QuernError(.unsupported, "model \"\(slot.identity.displayName)\" cannot be loaded, so task \(slot.tasks.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: " and ")) is unavailable: \(error.message)")
             locked { slot.failure = failure }
-            logger.error("cannot load a model; its tasks are unavailable", metadata: ["model": "\(slot.identity.name)", "error": "\(error.message)"])
-            emit(.loadFailed(name: slot.identity.name, message: error.message))
+            logger.error("cannot load a model; its tasks are unavailable", metadata: ["model": "\(slot.identity.displayName)", "error": "\(error.message)"])
+            emit(.loadFailed(name: slot.identity.displayName, message: error.message))
             throw failure
         }
         let seconds = Self.seconds(clock.now - start)
@@ -141,9 +142,9 @@ public final class ModelResidency: @unchecked Sendable {
         }
         budget?.reserveModel(slot.weightBytes)
         logger.notice("model loaded", metadata: [
-            "model": "\(slot.identity.name)", "seconds": "\(String(format: "%.3f", seconds))", "weights_mb": "\(slot.weightBytes >> 20)",
+            "model": "\(slot.identity.displayName)", "seconds": "\(String(format: "%.3f", seconds))", "weights_mb": "\(slot.weightBytes >> 20)",
         ])
-        emit(.loaded(name: slot.identity.name, seconds: seconds, weightBytes: slot.weightBytes))
+        emit(.loaded(name: slot.identity.displayName, seconds: seconds, weightBytes: slot.weightBytes))
         startTimerIfNeeded()
         return lease
     }
@@ -169,11 +170,11 @@ public final class ModelResidency: @unchecked Sendable {
             }
             guard let victim else {
                 logger.warning("a model is loaded beyond the memory budget: no idle model is left to unload; new inputs wait until memory frees up (raise --max-memory)", metadata: [
-                    "model": "\(slot.identity.name)", "weights_mb": "\(slot.weightBytes >> 20)", "max_memory_mb": "\(budget.capacity >> 20)",
+                    "model": "\(slot.identity.displayName)", "weights_mb": "\(slot.weightBytes >> 20)", "max_memory_mb": "\(budget.capacity >> 20)",
                 ])
                 return
             }
-            _ = unload(victim, reason: "memory budget (to load \(slot.identity.name))")
+            _ = unload(victim, reason: "memory budget (to load \(slot.identity.displayName))")
         }
     }
 
@@ -192,8 +193,8 @@ public final class ModelResidency: @unchecked Sendable {
         guard unloaded else { return false }
         Heap.trim()
         budget?.releaseModel(slot.weightBytes)
-        logger.notice("model unloaded", metadata: ["model": "\(slot.identity.name)", "reason": "\(reason)"])
-        emit(.unloaded(name: slot.identity.name, reason: reason))
+        logger.notice("model unloaded", metadata: ["model": "\(slot.identity.displayName)", "reason": "\(reason)"])
+        emit(.unloaded(name: slot.identity.displayName, reason: reason))
         return true
     }
 

@@ -1,3 +1,4 @@
+import QuernJSON
 import QuernTensor
 import Synchronization
 
@@ -11,11 +12,31 @@ public struct ModelIdentity: Sendable, Equatable {
     /// versions of Quern called it (the GGUF file's name,
     /// `SmolLM2-135M-Instruct.Q4_1`), so old requests keep working.
     public var aliases: [String]
+    /// What the model's products run in, for models that offer the choice
+    /// (embed, classify, transcribe); nil for the others. Results report it.
+    public var precision: Precision?
 
-    public init(name: String, weightsSHA256: String?, aliases: [String] = []) {
+    public init(name: String, weightsSHA256: String?, aliases: [String] = [], precision: Precision? = nil) {
         self.name = name
         self.weightsSHA256 = weightsSHA256
         self.aliases = aliases
+        self.precision = precision
+    }
+
+    /// The name, marked with the precision when it is not float32
+    /// (`open-nsfw@bfloat16`): how logs, `quern status` and metrics tell
+    /// the two loaded forms of one model apart.
+    public var displayName: String {
+        guard let precision, precision != .float32 else { return name }
+        return name + "@" + precision.rawValue
+    }
+
+    /// The `model` member of a result: name, sha256 and, where the model
+    /// offers the choice, the precision that ran.
+    public var json: JSONValue {
+        var members: [(key: String, value: JSONValue)] = [("name", .string(name)), ("sha256", .optional(weightsSHA256))]
+        if let precision { members.append(("precision", .string(precision.rawValue))) }
+        return .object(members)
     }
 
     /// Whether a request naming `requested` asks for this model: its name or

@@ -1,5 +1,6 @@
 import Logging
 import QuernLearning
+import QuernTensor
 
 /// The pipelines a daemon or `quern run` starts with.
 public enum PipelineCatalog {
@@ -23,6 +24,9 @@ public enum PipelineCatalog {
         /// Where chat requests' conversations are kept, and their prefix
         /// cache; nil: `conversation` and `forget` are refused.
         public var conversations: Conversations?
+        /// The precision each task runs in when a request does not say
+        /// (`--precision TASK=PRECISION`); float32 when absent.
+        public var precisions: [TaskName: Precision] = [:]
 
         public init(modelsDirectory: String, diagnostic: Bool = false, diagnosticDelay: Duration = .zero,
                     limits: InputLimits = InputLimits(), logger: Logger = Logger(label: "quern"),
@@ -67,38 +71,54 @@ public enum PipelineCatalog {
         let context = ModelLoadContext(modelsDirectory: options.modelsDirectory, limits: options.limits, conversations: options.conversations)
         let residency = ModelResidency(idleUnload: options.idleUnload, logger: options.logger)
         registry.residency = residency
-        var found: [(pipeline: LazyPipeline, tasks: Set<TaskName>)] = []
+        var found: [(pipeline: LazyPipeline, tasks: Set<TaskName>, bfloat16: LazyPipeline?)] = []
         for tasks in tasksByDefaultFolder() {
             do throws(ModelRegistryError) {
                 let folder = try ModelRegistry.defaultPath(for: tasks[0], modelsDirectory: options.modelsDirectory)
                 let located = try ModelRegistry.locate(folder, serving: tasks)
                 let installed = try InstalledModel.inspect(folder: folder, declaration: located.declaration)
-                let slot = ModelSlot(identity: installed.identity, tasks: Set(tasks), maxBatchSize: located.architecture.maxBatchSize,
-                                     weightBytes: installed.weightsBytes, loader: { () throws(QuernError) -> any Pipeline in try located.load(context) })
-                residency.add(slot)
-                found.append((LazyPipeline(slot: slot, residency: residency), Set(tasks)))
+                // A model that offers bfloat16 gets a second slot for that
+                // form, loaded only when a job asks for it.
+                let precisions: [Precision?] = located.architecture.offersPrecision ? [.float32, .bfloat16] : [nil]
+                let pipelines = precisions.map { precision in
+                    var identity = installed.identity
+                    identity.precision = precision
+                    var loadContext = context
+                    loadContext.precision = precision ?? .float32
+                    let slot = ModelSlot(identity: identity, tasks: Set(tasks), maxBatchSize: located.architecture.maxBatchSize,
+                                         weightBytes: installed.weightsBytes,
+                                         loader: { [loadContext] () throws(QuernError) -> any Pipeline in try located.load(loadContext) })
+                    residency.add(slot)
+                    return LazyPipeline(slot: slot, residency: residency)
+                }
+                found.append((pipelines[0], Set(tasks), pipelines.count > 1 ? pipelines[1] : nil))
             } catch {
                 registry.markUnavailable(Set(tasks), reason: error.message)
             }
         }
+        registry.defaultPrecision = options.precisions
         let embedding = found.first { $0.tasks.contains(.embed) }?.pipeline
         var featureModels: [FeatureKind: ModelIdentity] = [:]
-        for (pipeline, tasks) in found {
+        for (pipeline, tasks, _) in found {
             for task in tasks { if let kind = featureKind(of: task) { featureModels[kind] = pipeline.identity } }
         }
         let library = HeadLibrary(directory: headsDirectory(modelsDirectory: options.modelsDirectory), featureModels: featureModels,
                                   logger: options.logger)
         _ = library.current()  // loads and logs the installed heads at start-up
         registry.headLibrary = library
-        for (pipeline, tasks) in found {
-            var served: any Pipeline = pipeline
-            var headKind = tasks.lazy.compactMap { featureKind(of: $0) }.first
-            if let embedding, !tasks.isDisjoint(with: tasksAnsweredWithTextEmbedding), !tasks.contains(.embed) {
-                served = EmbeddingAttachingPipeline(base: pipeline, embedding: embedding)
-                headKind = .text
+        for (pipeline, tasks, bfloat16) in found {
+            func served(_ base: LazyPipeline) -> any Pipeline {
+                var served: any Pipeline = base
+                var headKind = tasks.lazy.compactMap { featureKind(of: $0) }.first
+                if let embedding, !tasks.isDisjoint(with: tasksAnsweredWithTextEmbedding), !tasks.contains(.embed) {
+                    served = EmbeddingAttachingPipeline(base: base, embedding: embedding)
+                    headKind = .text
+                }
+                if let headKind { served = attachingHeads(library, kind: headKind, to: served) }
+                return served
             }
-            if let headKind { served = attachingHeads(library, kind: headKind, to: served) }
-            registry.register(served, for: tasks)
+            registry.register(served(pipeline), for: tasks)
+            if let bfloat16 { registry.registerBFloat16(served(bfloat16), for: tasks) }
         }
         registerForget(&registry, conversations: options.conversations, chatLane: found.first { $0.tasks.contains(.chat) }?.pipeline.lane)
         if options.trainingData.isEmpty {
@@ -113,7 +133,13 @@ public enum PipelineCatalog {
                 headsDirectory: headsDirectory(modelsDirectory: options.modelsDirectory), limits: options.limits,
                 trainingData: options.trainingData, logger: options.logger))
         }
-        if options.preload { residency.preloadAll() }
+        if options.preload {
+            // Each model in the precision its tasks run in unless a request says otherwise.
+            residency.preloadAll { identity, tasks in
+                guard let precision = identity.precision else { return true }
+                return tasks.contains { (options.precisions[$0] ?? .float32) == precision }
+            }
+        }
         return registry
     }
 

@@ -1,3 +1,5 @@
+import QuernTensor
+
 /// Which pipeline answers which task. Built once at start-up, read-only after.
 public struct PipelineRegistry: Sendable {
     private var byTask: [TaskName: AnyPipeline] = [:]
@@ -27,6 +29,31 @@ public struct PipelineRegistry: Sendable {
     }
 
     public func pipeline(for task: TaskName) -> AnyPipeline? { byTask[task] }
+
+    /// Each task's model in bfloat16, for the models that offer it; loaded
+    /// on its first job like the float32 one, which it shares a lane with.
+    private var bfloat16ByTask: [TaskName: AnyPipeline] = [:]
+    /// The precision a task runs in when its request does not say
+    /// (`--precision TASK=PRECISION`); float32 when absent.
+    public var defaultPrecision: [TaskName: Precision] = [:]
+
+    /// Routes `tasks` to `pipeline` for jobs that run in bfloat16.
+    public mutating func registerBFloat16<P: Pipeline>(_ pipeline: P, for tasks: Set<TaskName>) {
+        let erased = AnyPipeline(pipeline)
+        for task in tasks.intersection(pipeline.tasks) { bfloat16ByTask[task] = erased }
+    }
+
+    /// The pipeline that runs `job`: its task's, in the job's precision
+    /// (its `precision` field, else the task's setting). A model without a
+    /// bfloat16 form runs in float32, and its result's `model` says so.
+    public func pipeline(for job: Job) -> AnyPipeline? {
+        let task = job.request.task
+        if (job.precision ?? defaultPrecision[task]) == .bfloat16, let reduced = bfloat16ByTask[task] { return reduced }
+        return byTask[task]
+    }
+
+    /// Whether `task` has a bfloat16 form.
+    public func offersBFloat16(_ task: TaskName) -> Bool { bfloat16ByTask[task] != nil }
 
     /// Records why tasks have no pipeline (e.g. "model file … is missing; run
     /// scripts/fetch-models.sh"), so a missing model makes its files fail with

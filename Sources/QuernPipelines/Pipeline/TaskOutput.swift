@@ -131,7 +131,9 @@ public struct AttachedEmbedding: Sendable, Equatable {
 
     var json: JSONValue {
         guard case let .object(members) = TaskOutput.embedding(output).json else { return .null }
-        return .object([("model", .string(model.name)), ("sha256", .optional(model.weightsSHA256))] + members)
+        var modelMembers: [(key: String, value: JSONValue)] = [("model", .string(model.name)), ("sha256", .optional(model.weightsSHA256))]
+        if let precision = model.precision { modelMembers.append(("precision", .string(precision.rawValue))) }
+        return .object(modelMembers + members)
     }
 }
 

@@ -12,9 +12,9 @@ enum RequestFields {
         switch task {
         case .chat: return common.union(sampling).union(openAIGeneration).union(["messages", "conversation"])
         case .complete: return common.union(sampling).union(openAIGeneration).union(["prompt"])
-        case .embed: return common.union(["input", "truncate", "heads", "encoding_format", "dimensions", "user"])
-        case .classify: return common.union(["input", "top_k", "threshold", "heads"])
-        case .transcribe: return common.union(["input", "subtitles", "word_timestamps", "transcript_files", "heads",
+        case .embed: return common.union(["input", "truncate", "heads", "encoding_format", "dimensions", "user", "precision"])
+        case .classify: return common.union(["input", "top_k", "threshold", "heads", "precision"])
+        case .transcribe: return common.union(["input", "subtitles", "word_timestamps", "transcript_files", "heads", "precision",
                                                "response_format", "timestamp_granularities", "language"])
         // No `model`: training reads the loaded feature models.
         case .train: return Set(["task", "data", "test", "name"] + TrainingParameters.keys)

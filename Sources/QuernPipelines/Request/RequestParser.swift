@@ -2,6 +2,7 @@ import Foundation
 import QuernJSON
 import QuernLearning
 import QuernModels
+import QuernTensor
 
 /// Turns the bytes of a `.json` request into a validated `Job`. Every error
 /// names the offending field (`messages[1].role`, `temperature`, …).
@@ -47,19 +48,33 @@ public enum RequestParser {
                 }
                 job.embeddingEncoding = encoding
             }
+            job.precision = try precision(fields)
             return job
         case .classify:
             let topK = try fields.optionalInteger("top_k", range: 1...1000)
             let threshold = try fields.optionalNumber("threshold", range: 0...1).map { Float($0) }
-            return Job(request: .classify(image: try base64Media(fields), topK: topK, threshold: threshold), model: model, heads: try headNames(fields))
+            var job = Job(request: .classify(image: try base64Media(fields), topK: topK, threshold: threshold), model: model, heads: try headNames(fields))
+            job.precision = try precision(fields)
+            return job
         case .transcribe:
-            return Job(request: .transcribe(audio: try base64Media(fields), options: try TranscriptionOptions.parse(fields)), model: model,
-                       heads: try headNames(fields))
+            var job = Job(request: .transcribe(audio: try base64Media(fields), options: try TranscriptionOptions.parse(fields)), model: model,
+                          heads: try headNames(fields))
+            job.precision = try precision(fields)
+            return job
         case .train:
             return Job(request: .train(try TrainingRequest.parse(fields)))
         case .forget:
             return Job(request: .forget(conversation: try conversationID(fields, required: true) ?? ""))
         }
+    }
+
+    /// The `precision` field: float32 or bfloat16.
+    private static func precision(_ fields: Fields) throws(QuernError) -> Precision? {
+        guard let name = try fields.optionalString("precision") else { return nil }
+        guard let precision = Precision(rawValue: name) else {
+            throw QuernError(.requestInvalidValue, "field \"precision\": \"\(name)\" is not one of: \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return precision
     }
 
     /// The `conversation` field: a safe id (`ConversationID`).

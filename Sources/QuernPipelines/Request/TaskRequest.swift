@@ -1,3 +1,4 @@
+import QuernTensor
 import QuernModels
 
 /// What Quern can be asked to do. Names follow the common chat-completion and
@@ -76,6 +77,11 @@ public struct Job: Sendable, Equatable {
     /// `encoding_format` of an embedding: vectors as JSON numbers or as
     /// base64 of little-endian float32, as the OpenAI API sends them.
     public var embeddingEncoding = EmbeddingEncoding.float
+
+    /// The `precision` field of an embed, classify or transcribe request:
+    /// the arithmetic its model runs in; nil: the daemon's setting for the
+    /// task (`--precision`), float32 unless configured.
+    public var precision: Precision?
 
     /// The most choices one request may ask for (each is a sequence of the batch).
     public static let maximumChoices = 8

@@ -41,7 +41,7 @@ public struct FileProcessor: Sendable {
             outcome = .failure(error)
         case let .success(job):
             task = job.request.task
-            if let pipeline = registry.pipeline(for: job.request.task) {
+            if let pipeline = registry.pipeline(for: job) {
                 if let wanted = job.model, !pipeline.identity.answers(to: wanted) {
                     // Never answer with a different model than the one asked for.
                     outcome = .failure(QuernError(.requestInvalidValue, "field \"model\": \"\(wanted)\" is not loaded; task \"\(job.request.task.rawValue)\" is served by \"\(pipeline.identity.name)\" (leave \"model\" out to use it)"))

@@ -135,8 +135,7 @@ public struct ResultDocument: Sendable {
     }
 
     private var modelJSON: JSONValue {
-        guard let model else { return .null }
-        return .object([("name", .string(model.name)), ("sha256", .optional(model.weightsSHA256))])
+        model?.json ?? .null
     }
 
     /// The name as text: invalid UTF-8 bytes become U+FFFD (the exact bytes

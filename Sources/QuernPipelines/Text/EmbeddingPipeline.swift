@@ -1,5 +1,6 @@
 import Foundation
 import QuernModels
+import QuernTensor
 import QuernTokenizers
 
 /// Sentence embeddings (task `embed`; plain text too with `--text-task
@@ -24,13 +25,13 @@ public struct EmbeddingPipeline: Pipeline {
     public let windowsPerBatch = 32
     let embedder: SentenceEmbedder
 
-    public init(directory: String) throws(QuernError) {
+    public init(directory: String, precision: Precision = .float32) throws(QuernError) {
         do {
-            embedder = try SentenceEmbedder(directory: directory)
+            embedder = try SentenceEmbedder(directory: directory, precision: precision)
         } catch {
             throw QuernError(loading: "embedding model", at: directory, error)
         }
-        identity = ModelIdentity(name: embedder.name, weightsSHA256: try FileChecksum.sha256(of: embedder.weightsPath))
+        identity = ModelIdentity(name: embedder.name, weightsSHA256: try FileChecksum.sha256(of: embedder.weightsPath), precision: precision)
     }
 
     public func prepare(_ job: Job) throws(QuernError) -> Prepared {

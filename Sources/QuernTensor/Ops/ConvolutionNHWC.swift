@@ -4,31 +4,65 @@ import Synchronization
 /// A 2-D convolution's weights packed once for `conv2dNHWC`: panels of 32
 /// output channels, each [kh·kw·C][32] (tap-major, then input channel),
 /// zero-padded past the last channel, and the bias padded the same way.
+/// In `bfloat16` the panels are rounded and stored as bfloat16 pairs
+/// (`quern_bf16_pack_panels`) and the float32 panels are not kept.
 public struct PackedConvolution: @unchecked Sendable {
     public let window: Window2D
     public let inputChannels: Int
     public let outputChannels: Int
+    /// The float32 panels (empty in bfloat16).
     let packed: Tensor
+    /// The bfloat16 panels, or nil in float32.
+    let packedBF16: BFloat16Buffer?
     let bias: Tensor
+
+    /// What the products run in: `bfloat16` only when it was asked for and
+    /// the shape allows it (`takesBFloat16`).
+    public var precision: Precision { packedBF16 == nil ? .float32 : .bfloat16 }
+
+    /// Bytes of weights and bias held.
+    public var residentBytes: Int { packed.count * 4 + (packedBF16?.byteCount ?? 0) + bias.count * 4 }
+
+    /// Whether a convolution of `inputChannels` over `window` can run in
+    /// bfloat16: the products read their rows in pairs, so a tap's
+    /// channels must be even — or the kernel reads whole kernel rows (a stem
+    /// on RGB: 7·3 = 21 values), which are padded to an even length.
+    public static func takesBFloat16(inputChannels: Int, window: Window2D) -> Bool {
+        inputChannels % 2 == 0 || readsKernelRows(inputChannels: inputChannels, window: window)
+    }
+
+    /// Few channels per tap (a stem on RGB: 3 values) make short inner loops.
+    /// Then each tap is a whole kernel row instead: over a zero-padded copy of
+    /// the input, the kw pixels a kernel row covers are kw·C contiguous
+    /// values (21 for a 7×7 stem on RGB), and the packed weights are already
+    /// in that order (tap-major, then channel).
+    static func readsKernelRows(inputChannels: Int, window: Window2D) -> Bool {
+        window.kernel.height * window.kernel.width > 1 && inputChannels < 16 && window.kernel.width > 1 && window.dilation.width == 1
+    }
+
+    var readsKernelRows: Bool { Self.readsKernelRows(inputChannels: inputChannels, window: window) }
+
+    /// Values one product row reads in bfloat16: a kernel row (rounded up
+    /// to even: the weights get a zero row there, and the row reads one
+    /// value of the next pixel) or a tap's channels.
+    var bfloat16RowLength: Int { readsKernelRows ? (window.kernel.width * inputChannels + 1) / 2 * 2 : inputChannels }
 
     static let panel = Int(QUERN_CONV_PANEL)
     var panels: Int { (outputChannels + Self.panel - 1) / Self.panel }
     var taps: Int { window.kernel.height * window.kernel.width }
 
-    /// `weight` [O, C, kh, kw] (PyTorch/ONNX order), `bias` [O] or nil.
-    public init(weight: Tensor, bias: Tensor?, window: Window2D) {
+    /// `weight` [O, C, kh, kw] (PyTorch/ONNX order), `bias` [O] or nil;
+    /// `precision` is honoured where `takesBFloat16` allows it.
+    public init(weight: Tensor, bias: Tensor?, window: Window2D, precision: Precision = .float32) {
         precondition(weight.rank == 4 && weight.shape[2] == window.kernel.height && weight.shape[3] == window.kernel.width,
                      "PackedConvolution: weight \(weight.shape) does not match kernel \(window.kernel)")
         let o = weight.shape[0], c = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
         precondition(bias == nil || bias!.count == o, "PackedConvolution: bias needs \(o) values")
-        self.window = window
-        inputChannels = c
-        outputChannels = o
         let panelWidth = Self.panel
         let panels = (o + panelWidth - 1) / panelWidth
         let k = kh * kw * c
-        packed = Tensor(zeros: [panels * k * panelWidth])
-        self.bias = Tensor(zeros: [panels * panelWidth])
+        let packed = Tensor(zeros: [panels * k * panelWidth])
+        let paddedBias = Tensor(zeros: [panels * panelWidth])
         packed.withMutablePointer { dst in
             weight.withPointer { src in
                 for out in 0..<o {
@@ -44,7 +78,48 @@ public struct PackedConvolution: @unchecked Sendable {
                 }
             }
         }
-        if let bias { for i in 0..<o { self.bias[flat: i] = bias[flat: i] } }
+        if let bias { for i in 0..<o { paddedBias[flat: i] = bias[flat: i] } }
+        self.init(window: window, inputChannels: c, outputChannels: o, packed: packed, packedBF16: nil, bias: paddedBias)
+        if precision == .bfloat16 { self = converted(to: .bfloat16) }
+    }
+
+    private init(window: Window2D, inputChannels: Int, outputChannels: Int, packed: Tensor, packedBF16: BFloat16Buffer?, bias: Tensor) {
+        self.window = window
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.packed = packed
+        self.packedBF16 = packedBF16
+        self.bias = bias
+    }
+
+    /// The same convolution with its products in `precision`: float32
+    /// panels rounded to bfloat16 (and dropped) when the shape allows it.
+    /// bfloat16 weights are not widened back: that would only pretend to
+    /// be the float32 model, so they stay as they are.
+    public func converted(to precision: Precision) -> PackedConvolution {
+        guard precision == .bfloat16, packedBF16 == nil, Self.takesBFloat16(inputChannels: inputChannels, window: window) else { return self }
+        var source = packed, k = taps * inputChannels
+        let rowLength = bfloat16RowLength, kernelRows = readsKernelRows ? window.kernel.height : taps
+        if rowLength * kernelRows != k {
+            // Kernel rows of odd length: a zero weight row after each.
+            let panelWidth = Self.panel, oldRow = k / kernelRows
+            source = Tensor(zeros: [panels * kernelRows * rowLength * panelWidth])
+            packed.withPointer { from in
+                source.withMutablePointer { to in
+                    for panel in 0..<panels {
+                        for row in 0..<kernelRows {
+                            (to + (panel * kernelRows * rowLength + row * rowLength) * panelWidth)
+                                .update(from: from + (panel * k + row * oldRow) * panelWidth, count: oldRow * panelWidth)
+                        }
+                    }
+                }
+            }
+            k = kernelRows * rowLength
+        }
+        let rounded = BFloat16Buffer(count: source.count)
+        source.withPointer { quern_bf16_pack_panels($0, panels, k, rounded.base) }
+        return PackedConvolution(window: window, inputChannels: inputChannels, outputChannels: outputChannels, packed: Tensor(zeros: [0]),
+                                 packedBF16: rounded, bias: bias)
     }
 }
 
@@ -64,12 +139,11 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
     // Every output value is written by the kernel's tiles.
     let output = Tensor(overwrittenShape: [n, oh, ow, conv.outputChannels])
     precondition(residual == nil || residual!.shape == output.shape, "conv2dNHWC: residual \(residual!.shape) does not match \(output.shape)")
-    // Few channels per tap (a stem on RGB: 3 values) make short inner loops.
-    // Then each tap is a whole kernel row instead: over a zero-padded copy of
-    // the input, the kw pixels a kernel row covers are kw·C contiguous
-    // values (21 for a 7×7 stem on RGB), and the packed weights are already
-    // in that order (tap-major, then channel).
-    let byKernelRow = conv.taps > 1 && c < 16 && window.kernel.width > 1 && window.dilation.width == 1
+    if let weights = conv.packedBF16 {
+        conv2dNHWCBFloat16(input, conv, weights: weights, residual: residual, relu: relu, into: output)
+        return output
+    }
+    let byKernelRow = conv.readsKernelRows
     let source = byKernelRow ? paddedForKernelRows(input, window: window, outputHeight: oh, outputWidth: ow) : input
     let taps = byKernelRow ? window.kernel.height : conv.taps
     let tapChannels = byKernelRow ? window.kernel.width * c : c
@@ -122,6 +196,68 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
         }
     }
     return output
+}
+
+/// `conv2dNHWC` with bfloat16 weights: the input is rounded to a bfloat16
+/// copy once, then the same indirection and work split as float32 feed
+/// the bfloat16 tile.
+private func conv2dNHWCBFloat16(_ input: Tensor, _ conv: PackedConvolution, weights: BFloat16Buffer, residual: Tensor?, relu: Bool,
+                                into output: Tensor) {
+    let n = input.shape[0], h = input.shape[1], w = input.shape[2], c = conv.inputChannels
+    let window = conv.window
+    let (oh, ow) = window.outputSize(height: h, width: w)
+    let pixels = n * oh * ow
+    let byKernelRow = conv.readsKernelRows
+    // A padded kernel row reads one value past its pixel's: one zero of slack at the end.
+    let source = byKernelRow ? paddedForKernelRows(input, window: window, outputHeight: oh, outputWidth: ow) : input
+    let rounded = BFloat16Buffer.rounding(source, slack: 1)
+    let taps = byKernelRow ? window.kernel.height : conv.taps
+    let dense = window.isPointwise
+    let table = UnsafeMutablePointer<UnsafePointer<UInt16>?>.allocate(capacity: dense ? 1 : pixels * taps)
+    defer { table.deallocate() }
+    let zeros = BFloat16Buffer(count: max(c, 1))
+    zeros.base.update(repeating: 0, count: zeros.count)
+    let tile = Int(QUERN_CONV_TILE_PIXELS)
+    let split = ConvolutionWork.split(tileGroups: (pixels + tile - 1) / tile, panels: conv.panels, threads: ComputeThreads.count)
+    rounded.withPointer { src in
+        zeros.withPointer { zero in
+            if byKernelRow {
+                // One pointer per kernel row, at the window's left edge in the padded copy.
+                quern_conv_build_indirection_bf16(
+                    src, Int32(n), Int32(source.shape[1]), Int32(source.shape[2]), Int32(c), Int32(window.kernel.height), 1,
+                    Int32(window.stride.height), Int32(window.stride.width), 0, 0, Int32(window.dilation.height), 1,
+                    Int32(oh), Int32(ow), zero, table)
+            } else if !dense {
+                quern_conv_build_indirection_bf16(
+                    src, Int32(n), Int32(h), Int32(w), Int32(c), Int32(window.kernel.height), Int32(window.kernel.width),
+                    Int32(window.stride.height), Int32(window.stride.width), Int32(window.padding.top), Int32(window.padding.left),
+                    Int32(window.dilation.height), Int32(window.dilation.width), Int32(oh), Int32(ow), zero, table)
+            }
+            weights.withPointer { packed in
+                conv.bias.withPointer { bias in
+                    output.withMutablePointer { out in
+                        let run = { (residualPointer: UnsafePointer<Float>?) in
+                            var job = quern_conv_job()
+                            job.indirection_bf16 = dense ? nil : UnsafePointer(table)
+                            job.input_bf16 = src
+                            job.taps = Int32(taps)
+                            job.channels = Int32(conv.bfloat16RowLength)
+                            job.packed_bf16 = packed
+                            job.bias = bias
+                            job.residual = residualPointer
+                            job.output = out
+                            job.out_channels = Int32(conv.outputChannels)
+                            job.relu = relu ? 1 : 0
+                            split.forEachItem(rows: pixels, rowsPerGroup: tile) { rows, panels in
+                                quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound, Int32(panels.lowerBound), Int32(panels.upperBound))
+                            }
+                        }
+                        if let residual { residual.withPointer { run($0) } } else { run(nil) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `input` [N, H, W, C] placed at (top, left) padding in zeros, cut to the

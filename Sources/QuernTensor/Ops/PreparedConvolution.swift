@@ -8,10 +8,38 @@ public enum PreparedConvolution: Sendable {
     case winograd(WinogradConvolution)
 
     /// `weight` [O, C, kh, kw] (PyTorch/ONNX order), `bias` [O] or nil.
-    public init(weight: Tensor, bias: Tensor?, window: Window2D) {
+    /// `precision` applies where the layer's shape allows it
+    /// (`PackedConvolution.takesBFloat16`); the same kernel choice holds in
+    /// both precisions (Winograd keeps paying in bfloat16: its 2.25× fewer
+    /// products and the tile's doubled rate multiply).
+    public init(weight: Tensor, bias: Tensor?, window: Window2D, precision: Precision = .float32) {
         self = WinogradConvolution.supports(window)
-            ? .winograd(WinogradConvolution(weight: weight, bias: bias, window: window))
-            : .direct(PackedConvolution(weight: weight, bias: bias, window: window))
+            ? .winograd(WinogradConvolution(weight: weight, bias: bias, window: window, precision: precision))
+            : .direct(PackedConvolution(weight: weight, bias: bias, window: window, precision: precision))
+    }
+
+    /// What this layer's products run in.
+    public var precision: Precision {
+        switch self {
+        case .direct(let packed): packed.precision
+        case .winograd(let prepared): prepared.precision
+        }
+    }
+
+    /// The same layer with its products in `precision` where its shape allows.
+    public func converted(to precision: Precision) -> PreparedConvolution {
+        switch self {
+        case .direct(let packed): return .direct(packed.converted(to: precision))
+        case .winograd(let prepared): return .winograd(prepared.converted(to: precision))
+        }
+    }
+
+    /// Bytes of weights and bias held.
+    public var residentBytes: Int {
+        switch self {
+        case .direct(let packed): packed.residentBytes
+        case .winograd(let prepared): prepared.residentBytes
+        }
     }
 
     public var window: Window2D {

@@ -18,8 +18,16 @@ public struct WinogradConvolution: @unchecked Sendable {
         window.kernel == (3, 3) && window.stride == (1, 1) && window.dilation == (1, 1)
     }
 
-    /// `weight` [O, C, 3, 3], `bias` [O] or nil.
-    public init(weight: Tensor, bias: Tensor?, window: Window2D) {
+    /// What the 16 products run in (the transforms are float32 either way).
+    public var precision: Precision { products.first?.precision ?? .float32 }
+
+    /// Bytes of weights and bias held.
+    public var residentBytes: Int { products.reduce(bias.count * 4) { $0 + $1.residentBytes } }
+
+    /// `weight` [O, C, 3, 3], `bias` [O] or nil. In `bfloat16` (with C even)
+    /// the transformed weights are rounded and the transformed input is
+    /// rounded before the products.
+    public init(weight: Tensor, bias: Tensor?, window: Window2D, precision: Precision = .float32) {
         precondition(Self.supports(window) && weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3,
                      "WinogradConvolution takes a 3x3 stride-1 weight, got \(weight.shape) with \(window)")
         let o = weight.shape[0], c = weight.shape[1]
@@ -45,7 +53,21 @@ public struct WinogradConvolution: @unchecked Sendable {
                 }
             }
         }
-        products = transformed.map { PackedConvolution(weight: $0, bias: nil, window: Window2D(kernel: 1)) }
+        products = transformed.map { PackedConvolution(weight: $0, bias: nil, window: Window2D(kernel: 1), precision: precision) }
+    }
+
+    private init(window: Window2D, inputChannels: Int, outputChannels: Int, products: [PackedConvolution], bias: Tensor) {
+        self.window = window
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.products = products
+        self.bias = bias
+    }
+
+    /// The same convolution with its 16 products in `precision` (see `PackedConvolution.converted`).
+    public func converted(to precision: Precision) -> WinogradConvolution {
+        WinogradConvolution(window: window, inputChannels: inputChannels, outputChannels: outputChannels,
+                            products: products.map { $0.converted(to: precision) }, bias: bias)
     }
 }
 
@@ -72,6 +94,11 @@ public func conv2dNHWC(_ input: Tensor, _ conv: WinogradConvolution, residual: T
                                       perTileOverhead: 1.0 / 16)
     let zeros = Tensor(zeros: [max(c, 1)])
     let weights = conv.products.map(\.packed)
+    // The bfloat16 weights' table; their buffers are held by `conv` for the call.
+    let bf16 = conv.precision == .bfloat16
+    let roundedWeights = UnsafeMutablePointer<UnsafePointer<UInt16>?>.allocate(capacity: conv.products.count)
+    defer { roundedWeights.deallocate() }
+    for (index, product) in conv.products.enumerated() { roundedWeights[index] = product.packedBF16.map { UnsafePointer($0.base) } }
     input.withPointer { src in
         zeros.withPointer { zero in
             conv.bias.withPointer { bias in
@@ -79,6 +106,7 @@ public func conv2dNHWC(_ input: Tensor, _ conv: WinogradConvolution, residual: T
                     withPointers(to: weights) { packed in
                         let run = { (residualPointer: UnsafePointer<Float>?) in
                             var job = quern_winograd_job()
+                            job.packed_bf16 = bf16 ? UnsafePointer(roundedWeights) : nil
                             job.input = src
                             job.height = Int32(h)
                             job.width = Int32(w)
@@ -102,7 +130,9 @@ public func conv2dNHWC(_ input: Tensor, _ conv: WinogradConvolution, residual: T
                                 quern_winograd_run(&job, tileRange.lowerBound, tileRange.upperBound, Int32(panels.lowerBound), Int32(panels.upperBound))
                             }
                         }
-                        if let residual { residual.withPointer { run($0) } } else { run(nil) }
+                        withExtendedLifetime(conv) {
+                            if let residual { residual.withPointer { run($0) } } else { run(nil) }
+                        }
                     }
                 }
             }

@@ -84,6 +84,32 @@ import Testing
         return (worstProbability, worstFeature)
     }
 
+    /// The same corpus in bfloat16 (docs/precision.md): the same top label
+    /// as ONNX Runtime's float32 for every file, and every probability
+    /// within the published bound (measured: 0.011 at worst, on files whose
+    /// probabilities sit near the middle, where a logit moves them most).
+    @Test func bfloat16StaysWithinItsPublishedFidelity() async throws {
+        let pipeline = try ImageClassificationPipeline(path: ImageTestSupport.openNSFW, modelsDirectory: TestPaths.models, precision: .bfloat16)
+        #expect(pipeline.identity.precision == .bfloat16)
+        var worst: Float = 0
+        let files = ImageTestSupport.goodFiles + ImageTestSupport.extremeShapeFiles
+        for start in stride(from: 0, to: files.count, by: pipeline.maxBatchSize) {
+            let chunk = Array(files[start..<min(start + pipeline.maxBatchSize, files.count)])
+            let prepared = try chunk.map { try pipeline.prepare(try Self.job($0.path, topK: 2)) }
+            for (file, result) in zip(chunk, try await pipeline.run(prepared, context: Self.context)) {
+                guard case let .classification(output) = try result.get() else { Issue.record("\(file.file): not a classification"); continue }
+                var probabilities = [Float](repeating: 0, count: 2)
+                for label in output.labels { probabilities[label.index] = label.score }
+                let error = zip(probabilities, file.probabilities).map { abs($0 - $1) }.max() ?? .infinity
+                worst = max(worst, error)
+                #expect(error <= 0.02, "\(file.file): bfloat16 probabilities \(probabilities) vs \(file.probabilities)")
+                let top = probabilities[1] > probabilities[0] ? 1 : 0, referenceTop = file.probabilities[1] > file.probabilities[0] ? 1 : 0
+                #expect(top == referenceTop, "\(file.file): the top label changed in bfloat16")
+            }
+        }
+        print("open_nsfw bfloat16 vs ONNX Runtime float32 over \(files.count) files: max |Δp| \(worst)")
+    }
+
     @Test func batchPreparationSideBySideEqualsOneByOne() throws {
         let pipeline = try Self.requirePipeline()
         let files = Array(ImageTestSupport.goodFiles.prefix(8))
