@@ -135,20 +135,21 @@ class OnnxRuntimeEngine:
 class QuernEngine:
     name = "quern"
 
-    def __init__(self, binary, model_dir, threads):
-        self.binary, self.model_dir, self.threads = binary, model_dir, threads
+    def __init__(self, binary, model_dir, threads, precision="float32"):
+        self.binary, self.model_dir, self.threads, self.precision = binary, model_dir, threads, precision
 
     def pass_seconds(self, path, batch):
         """One warm-up pass and one timed pass inside a fresh process."""
         command = [self.binary, "embed", "--bench", "--model", self.model_dir, "--input", path,
-                   "--batch-size", str(batch), "--threads", str(self.threads), "--repeats", "1"]
+                   "--batch-size", str(batch), "--threads", str(self.threads), "--repeats", "1", "--precision", self.precision]
         report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         return report["seconds"]
 
     def embeddings(self, texts):
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(texts, f)
-        command = [self.binary, "embed", "--model", self.model_dir, "--input", f.name, "--threads", str(self.threads)]
+        command = [self.binary, "embed", "--model", self.model_dir, "--input", f.name, "--threads", str(self.threads),
+                   "--precision", self.precision]
         lines = subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()
         os.unlink(f.name)
         return np.array([json.loads(line)["embedding"] for line in lines], dtype=np.float32)
@@ -169,12 +170,15 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-onnx", action="store_true")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
+                        help="Quern's precision (the references run float32)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     print(f"load average before: {' '.join(load_average())}", flush=True)
     st = SentenceTransformersEngine(args.model)
-    quern = QuernEngine(args.quern, args.model, args.threads)
+    quern = QuernEngine(args.quern, args.model, args.threads, args.precision)
+    print(f"Quern in {args.precision}; the references in float32", flush=True)
     engines = [st]
     onnx = None
     if not args.no_onnx:

@@ -97,9 +97,9 @@ def python_rate(model, paths, threads, batch, repetitions):
     return rates
 
 
-def quern_rate(binary, model, models, paths, threads, batch, repetitions, prepare_only=False):
+def quern_rate(binary, model, models, paths, threads, batch, repetitions, prepare_only=False, precision="float32"):
     command = [binary, "bench", "images", "--model", model, "--models", models, "--threads", str(threads),
-               "--batch", str(batch), "--repetitions", str(repetitions)] + (["--prepare-only"] if prepare_only else []) + paths
+               "--batch", str(batch), "--repetitions", str(repetitions), "--precision", precision] + (["--prepare-only"] if prepare_only else []) + paths
     report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     return report["images_per_second"]["mean"], report["prepare_share"]
 
@@ -114,6 +114,8 @@ def main():
     parser.add_argument("--images", help="a folder of PNG/JPEG files to use instead of the generated photos")
     parser.add_argument("--format", choices=["png", "jpeg"], default="png", help="how the generated photos are written")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
+                        help="Quern's precision (the wrapper runs the float32 model)")
     args = parser.parse_args()
     model = os.path.join(args.models, "open-nsfw", "open-nsfw.onnx")
     if args.images:
@@ -129,7 +131,7 @@ def main():
             python, quern, share = 0.0, 0.0, 0.0
             for _ in range(args.repetitions):
                 python = max(python, max(python_rate(model, paths, threads, batch, 1)))
-                rate, round_share = quern_rate(args.quern, model, args.models, paths, threads, batch, 1)
+                rate, round_share = quern_rate(args.quern, model, args.models, paths, threads, batch, 1, precision=args.precision)
                 if rate > quern:
                     quern, share = rate, round_share
             rows.append({"threads": threads, "batch": batch, "quern_images_per_second": quern,

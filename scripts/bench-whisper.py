@@ -97,6 +97,7 @@ def main():
     parser.add_argument("--corpus", help="an existing speech corpus folder (default: generate one in a temporary folder)")
     parser.add_argument("--word-timestamps", action="store_true", help="time every word too (both engines)")
     parser.add_argument("--quern", default=os.path.join(ROOT, ".build", "release", "quern"), help="the quern binary")
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"], help="Quern's precision (docs/precision.md)")
     parser.add_argument("--child", nargs=1, help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -114,10 +115,11 @@ def main():
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     results = []
     quern = subprocess.run([args.quern, "transcribe", "--bench", "--threads", str(args.threads), "--repetitions",
-                            str(args.repetitions), "--models", os.path.join(ROOT, "models")]
+                            str(args.repetitions), "--models", os.path.join(ROOT, "models"), "--precision", args.precision]
                            + (["--word-timestamps"] if args.word_timestamps else []) + files,
                            check=True, capture_output=True, text=True)
     results.append(json.loads(quern.stdout.strip().splitlines()[-1]))
+    results[0]["engine"] += f" {args.precision}"
     for compute_type in ("float32", "int8"):
         child = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", compute_type, "--threads", str(args.threads),
                                 "--repetitions", str(args.repetitions)] + (["--word-timestamps"] if args.word_timestamps else []) + files, check=True, capture_output=True, text=True)

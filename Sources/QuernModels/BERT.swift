@@ -127,7 +127,7 @@ public final class BERTModel: @unchecked Sendable {
         let c = config
         let prefix = weights.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
         func tensor(_ name: String, _ shape: [Int]) throws(FormatError) -> Tensor { try weights.tensor(prefix + name, shape: shape) }
-        func linear(_ name: String, out: Int, in inputs: Int) throws(FormatError) -> Linear {
+        func linear(_ name: String, out: Int, in inputs: Int, precision: Precision = precision) throws(FormatError) -> Linear {
             Linear(weight: try tensor(name + ".weight", [out, inputs]), bias: try tensor(name + ".bias", [out]), precision: precision)
         }
         func norm(_ name: String) throws(FormatError) -> Norm {
@@ -143,8 +143,10 @@ public final class BERTModel: @unchecked Sendable {
         var blocks: [Block] = []
         for i in 0..<c.layers {
             let p = "encoder.layer.\(i)."
-            let parts = [try linear(p + "attention.self.query", out: h, in: h), try linear(p + "attention.self.key", out: h, in: h),
-                         try linear(p + "attention.self.value", out: h, in: h)]
+            // Stacked from their float32 weights, then converted as one layer.
+            let parts = try ["query", "key", "value"].map { name throws(FormatError) in
+                try linear(p + "attention.self." + name, out: h, in: h, precision: .float32)
+            }
             let stackedWeight = Tensor(zeros: [3 * h, h]), stackedBias = Tensor(zeros: [3 * h])
             for (index, part) in parts.enumerated() {
                 stackedWeight.rows(index * h..<(index + 1) * h).assign(part.weight)

@@ -99,6 +99,22 @@ import Testing
         print("all-MiniLM-L6-v2 embeddings: \(goldens.count) texts, lowest cosine to sentence-transformers \(lowest) (\(lowestText.debugDescription.prefix(40)))")
     }
 
+    /// The linear layers in bfloat16 (docs/precision.md): every text's
+    /// embedding (window 0, as sentence-transformers embeds it) within the
+    /// published cosine of the reference.
+    @Test func bfloat16StaysWithinItsPublishedFidelity() throws {
+        let embedder = try SentenceEmbedder(directory: try EmbeddingTestSupport.requireMiniLM(), precision: .bfloat16)
+        #expect(embedder.model.precision == .bfloat16)
+        let goldens = try Self.goldens()
+        var lowest = 1.0
+        for (golden, result) in zip(goldens, try embedder.embed(goldens.map(\.text))) {
+            let cosine = EmbeddingTestSupport.cosine(result.windows.first?.vector ?? [], golden.embedding)
+            lowest = min(lowest, cosine)
+            #expect(cosine >= 0.9995, "\(golden.text.debugDescription.prefix(60)): bfloat16 cosine \(cosine)")
+        }
+        print("all-MiniLM-L6-v2 bfloat16: \(goldens.count) texts, lowest cosine to sentence-transformers \(lowest)")
+    }
+
     @Test func batchedEqualsOneByOne() throws {
         let embedder = try embedder()
         let texts = try Self.goldens().map(\.text).prefix(24)
