@@ -86,13 +86,16 @@ struct ProcessingOptions: ParsableArguments {
     @Option(name: .customLong(O.conversationCache.name), help: ArgumentHelp(O.conversationCache))
     var conversationCache: String?
 
+    @Option(name: .customLong(O.precision.name), help: ArgumentHelp(O.precision))
+    var precision: String?
+
     var commandLine: [String: String?] {
         models.commandLine.merging([
             O.maxBytes.name: maxBytes, O.maxPixels.name: maxPixels, O.maxAudioSeconds.name: maxAudioSeconds,
             O.maxTextChars.name: maxTextChars, O.textTask.name: textTask, O.timeout.name: timeout, O.config.name: config,
             O.logLevel.name: logLevel, O.logFormat.name: logFormat, O.logFile.name: logFile,
             O.diagnosticPipeline.name: diagnosticPipeline ? "true" : nil, O.diagnosticDelayMs.name: diagnosticDelayMs,
-            O.conversations.name: conversations, O.conversationCache.name: conversationCache,
+            O.conversations.name: conversations, O.conversationCache.name: conversationCache, O.precision.name: precision,
             // A repeated flag becomes one list, as the variable writes it.
             O.trainDataDir.name: trainDataDir.isEmpty ? nil : trainDataDir.joined(separator: ":"),
         ]) { _, new in new }

@@ -257,7 +257,7 @@ public enum DaemonOptions {
         AnyDaemonOption(retentionInterval), AnyDaemonOption(poll), AnyDaemonOption(pollInterval), AnyDaemonOption(settle),
         AnyDaemonOption(timeout), AnyDaemonOption(shutdownGrace), AnyDaemonOption(maxAttempts), AnyDaemonOption(maxBytes),
         AnyDaemonOption(maxPixels), AnyDaemonOption(maxAudioSeconds), AnyDaemonOption(maxTextChars), AnyDaemonOption(maxMemory),
-        AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(textTask), AnyDaemonOption(transcriptFiles), AnyDaemonOption(logLevel),
+        AnyDaemonOption(preload), AnyDaemonOption(modelIdleUnload), AnyDaemonOption(precision), AnyDaemonOption(textTask), AnyDaemonOption(transcriptFiles), AnyDaemonOption(logLevel),
         AnyDaemonOption(logFormat), AnyDaemonOption(logFile), AnyDaemonOption(threads), AnyDaemonOption(metricsListen), AnyDaemonOption(httpListen),
         AnyDaemonOption(apiKeyFile), AnyDaemonOption(queue), AnyDaemonOption(queuePasswordFile), AnyDaemonOption(shared),
         AnyDaemonOption(queueLease), AnyDaemonOption(queuePrefetch), AnyDaemonOption(queueFeedOnly), AnyDaemonOption(trainDataDir),

@@ -100,17 +100,14 @@ public struct InputInspector: Sendable {
                 // The defaults' fields are checked with a stand-in input, then
                 // the file's own bytes take its place.
                 var job = try RequestParser.parse(route.merged(with: FolderRoute.standInContent(for: wanted)))
+                let (heads, precision) = (job.heads, job.precision)
                 switch job.request {
-                case let .classify(_, topK, threshold):
-                    let heads = job.heads
-                    job = try imageJob(bytes, topK: topK, threshold: threshold, model: job.model)
-                    job.heads = heads
-                case let .transcribe(_, options):
-                    let heads = job.heads
-                    job = try audioJob(bytes, options: options, model: job.model)
-                    job.heads = heads
+                case let .classify(_, topK, threshold): job = try imageJob(bytes, topK: topK, threshold: threshold, model: job.model)
+                case let .transcribe(_, options): job = try audioJob(bytes, options: options, model: job.model)
                 default: break
                 }
+                job.heads = heads
+                job.precision = precision
                 return job
             case .unknown:
                 return try plain.outcome.get()
@@ -163,10 +160,12 @@ public struct InputInspector: Sendable {
         case let .classify(image, topK, threshold):
             var checked = try imageJob(image, topK: topK, threshold: threshold, model: job.model)
             checked.heads = job.heads
+            checked.precision = job.precision
             return checked
         case let .transcribe(audio, options):
             var checked = try audioJob(audio, options: options, model: job.model)
             checked.heads = job.heads
+            checked.precision = job.precision
             return checked
         case let .train(request):
             // Never a path as the request wrote it: the real one, inside an allowed folder.
