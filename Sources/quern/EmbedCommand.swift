@@ -47,10 +47,12 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         _ = try compute.prepare()
         guard batchSize > 0, repeats > 0 else { throw ValidationError("--batch-size and --repeats must be positive") }
+        let loadStart = DispatchTime.now().uptimeNanoseconds
         let embedder = try SentenceEmbedder(directory: models.locate(.embed, explicitPath: model).declaration.loadPath, precision: precision)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let inputs = try readTexts()
         if bench {
-            try measure(embedder, inputs)
+            try measure(embedder, inputs, loadSeconds: loadSeconds)
             return
         }
         let windowed = try inputs.map { try embedder.tokenize($0, longText: longText) }
@@ -86,7 +88,7 @@ struct EmbedCommand: ParsableCommand {
 
     /// Tokenizing is part of the measured time, as it is in
     /// sentence-transformers' `encode`.
-    private func measure(_ embedder: SentenceEmbedder, _ inputs: [String]) throws {
+    private func measure(_ embedder: SentenceEmbedder, _ inputs: [String], loadSeconds: Double) throws {
         func pass() throws -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
             var index = 0
@@ -103,7 +105,8 @@ struct EmbedCommand: ParsableCommand {
         let report = JSONValue.object([
             ("batch_size", .int(batchSize)), ("engine", .string("quern")), ("seconds", .shortest(best)),
             ("sentences_per_second", .shortest(Double(inputs.count) / best)), ("texts", .int(inputs.count)),
-            ("threads", .int(ComputeThreads.count)),
+            ("threads", .int(ComputeThreads.count)), ("precision", .string(precision.rawValue)), ("load_seconds", .shortest(loadSeconds)),
+            ("linear_weights_mb", .shortest(Double(embedder.model.linearWeightBytes) / 1_048_576)),
         ])
         FileHandle.standardOutput.write(Data(JSONWriter.bytes(report, style: .compact) + [0x0A]))
     }

@@ -40,7 +40,11 @@ struct ResNetBenchCommand: ParsableCommand {
 
     func run() throws {
         try BLAS.load()
+        let loadStart = DispatchTime.now().uptimeNanoseconds
         let network = try ResNet.load(path: models.locate(.classify, explicitPath: model).declaration.loadPath).converted(to: precision)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+        FileHandle.standardError.write(Data(String(format: "loaded in %.3f s; prepared weights %.1f MB (%@)\n", loadSeconds,
+                                                   Double(network.weightBytes) / 1_048_576, network.precision.rawValue).utf8))
         let batchSizes = batches.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let threads = threadCounts.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         guard !batchSizes.isEmpty, !threads.isEmpty, size > 0 else { throw ValidationError("need batch sizes, thread counts and a size") }

@@ -41,7 +41,7 @@ struct TranscribeCommand: ParsableCommand {
     @Option(help: "With --bench: timed passes (after one warm-up); the best is reported.")
     var repetitions = 3
 
-    @Option(help: ArgumentHelp("The encoder's and decoder's linear layers' precision: float32 or bfloat16.", valueName: "precision"))
+    @Option(help: ArgumentHelp("The encoder's linear layers' precision: float32 or bfloat16 (the decoder keeps its stored weights).", valueName: "precision"))
     var precision: Precision = .float32
 
     @OptionGroup var compute: ComputeOptions
@@ -50,9 +50,11 @@ struct TranscribeCommand: ParsableCommand {
         _ = try compute.prepare()
         guard !files.isEmpty, repetitions >= 1 else { throw ValidationError("give at least one file; --repetitions must be at least 1") }
         let directory = try models.locate(.transcribe, explicitPath: model).declaration.loadPath
-        let speech = try TranscriptionPipeline(directory: directory, precision: precision)
-        let pipeline = AnyPipeline(speech)
         let clock = ContinuousClock()
+        let loadStart = clock.now
+        let speech = try TranscriptionPipeline(directory: directory, precision: precision)
+        let loadSeconds = seconds(clock.now - loadStart)
+        let pipeline = AnyPipeline(speech)
 
         func transcribeAll(print: Bool) throws -> Double {
             var audioSeconds = 0.0
@@ -97,6 +99,8 @@ struct TranscribeCommand: ParsableCommand {
             ("files", .int(files.count)), ("audio_seconds", .double(audioSeconds)),
             ("encoder_30s_ms", .double(encoderBest * 1000)), ("transcribe_seconds", .double(transcribeBest)),
             ("real_time_factor", .double(transcribeBest / max(audioSeconds, 1e-9))), ("peak_rss_mb", .double(Self.peakResidentMegabytes())),
+            ("precision", .string(precision.rawValue)), ("load_seconds", .double(loadSeconds)),
+            ("linear_weights_mb", .double(Double(speech.transcriber.model.linearWeightBytes) / 1_048_576)),
         ])
         print(JSONWriter.string(report, style: .compact))
     }

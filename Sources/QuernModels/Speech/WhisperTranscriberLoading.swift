@@ -9,7 +9,7 @@ extension WhisperTranscriber {
     /// `config.json` (`suppress_ids`, `suppress_ids_begin`) or Hugging Face's
     /// `generation_config.json` (`suppress_tokens`, `begin_suppress_tokens`),
     /// and from the same file the `alignment_heads` word timestamps use.
-    /// `precision` applies to the encoder's and decoder's linear layers (`WhisperModel.converted`).
+    /// `precision` applies to the encoder's linear layers (`WhisperModel.converted`).
     public static func load(directory: String, precision: Precision = .float32) throws(ModelError) -> WhisperTranscriber {
         let model: WhisperModel
         do { model = try WhisperModel.load(directory: directory).converted(to: precision) } catch {
