@@ -172,13 +172,16 @@ public struct OpenAIAPI: Sendable {
             }
             if let model = form.part("model")?.text, !model.isEmpty { fields.append(("model", .string(model))) }
             if let language = form.part("language")?.text, !language.isEmpty { fields.append(("language", .string(language))) }
+            // Quern's own: the precision the speech model runs in (docs/precision.md).
+            if let precision = form.part("precision")?.text, !precision.isEmpty { fields.append(("precision", .string(precision))) }
             if let prompt = form.part("prompt")?.text, !prompt.isEmpty {
                 throw QuernError(.requestFieldNotApplicable, "field \"prompt\": Quern does not condition transcription on a prompt; leave it out")
             }
             if let temperature = form.part("temperature")?.text, !temperature.isEmpty, Double(temperature) != 0 {
                 throw QuernError(.requestFieldNotApplicable, "field \"temperature\": Quern decodes as faster-whisper does by default (temperature 0, rising only on its fallback rules); leave it out or give 0")
             }
-            let known: Set<String> = ["file", "model", "language", "prompt", "response_format", "temperature", "timestamp_granularities[]", "timestamp_granularities", "stream"]
+            let known: Set<String> = ["file", "model", "language", "prompt", "response_format", "temperature", "timestamp_granularities[]", "timestamp_granularities", "stream",
+                                      "precision"]
             if let unknown = form.parts.first(where: { !known.contains($0.name) }) {
                 throw QuernError(.requestUnknownField, "unknown field \"\(unknown.name)\"")
             }
@@ -226,7 +229,8 @@ public struct OpenAIAPI: Sendable {
                     case "threshold": fields.append(("threshold", Double(part.text).map(JSONValue.double) ?? .string(part.text)))
                     case "model": fields.append(("model", .string(part.text)))
                     case "heads": fields.append(("heads", .array(part.text.split(separator: ",").map { .string(String($0)) })))
-                    default: throw QuernError(.requestUnknownField, "unknown field \"\(part.name)\" (it takes: file, model, top_k, threshold, heads)")
+                    case "precision": fields.append(("precision", .string(part.text)))
+                    default: throw QuernError(.requestUnknownField, "unknown field \"\(part.name)\" (it takes: file, model, top_k, threshold, heads, precision)")
                     }
                 }
             } catch {
