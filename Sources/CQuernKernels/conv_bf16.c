@@ -167,42 +167,9 @@ __attribute__((target("avx2,fma"))) static void tile_emulated_avx2(const uint16_
 }
 #endif
 
-static void epilogue(float acc[MR][NR], int mr, int nr, const float *bias, const float *residual, long residual_stride, float *out,
-                     long out_stride, int relu) {
-    for (int r = 0; r < mr; r++) {
-        for (int j = 0; j < nr; j++) {
-            float v = acc[r][j] + bias[j];
-            if (residual) v += residual[r * residual_stride + j];
-            if (relu && v < 0) v = 0;
-            out[r * out_stride + j] = v;
-        }
-    }
-}
-
 // ---- AVX512-BF16 -----------------------------------------------------------------
 
 #ifdef QUERN_X86
-
-BF16 static inline __attribute__((always_inline)) void epilogue_native(__m512 acc[][2], int mr, int nr, const float *bias,
-                                                                     const float *residual, long residual_stride, float *out,
-                                                                     long out_stride, int relu) {
-    const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
-    const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
-    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16), zero = _mm512_setzero_ps();
-    for (int r = 0; r < mr; r++) {
-        __m512 v0 = _mm512_add_ps(acc[r][0], bias0), v1 = _mm512_add_ps(acc[r][1], bias1);
-        if (residual) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + r * residual_stride));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + r * residual_stride + 16));
-        }
-        if (relu) {
-            v0 = _mm512_max_ps(v0, zero);
-            v1 = _mm512_max_ps(v1, zero);
-        }
-        _mm512_mask_storeu_ps(out + r * out_stride, m0, v0);
-        _mm512_mask_storeu_ps(out + r * out_stride + 16, m1, v1);
-    }
-}
 
 #define DP(acc, b, w) acc = _mm512_dpbf16_ps(acc, (__m512bh)(b), (__m512bh)(w))
 
@@ -238,7 +205,7 @@ BF16 static void tile_native(const uint16_t *const *rows, int taps, int pairs, c
     }
     __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51},
                          {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {ca0, ca1}, {cb0, cb1}};
-    epilogue_native(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
+    quern_tile_epilogue_avx512(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
 }
 
 // Short tiles (the last pixels of a small map, a linear layer's few rows)
@@ -261,7 +228,7 @@ BF16 static inline __attribute__((always_inline)) void tile_native_short(
             }
         }
     }
-    epilogue_native(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
+    quern_tile_epilogue_avx512(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
 }
 
 #define SHORT_TILE(R)                                                                                                           \
@@ -302,5 +269,5 @@ void quern_conv_bf16_tile(const uint16_t *const *rows, int taps, int pairs, cons
     else
 #endif
         tile_emulated(rows, taps, pairs, w, mr, acc);
-    epilogue(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
+    quern_tile_epilogue_scalar(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
 }

@@ -42,7 +42,7 @@ static void tile_scalar(const float *const *rows, int taps, int channels, const 
     }
 }
 
-static void epilogue_scalar(float acc[MR][NR], int mr, int nr, const float *bias, const float *residual, long residual_stride,
+void quern_tile_epilogue_scalar(float acc[MR][NR], int mr, int nr, const float *bias, const float *residual, long residual_stride,
                             float *out, long out_stride, int relu) {
     for (int r = 0; r < mr; r++) {
         for (int j = 0; j < nr; j++) {
@@ -59,29 +59,6 @@ static void epilogue_scalar(float acc[MR][NR], int mr, int nr, const float *bias
 // ---- AVX-512 ---------------------------------------------------------------
 
 #define AVX512 __attribute__((target("avx512f,avx512vl,fma")))
-
-// Rows 0..<mr of a tile's accumulators plus the bias (plus the residual),
-// ReLU'd if asked, stored to the first nr channels.
-AVX512 static inline __attribute__((always_inline)) void epilogue_avx512(__m512 acc[][2], int mr, int nr, const float *bias,
-                                                                       const float *residual, long residual_stride, float *out,
-                                                                       long out_stride, int relu) {
-    const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
-    const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
-    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16), zero = _mm512_setzero_ps();
-    for (int r = 0; r < mr; r++) {
-        __m512 v0 = _mm512_add_ps(acc[r][0], bias0), v1 = _mm512_add_ps(acc[r][1], bias1);
-        if (residual) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + r * residual_stride));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + r * residual_stride + 16));
-        }
-        if (relu) {
-            v0 = _mm512_max_ps(v0, zero);
-            v1 = _mm512_max_ps(v1, zero);
-        }
-        _mm512_mask_storeu_ps(out + r * out_stride, m0, v0);
-        _mm512_mask_storeu_ps(out + r * out_stride + 16, m1, v1);
-    }
-}
 
 AVX512 static void tile_avx512(const float *const *rows, int taps, int channels, const float *w, const float *bias,
                                const float *residual, long residual_stride, float *out, long out_stride, int mr, int nr, int relu) {
@@ -112,7 +89,7 @@ AVX512 static void tile_avx512(const float *const *rows, int taps, int channels,
     }
     __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51},
                          {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {ca0, ca1}, {cb0, cb1}};
-    epilogue_avx512(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
+    quern_tile_epilogue_avx512(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
 }
 
 // A short tile (the last pixels of a small map: 49 = 4·12 + 1) computes
@@ -137,7 +114,7 @@ AVX512 static inline __attribute__((always_inline)) void tile_avx512_short(
             }
         }
     }
-    epilogue_avx512(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
+    quern_tile_epilogue_avx512(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
 }
 
 AVX512 static void tile_avx512_4(const float *const *rows, int taps, int channels, const float *w, const float *bias, const float *residual,
@@ -207,7 +184,7 @@ static void run_tile(int variant, const float *const *tile_rows, int taps, int c
     else
 #endif
         tile_scalar(tile_rows, taps, channels, w, acc);
-    epilogue_scalar(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
+    quern_tile_epilogue_scalar(acc, mr, nr, bias, residual, residual_stride, out, out_stride, relu);
     (void)variant;
 }
 

@@ -172,25 +172,14 @@ public func conv2dNHWC(_ input: Tensor, _ conv: PackedConvolution, residual: Ten
             }
             conv.packed.withPointer { packed in
                 conv.bias.withPointer { bias in
-                    output.withMutablePointer { out in
-                        let run = { (residualPointer: UnsafePointer<Float>?) in
-                            var job = quern_conv_job()
-                            job.indirection = dense ? nil : UnsafePointer(table)
-                            job.input = src
-                            job.taps = Int32(taps)
-                            job.channels = Int32(tapChannels)
-                            job.packed = packed
-                            job.bias = bias
-                            job.residual = residualPointer
-                            job.output = out
-                            job.out_channels = Int32(conv.outputChannels)
-                            job.relu = relu ? 1 : 0
-                            split.forEachItem(rows: pixels, rowsPerGroup: tile) { rows, panels in
-                                quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound, Int32(panels.lowerBound), Int32(panels.upperBound))
-                            }
-                        }
-                        if let residual { residual.withPointer { run($0) } } else { run(nil) }
-                    }
+                    var job = quern_conv_job()
+                    job.indirection = dense ? nil : UnsafePointer(table)
+                    job.input = src
+                    job.taps = Int32(taps)
+                    job.channels = Int32(tapChannels)
+                    job.packed = packed
+                    job.bias = bias
+                    run(&job, conv, relu: relu, residual: residual, output: output, split: split, pixels: pixels)
                 }
             }
         }
@@ -235,28 +224,35 @@ private func conv2dNHWCBFloat16(_ input: Tensor, _ conv: PackedConvolution, weig
             }
             weights.withPointer { packed in
                 conv.bias.withPointer { bias in
-                    output.withMutablePointer { out in
-                        let run = { (residualPointer: UnsafePointer<Float>?) in
-                            var job = quern_conv_job()
-                            job.indirection_bf16 = dense ? nil : UnsafePointer(table)
-                            job.input_bf16 = src
-                            job.taps = Int32(taps)
-                            job.channels = Int32(conv.bfloat16RowLength)
-                            job.packed_bf16 = packed
-                            job.bias = bias
-                            job.residual = residualPointer
-                            job.output = out
-                            job.out_channels = Int32(conv.outputChannels)
-                            job.relu = relu ? 1 : 0
-                            split.forEachItem(rows: pixels, rowsPerGroup: tile) { rows, panels in
-                                quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound, Int32(panels.lowerBound), Int32(panels.upperBound))
-                            }
-                        }
-                        if let residual { residual.withPointer { run($0) } } else { run(nil) }
-                    }
+                    var job = quern_conv_job()
+                    job.indirection_bf16 = dense ? nil : UnsafePointer(table)
+                    job.input_bf16 = src
+                    job.taps = Int32(taps)
+                    job.channels = Int32(conv.bfloat16RowLength)
+                    job.packed_bf16 = packed
+                    job.bias = bias
+                    run(&job, conv, relu: relu, residual: residual, output: output, split: split, pixels: pixels)
                 }
             }
         }
+    }
+}
+
+/// Runs a convolution job whose input and weights are set: the output,
+/// residual, ReLU, then every work item of `split` on the compute threads.
+private func run(_ job: inout quern_conv_job, _ conv: PackedConvolution, relu: Bool, residual: Tensor?, output: Tensor,
+                 split: ConvolutionWork, pixels: Int) {
+    job.out_channels = Int32(conv.outputChannels)
+    job.relu = relu ? 1 : 0
+    output.withMutablePointer { out in
+        job.output = out
+        let go = { (residualPointer: UnsafePointer<Float>?, job: inout quern_conv_job) in
+            job.residual = residualPointer
+            split.forEachItem(rows: pixels, rowsPerGroup: Int(QUERN_CONV_TILE_PIXELS)) { rows, panels in
+                quern_conv_nhwc_run(&job, rows.lowerBound, rows.upperBound, Int32(panels.lowerBound), Int32(panels.upperBound))
+            }
+        }
+        if let residual { residual.withPointer { go($0, &job) } } else { go(nil, &job) }
     }
 }
 
