@@ -52,9 +52,6 @@ public struct PipelineRegistry: Sendable {
         return byTask[task]
     }
 
-    /// Whether `task` has a bfloat16 form.
-    public func offersBFloat16(_ task: TaskName) -> Bool { bfloat16ByTask[task] != nil }
-
     /// Records why tasks have no pipeline (e.g. "model file … is missing; run
     /// scripts/fetch-models.sh"), so a missing model makes its files fail with
     /// that reason instead of stopping the daemon from serving the others.

@@ -51,8 +51,7 @@ public final class BFloat16Buffer: @unchecked Sendable {
 
     /// `tensor`'s values rounded to bfloat16, then `slack` zeros.
     static func rounding(_ tensor: Tensor, slack: Int = 0) -> BFloat16Buffer {
-        let buffer = tensor.withPointer { BFloat16Buffer(rounding: $0, count: tensor.count, slack: slack) }
-        return buffer
+        tensor.withPointer { BFloat16Buffer(rounding: $0, count: tensor.count, slack: slack) }
     }
 
     deinit { UnsafeMutableRawPointer(base).deallocate() }
