@@ -26,8 +26,11 @@ struct ComputeOptions: ParsableArguments {
 
     /// Loads OpenBLAS and applies the thread budget (from `sources` when
     /// given: serve and run read the configuration file too); a missing
-    /// library is a clear error, not a crash.
+    /// library is a clear error, not a crash. Caps the malloc arenas at one,
+    /// as `serve` does, so that one-shot commands and the benchmarks built on
+    /// them hold the memory the daemon would.
     func prepare(_ sources: OptionSources? = nil) throws -> BLASInfo {
+        Heap.limitArenas(to: 1, unlessSetIn: ProcessInfo.processInfo.environment)
         let budget = try DaemonOptions.threads.resolve(sources ?? OptionSources(commandLine))
         try BLAS.load()
         ComputeThreads.configure(threads: budget)

@@ -31,7 +31,7 @@ public final class BFloat16Buffer: @unchecked Sendable {
     /// Uninitialised storage for `count` values.
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 2, alignment: 64)
+        let raw = LargeBuffers.allocate(byteCount: max(count, 1) * 2, zeroed: false)
         base = raw.bindMemory(to: UInt16.self, capacity: max(count, 1))
     }
 
@@ -54,7 +54,7 @@ public final class BFloat16Buffer: @unchecked Sendable {
         tensor.withPointer { BFloat16Buffer(rounding: $0, count: tensor.count, slack: slack) }
     }
 
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
+    deinit { LargeBuffers.deallocate(UnsafeMutableRawPointer(base), byteCount: max(count, 1) * 2) }
 
     /// Bytes held.
     public var byteCount: Int { count * 2 }

@@ -16,14 +16,16 @@ public enum Heap {
     /// in again, so call it when the memory is not about to be reused.
     /// Whether any memory was released. Looked up at run time, so a libc
     /// without it (musl) simply skips the trim.
+    /// The large buffers kept for reuse (`LargeBuffers`) are unmapped first.
     @discardableResult
     public static func trim() -> Bool {
+        let drained = LargeBuffers.drain()
         #if canImport(Glibc)
         typealias MallocTrim = @convention(c) (Int) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return false }
-        return unsafeBitCast(symbol, to: MallocTrim.self)(0) != 0
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return drained }
+        return unsafeBitCast(symbol, to: MallocTrim.self)(0) != 0 || drained
         #else
-        return false
+        return drained
         #endif
     }
 

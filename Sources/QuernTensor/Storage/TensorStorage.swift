@@ -12,8 +12,7 @@ public final class TensorStorage: @unchecked Sendable {
     /// (for an operation that writes every value before anything reads it).
     init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        if zeroed { raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * 4) }
+        let raw = LargeBuffers.allocate(byteCount: max(count, 1) * 4, zeroed: zeroed)
         base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         owner = nil
@@ -28,5 +27,5 @@ public final class TensorStorage: @unchecked Sendable {
         owned = false
     }
 
-    deinit { if owned { UnsafeMutableRawPointer(base).deallocate() } }
+    deinit { if owned { LargeBuffers.deallocate(UnsafeMutableRawPointer(base), byteCount: max(count, 1) * 4) } }
 }
