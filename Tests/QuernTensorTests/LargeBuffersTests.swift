@@ -33,13 +33,21 @@ import Testing
         #expect(Tensor(zeros: [1500, 1536]).scalars.allSatisfy { $0 == 0 })
     }
 
-    @Test func theCacheStaysWithinItsLimitAndDrains() {
-        // More than the limit freed at once: the oldest are unmapped.
+    @Test func aCacheKeepsTheMostRecentlyFreedWithinItsLimitAndDrains() {
+        // A cache of its own: the shared one is in use by the other tests.
+        let cache = LargeBufferCache(limit: 40 << 20)
         let size = 8 << 20
-        let buffers = (0..<(LargeBuffers.cacheLimit / size + 4)).map { _ in LargeBuffers.allocate(byteCount: size, zeroed: true) }
-        for buffer in buffers { LargeBuffers.deallocate(buffer, byteCount: size) }
-        #expect(LargeBuffers.cachedBytes <= LargeBuffers.cacheLimit)
-        #expect(LargeBuffers.cachedBytes >= size, "the buffers just freed are kept")
-        #expect(Heap.trim(), "the trim gives the cached buffers back")
+        let buffers = (0..<7).map { _ in LargeBuffers.allocate(byteCount: size, zeroed: true, cache: cache) }
+        for buffer in buffers { LargeBuffers.deallocate(buffer, byteCount: size, cache: cache) }
+        // Seven freed, five fit: the two freed first were unmapped.
+        #expect(cache.bytes == 5 * LargeBuffers.sizeClass(size))
+        let reused = LargeBuffers.allocate(byteCount: size, zeroed: false, cache: cache)
+        #expect(reused == buffers[6], "the buffer freed last is reused first")
+        #expect(cache.bytes == 4 * LargeBuffers.sizeClass(size))
+        // Another size class does not take it.
+        #expect(cache.take(size: LargeBuffers.sizeClass(3 << 20)) == nil)
+        LargeBuffers.deallocate(reused, byteCount: size, cache: cache)
+        #expect(cache.drain())
+        #expect(cache.bytes == 0 && !cache.drain())
     }
 }

@@ -16,10 +16,10 @@ public enum Heap {
     /// in again, so call it when the memory is not about to be reused.
     /// Whether any memory was released. Looked up at run time, so a libc
     /// without it (musl) simply skips the trim.
-    /// The large buffers kept for reuse (`LargeBuffers`) are unmapped first.
+    /// The large buffers kept for reuse (`LargeBuffers.shared`) are unmapped first.
     @discardableResult
     public static func trim() -> Bool {
-        let drained = LargeBuffers.drain()
+        let drained = LargeBuffers.shared.drain()
         #if canImport(Glibc)
         typealias MallocTrim = @convention(c) (Int) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return drained }

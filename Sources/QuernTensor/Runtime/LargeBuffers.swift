@@ -5,7 +5,7 @@ import Synchronization
 
 /// The memory of every tensor and bfloat16 buffer: small ones from the C
 /// heap, large ones (1 MiB and up) mapped straight from the kernel and kept
-/// for reuse once freed, up to `cacheLimit` bytes.
+/// for reuse once freed, up to 64 MiB (`LargeBufferCache`).
 ///
 /// Why not the C heap for everything: a model's forward pass frees and
 /// allocates buffers of a few sizes (Whisper's encoder: 2.3, 6.9 and 9 MB,
@@ -17,21 +17,12 @@ import Synchronization
 /// page by page on first touch: the encoder took 1.4× as long. Here each
 /// size class keeps its freed buffers, so the next layer reuses the same
 /// pages without a fault, and what is resident is what is live plus at
-/// most `cacheLimit`.
+/// most the cache's limit.
 enum LargeBuffers {
     /// Buffers below this many bytes come from the C heap.
     static let threshold = 1 << 20
-    /// Bytes of freed large buffers kept for reuse; beyond it a freed buffer
-    /// is unmapped at once.
-    static let cacheLimit = 64 << 20
-
-    /// Freed buffers, oldest first.
-    private struct Cache: ~Copyable {
-        var free: [(size: Int, pointer: UnsafeMutableRawPointer)] = []
-        var bytes = 0
-    }
-
-    private static let cache = Mutex(Cache())
+    /// The process's freed large buffers: at most 64 MiB.
+    static let shared = LargeBufferCache(limit: 64 << 20)
 
     /// A large request rounded up to an eighth of its power of two (at most
     /// 12.5 % more address space, never more memory touched), so that
@@ -45,7 +36,7 @@ enum LargeBuffers {
     /// 64-byte aligned memory for `byteCount` bytes (at least one), all zero
     /// when `zeroed`. Give it back with `deallocate(_:byteCount:)` and the
     /// same count.
-    static func allocate(byteCount: Int, zeroed: Bool) -> UnsafeMutableRawPointer {
+    static func allocate(byteCount: Int, zeroed: Bool, cache: LargeBufferCache = shared) -> UnsafeMutableRawPointer {
         let byteCount = max(byteCount, 1)
         guard byteCount >= threshold else {
             let pointer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
@@ -53,73 +44,87 @@ enum LargeBuffers {
             return pointer
         }
         let size = sizeClass(byteCount)
-        // The most recently freed buffer of the class: its pages are the
-        // likeliest to be in cache.
-        let reused = cache.withLock { cache -> UnsafeMutableRawPointer? in
-            guard let index = cache.free.lastIndex(where: { $0.size == size }) else { return nil }
-            cache.bytes -= size
-            return cache.free.remove(at: index).pointer
-        }
-        if let reused {
+        if let reused = cache.take(size: size) {
             if zeroed { reused.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount) }
             return reused
         }
         // Freshly mapped pages read as zero: no fill needed.
-        return map(size)
+        return map(size, cache: cache)
     }
 
-    /// Gives back memory from `allocate(byteCount:zeroed:)`. Past
-    /// `cacheLimit` the buffers freed longest ago are unmapped: a model's
-    /// layers repeat, so the sizes just freed are the ones asked for next.
-    static func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+    /// Gives back memory from `allocate(byteCount:zeroed:)`.
+    static func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int, cache: LargeBufferCache = shared) {
         let byteCount = max(byteCount, 1)
         guard byteCount >= threshold else {
             pointer.deallocate()
             return
         }
-        let size = sizeClass(byteCount)
-        let evicted = cache.withLock { cache -> [(size: Int, pointer: UnsafeMutableRawPointer)] in
-            cache.free.append((size, pointer))
-            cache.bytes += size
-            var count = 0, bytes = cache.bytes
-            while bytes > cacheLimit {
-                bytes -= cache.free[count].size
-                count += 1
-            }
-            guard count > 0 else { return [] }
-            let evicted = Array(cache.free[..<count])
-            cache.free.removeFirst(count)
-            cache.bytes = bytes
-            return evicted
-        }
-        for buffer in evicted { munmap(buffer.pointer, buffer.size) }
+        cache.keep(pointer, size: sizeClass(byteCount))
     }
 
-    /// Unmaps every cached buffer (when the process goes idle). Whether any was.
-    @discardableResult
-    static func drain() -> Bool {
-        let buffers = cache.withLock { cache -> [(size: Int, pointer: UnsafeMutableRawPointer)] in
-            let all = cache.free
-            cache.free = []
-            cache.bytes = 0
-            return all
-        }
-        for buffer in buffers { munmap(buffer.pointer, buffer.size) }
-        return !buffers.isEmpty
-    }
-
-    /// Bytes of freed buffers held for reuse.
-    static var cachedBytes: Int { cache.withLock { $0.bytes } }
-
-    private static func map(_ size: Int) -> UnsafeMutableRawPointer {
+    private static func map(_ size: Int, cache: LargeBufferCache) -> UnsafeMutableRawPointer {
         for attempt in 0..<2 {
             let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             if let mapped, mapped != MAP_FAILED { return mapped }
             // Out of address space or memory: the cached buffers go back
             // first, then the request is tried once more.
-            if attempt == 0 { drain() }
+            if attempt == 0 { cache.drain() }
         }
         // As the C heap does when it cannot allocate: nothing can continue.
         fatalError("LargeBuffers: cannot map \(size) bytes: \(String(cString: strerror(errno)))")
     }
+}
+
+/// Freed large buffers, by size class, kept for reuse up to `limit` bytes.
+final class LargeBufferCache: Sendable {
+    let limit: Int
+    /// Oldest first.
+    private let free = Mutex<(buffers: [(size: Int, pointer: UnsafeMutableRawPointer)], bytes: Int)>(([], 0))
+
+    init(limit: Int) { self.limit = limit }
+
+    deinit { drain() }
+
+    /// The most recently freed buffer of `size` bytes (its pages are the
+    /// likeliest to be in the CPU's caches), or nil.
+    func take(size: Int) -> UnsafeMutableRawPointer? {
+        free.withLock { free in
+            guard let index = free.buffers.lastIndex(where: { $0.size == size }) else { return nil }
+            free.bytes -= size
+            return free.buffers.remove(at: index).pointer
+        }
+    }
+
+    /// Keeps a freed buffer of `size` bytes. Past `limit` the buffers freed
+    /// longest ago are unmapped: a model's layers repeat, so the sizes just
+    /// freed are the ones asked for next.
+    func keep(_ pointer: UnsafeMutableRawPointer, size: Int) {
+        let evicted = free.withLock { free -> ArraySlice<(size: Int, pointer: UnsafeMutableRawPointer)> in
+            free.buffers.append((size, pointer))
+            free.bytes += size
+            var count = 0
+            while free.bytes > limit {
+                free.bytes -= free.buffers[count].size
+                count += 1
+            }
+            let evicted = free.buffers[..<count]
+            free.buffers.removeFirst(count)
+            return evicted
+        }
+        for buffer in evicted { munmap(buffer.pointer, buffer.size) }
+    }
+
+    /// Unmaps every buffer kept (when the process goes idle). Whether there was any.
+    @discardableResult
+    func drain() -> Bool {
+        let buffers = free.withLock { free in
+            defer { free = ([], 0) }
+            return free.buffers
+        }
+        for buffer in buffers { munmap(buffer.pointer, buffer.size) }
+        return !buffers.isEmpty
+    }
+
+    /// Bytes of freed buffers kept.
+    var bytes: Int { free.withLock { $0.bytes } }
 }
