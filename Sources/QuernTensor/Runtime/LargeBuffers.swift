@@ -59,19 +59,41 @@ enum LargeBuffers {
             pointer.deallocate()
             return
         }
+        if releasedFromHeap(pointer) {
+            pointer.deallocate()
+            return
+        }
         cache.keep(pointer, size: sizeClass(byteCount))
     }
+
+    /// Large buffers that came from the C heap because no mapping could be
+    /// made; `heapFallbackCount` lets `deallocate` skip the lookup while
+    /// there are none, which is always unless mmap failed.
+    private static let heapFallbacks = Mutex<Set<UnsafeMutableRawPointer>>([])
+    private static let heapFallbackCount = Atomic<Int>(0)
 
     private static func map(_ size: Int, cache: LargeBufferCache) -> UnsafeMutableRawPointer {
         for attempt in 0..<2 {
             let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             if let mapped, mapped != MAP_FAILED { return mapped }
-            // Out of address space or memory: the cached buffers go back
-            // first, then the request is tried once more.
+            // Out of memory, or of mappings (vm.max_map_count): the cached
+            // buffers go back first, then the request is tried once more.
             if attempt == 0 { cache.drain() }
         }
-        // As the C heap does when it cannot allocate: nothing can continue.
-        fatalError("LargeBuffers: cannot map \(size) bytes: \(String(cString: strerror(errno)))")
+        // Then the C heap, zero-filled as a fresh mapping would be; it fails
+        // the way every other allocation does if memory is truly exhausted.
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        heapFallbacks.withLock { _ = $0.insert(pointer) }
+        heapFallbackCount.add(1, ordering: .relaxed)
+        return pointer
+    }
+
+    /// Whether `pointer` came from the C heap fallback (and is now forgotten).
+    private static func releasedFromHeap(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        guard heapFallbackCount.load(ordering: .relaxed) > 0, heapFallbacks.withLock({ $0.remove(pointer) != nil }) else { return false }
+        heapFallbackCount.subtract(1, ordering: .relaxed)
+        return true
     }
 }
 
